@@ -61,7 +61,8 @@ export class EnvReader {
     if (raw === undefined) return undefined;
     const brokers = raw.split(',').map((b) => b.trim());
     const bad = brokers.filter((b) => !/^[^\s:]+:\d{1,5}$/.test(b));
-    if (bad.length > 0) this.problems.push(`${name} must be host:port[,host:port…], bad entries: ${bad.join(', ')}`);
+    if (bad.length > 0)
+      this.problems.push(`${name} must be host:port[,host:port…], bad entries: ${bad.join(', ')}`);
     return brokers;
   }
 

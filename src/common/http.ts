@@ -1,0 +1,87 @@
+import type { Server } from 'node:http';
+import express, { type ErrorRequestHandler, type Express } from 'express';
+import type { Registry } from 'prom-client';
+import type { Logger } from './logger.ts';
+
+export interface HttpServerOptions {
+  port: number;
+  host?: string;
+  logger: Logger;
+  registry: Registry;
+  /** undefined when ready, otherwise why not (served as 503 on /readyz). */
+  notReadyReason: () => string | undefined;
+  /** Mode-specific routes, mounted before the error handler. */
+  routes?: (app: Express) => void;
+}
+
+export interface HttpServer {
+  readonly port: number;
+  close(): Promise<void>;
+}
+
+/**
+ * The HTTP face every mode shares: /healthz (the process is alive), /readyz (it can do its
+ * job), /metrics (Prometheus), JSON bodies up to 64 KiB with malformed ones answered 400.
+ */
+export function createApp(options: Omit<HttpServerOptions, 'port' | 'host'>): Express {
+  const { logger, registry, notReadyReason, routes } = options;
+  const app = express();
+  app.disable('x-powered-by');
+  app.use(express.json({ limit: '64kb' }));
+
+  app.get('/healthz', (_req, res) => {
+    res.type('text/plain').send('ok\n');
+  });
+  app.get('/readyz', (_req, res) => {
+    const reason = notReadyReason();
+    if (reason === undefined) res.type('text/plain').send('ok\n');
+    else res.status(503).type('text/plain').send(`not ready: ${reason}\n`);
+  });
+  app.get('/metrics', async (_req, res, next) => {
+    try {
+      res.type(registry.contentType).send(await registry.metrics());
+    } catch (err) {
+      next(err);
+    }
+  });
+
+  routes?.(app);
+
+  const onError: ErrorRequestHandler = (
+    err: { status?: number; type?: string; message?: string },
+    req,
+    res,
+    _next,
+  ) => {
+    const status = typeof err.status === 'number' && err.status >= 400 && err.status < 500 ? err.status : 500;
+    if (status >= 500) logger.error({ err, path: req.path }, 'request failed');
+    const reason =
+      err.type === 'entity.parse.failed'
+        ? 'request body is not valid JSON'
+        : status < 500
+          ? (err.message ?? 'bad request')
+          : 'internal error';
+    res.status(status).json({ error: reason });
+  };
+  app.use(onError);
+  return app;
+}
+
+export async function startHttpServer(options: HttpServerOptions): Promise<HttpServer> {
+  const app = createApp(options);
+  const server: Server = await new Promise((resolve, reject) => {
+    const s = app.listen(options.port, options.host ?? '0.0.0.0', () => resolve(s));
+    s.once('error', reject);
+  });
+  const address = server.address();
+  const port = typeof address === 'object' && address !== null ? address.port : options.port;
+  options.logger.info({ port }, 'http server listening');
+  return {
+    port,
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        server.close((err) => (err ? reject(err) : resolve()));
+        server.closeAllConnections();
+      }),
+  };
+}
