@@ -1,0 +1,60 @@
+// The local cache behind an informer: objects by namespace/name, and the change each list or
+// watch event makes to it, reported as add/update/delete so that handlers see every transition
+// even when a relist replaces the whole content.
+import { objectKey, type KubeObject } from './resources.ts';
+
+export type Change<T> =
+  { type: 'add'; object: T } | { type: 'update'; old: T; object: T } | { type: 'delete'; object: T };
+
+export class Store<T extends KubeObject> {
+  private readonly objects = new Map<string, T>();
+
+  get(namespace: string, name: string): T | undefined {
+    return this.objects.get(`${namespace}/${name}`);
+  }
+
+  list(namespace?: string): T[] {
+    const all = [...this.objects.values()];
+    return namespace === undefined ? all : all.filter((o) => o.metadata?.namespace === namespace);
+  }
+
+  get size(): number {
+    return this.objects.size;
+  }
+
+  /** An ADDED or MODIFIED event. Nothing happens when the resourceVersion is already known. */
+  upsert(object: T): Change<T> | undefined {
+    const key = objectKey(object);
+    const old = this.objects.get(key);
+    if (old !== undefined && old.metadata?.resourceVersion === object.metadata?.resourceVersion)
+      return undefined;
+    this.objects.set(key, object);
+    return old === undefined ? { type: 'add', object } : { type: 'update', old, object };
+  }
+
+  /** A DELETED event. */
+  remove(object: T): Change<T> | undefined {
+    const key = objectKey(object);
+    const old = this.objects.get(key);
+    if (old === undefined) return undefined;
+    this.objects.delete(key);
+    return { type: 'delete', object: old };
+  }
+
+  /** A fresh list: objects missing from it were deleted while we were not watching. */
+  replace(objects: T[]): Change<T>[] {
+    const fresh = new Set(objects.map(objectKey));
+    const changes: Change<T>[] = [];
+    for (const [key, old] of this.objects) {
+      if (!fresh.has(key)) {
+        this.objects.delete(key);
+        changes.push({ type: 'delete', object: old });
+      }
+    }
+    for (const object of objects) {
+      const change = this.upsert(object);
+      if (change !== undefined) changes.push(change);
+    }
+    return changes;
+  }
+}
