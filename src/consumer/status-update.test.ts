@@ -1,0 +1,120 @@
+import type { RatingExperimentStatus } from '../api/v1alpha1.ts';
+import { checkpointStatus, lagOf } from './status-update.ts';
+
+const NOW = new Date('2026-01-02T03:04:05.000Z');
+
+const controllerFields: RatingExperimentStatus = {
+  observedGeneration: 3,
+  conditions: [{ type: 'Ready', status: 'True', lastTransitionTime: 't', reason: 'Reconciled', message: '' }],
+  topic: 'erb-ratings',
+  bootstrapServers: 'kafka:9092',
+};
+
+describe('checkpointStatus', () => {
+  it('merges, recomputes the totals and counts, and keeps the controller fields', () => {
+    const current: RatingExperimentStatus = {
+      ...controllerFields,
+      partitions: [{ partition: 0, offset: 5, sums: { a: 4, b: 4 }, counts: { a: 4, b: 4 }, rejected: 1 }],
+    };
+    const status = checkpointStatus(
+      current,
+      [{ partition: 1, offset: 3, sums: { b: 6, c: 6 }, counts: { b: 3, c: 3 }, rejected: 0 }],
+      new Map([
+        [0, 9],
+        [1, 3],
+      ]),
+      NOW,
+    );
+    expect(status).toEqual({
+      ...controllerFields,
+      partitions: [
+        { partition: 0, offset: 5, sums: { a: 4, b: 4 }, counts: { a: 4, b: 4 }, rejected: 1 },
+        { partition: 1, offset: 3, sums: { b: 6, c: 6 }, counts: { b: 3, c: 3 }, rejected: 0 },
+      ],
+      totals: [
+        { voice: 'b', sum: 10, count: 7, mean: 10 / 7 },
+        { voice: 'c', sum: 6, count: 3, mean: 2 },
+        { voice: 'a', sum: 4, count: 4, mean: 1 },
+      ],
+      leader: 'b',
+      counted: 7,
+      rejected: 1,
+      produced: 12,
+      lag: 4,
+      checkpointedAt: NOW.toISOString(),
+    });
+  });
+
+  it('never lets a stale checkpoint move a partition backwards', () => {
+    const current: RatingExperimentStatus = {
+      partitions: [
+        { partition: 0, offset: 100, sums: { a: 100, b: 100 }, counts: { a: 50, b: 50 }, rejected: 0 },
+      ],
+    };
+    const status = checkpointStatus(
+      current,
+      [{ partition: 0, offset: 10, sums: { a: 10, b: 10 }, counts: { a: 5, b: 5 }, rejected: 0 }],
+      new Map([[0, 120]]),
+      NOW,
+    );
+    expect(status?.partitions).toEqual(current.partitions);
+    expect(status?.counted).toBe(50);
+    expect(status?.lag).toBe(20);
+  });
+
+  it('asks for no write when nothing moved', () => {
+    const first = checkpointStatus(
+      controllerFields,
+      [{ partition: 0, offset: 2, sums: { a: 1, b: 1 }, counts: { a: 1, b: 1 }, rejected: 1 }],
+      new Map([[0, 2]]),
+      NOW,
+    );
+    expect(first).toBeDefined();
+    const again = checkpointStatus(
+      first,
+      [{ partition: 0, offset: 2, sums: { a: 1, b: 1 }, counts: { a: 1, b: 1 }, rejected: 1 }],
+      new Map([[0, 2]]),
+      new Date(NOW.getTime() + 5000),
+    );
+    expect(again).toBeUndefined();
+    // New records in the topic change produced and lag: worth a write even if nothing was counted.
+    expect(checkpointStatus(first, [], new Map([[0, 3]]), NOW)).toMatchObject({ produced: 3, lag: 1 });
+  });
+
+  it('keeps produced and lag as they were when the end offsets are unknown', () => {
+    const status = checkpointStatus(
+      { produced: 40, lag: 7 },
+      [{ partition: 0, offset: 1, sums: { a: 2, b: 2 }, counts: { a: 1, b: 1 }, rejected: 0 }],
+      undefined,
+      NOW,
+    );
+    expect(status).toMatchObject({ produced: 40, lag: 7, counted: 1, leader: 'a' });
+  });
+
+  it('has no leader before anything valid was counted', () => {
+    const status = checkpointStatus(
+      { leader: 'stale' },
+      [{ partition: 0, offset: 1, sums: {}, counts: {}, rejected: 1 }],
+      undefined,
+      NOW,
+    );
+    expect(status).not.toHaveProperty('leader');
+    expect(status).toMatchObject({ totals: [], counted: 0, rejected: 1 });
+  });
+});
+
+describe('lagOf', () => {
+  it('counts records above each checkpoint, and whole partitions without one', () => {
+    const partitions = [{ partition: 0, offset: 4 }];
+    const end = new Map([
+      [0, 10],
+      [1, 5],
+      [2, 0],
+    ]);
+    expect(lagOf(partitions, end)).toBe(11);
+  });
+
+  it('is never negative when the end offsets were read before a checkpoint went past them', () => {
+    expect(lagOf([{ partition: 0, offset: 12 }], new Map([[0, 10]]))).toBe(0);
+  });
+});
