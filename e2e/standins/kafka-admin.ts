@@ -1,0 +1,95 @@
+// The Kafka side of the topic-operator stand-in: reads a topic's shape and applies changes
+// through the kafkajs admin API, and tells Kafka's refusals apart from connection trouble.
+import kafkajs, { type Admin, type logCreator } from 'kafkajs';
+import type { Logger } from '../../src/common/logger.ts';
+import type { DesiredTopic, ObservedTopic, TopicAction } from './kafka-topic.ts';
+
+const { Kafka, logLevel, ConfigResourceTypes, ConfigSource } = kafkajs;
+
+export function createKafkaAdmin(brokers: string[], clientId: string, logger: Logger): Admin {
+  return new Kafka({ clientId, brokers, logLevel: logLevel.WARN, logCreator: kafkaLogs(logger) }).admin();
+}
+
+/** Routes kafkajs' own log lines into our JSON log. */
+function kafkaLogs(logger: Logger): logCreator {
+  return () =>
+    ({ level, log }) => {
+      const { message, ...rest } = log;
+      if (level === logLevel.ERROR) logger.error({ kafkajs: rest }, message);
+      else if (level === logLevel.WARN) logger.warn({ kafkajs: rest }, message);
+      else logger.debug({ kafkajs: rest }, message);
+    };
+}
+
+export async function observeTopic(admin: Admin, name: string): Promise<ObservedTopic | undefined> {
+  const names = await admin.listTopics();
+  if (!names.includes(name)) return undefined;
+  const metadata = await admin.fetchTopicMetadata({ topics: [name] });
+  const partitions = metadata.topics[0]?.partitions ?? [];
+  const described = await admin.describeConfigs({
+    resources: [{ type: ConfigResourceTypes.TOPIC, name }],
+    includeSynonyms: false,
+  });
+  const config: Record<string, string> = {};
+  for (const entry of described.resources[0]?.configEntries ?? []) {
+    if (entry.configSource === ConfigSource.TOPIC_CONFIG) config[entry.configName] = entry.configValue;
+  }
+  return { partitions: partitions.length, replicas: partitions[0]?.replicas.length ?? 0, config };
+}
+
+export async function applyTopicAction(admin: Admin, name: string, action: TopicAction): Promise<void> {
+  switch (action.kind) {
+    case 'create':
+      await admin.createTopics({ topics: [toTopicConfig(action.topic)], waitForLeaders: true });
+      return;
+    case 'addPartitions':
+      await admin.createPartitions({ topicPartitions: [{ topic: name, count: action.count }] });
+      return;
+    case 'alterConfig':
+      // AlterConfigs (not the incremental variant) replaces every topic-level value, which is
+      // what a declarative spec means: keys removed from the spec go back to the defaults.
+      await admin.alterConfigs({
+        validateOnly: false,
+        resources: [
+          {
+            type: ConfigResourceTypes.TOPIC,
+            name,
+            configEntries: Object.entries(action.config).map(([key, value]) => ({ name: key, value })),
+          },
+        ],
+      });
+      return;
+  }
+}
+
+function toTopicConfig(topic: DesiredTopic) {
+  return {
+    topic: topic.name,
+    // -1 lets the broker apply num.partitions / default.replication.factor.
+    numPartitions: topic.partitions ?? -1,
+    replicationFactor: topic.replicas ?? -1,
+    configEntries: Object.entries(topic.config).map(([name, value]) => ({ name, value })),
+  };
+}
+
+export async function deleteTopicIfPresent(admin: Admin, name: string): Promise<boolean> {
+  if (!(await admin.listTopics()).includes(name)) return false;
+  await admin.deleteTopics({ topics: [name] });
+  return true;
+}
+
+/**
+ * Kafka's answer when it refused the request (the broker's error codes), undefined for
+ * anything else (connection lost, timeouts) which is worth retrying rather than reporting.
+ */
+export function kafkaRefusal(err: unknown): string | undefined {
+  const errors: unknown[] =
+    err instanceof Error && err.name === 'KafkaJSAggregateError'
+      ? ((err as { errors?: unknown[] }).errors ?? [])
+      : [err];
+  const refusals = errors
+    .map((e) => (e instanceof Error && typeof (e as { type?: unknown }).type === 'string' ? e : undefined))
+    .filter((e): e is Error & { type: string } => e !== undefined)
+    .map((e) => `${e.type}: ${e.message}`);
+  return refusals.length > 0 && refusals.length === errors.length ? refusals.join('; ') : undefined;
+}

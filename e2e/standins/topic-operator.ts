@@ -1,0 +1,116 @@
+// STAND-IN for Strimzi's topic operator, for the local stack only (DESIGN.md §7): turns
+// kafka.strimzi.io/v1 KafkaTopics in every namespace into Kafka topics through the admin API
+// and reports their Ready condition, with Strimzi's finalizer so that deleting a KafkaTopic
+// deletes its topic. It is not Strimzi: no topic-to-resource sync, no Cruise Control.
+//
+// Env: KUBECONFIG (admin), KAFKA_BOOTSTRAP_SERVERS, HEALTH_PORT (GET /healthz is 200 once the
+// KafkaTopics are listed and Kafka answers), LOG_LEVEL.
+import { CustomObjectsApi, type KubernetesListObject } from '@kubernetes/client-node';
+import { EnvReader } from '../../src/common/env.ts';
+import { loadKubeConfig } from '../../src/common/kube.ts';
+import { createLogger } from '../../src/common/logger.ts';
+import { onShutdown } from '../../src/common/shutdown.ts';
+import { startHealthServer } from './health-server.ts';
+import { createKafkaAdmin } from './kafka-admin.ts';
+import {
+  KAFKA_TOPIC_GROUP,
+  KAFKA_TOPIC_PLURAL,
+  KAFKA_TOPIC_VERSION,
+  type KafkaTopic,
+} from './kafka-topic.ts';
+import { KeyedQueue } from './keyed-queue.ts';
+import { TopicReconciler } from './topic-reconciler.ts';
+import { WatchedCollection, describe } from './watched-collection.ts';
+
+/** Reconcile everything this often too, so that Kafka-side drift and refusals get retried. */
+const RESYNC_MS = 30_000;
+
+async function main(): Promise<void> {
+  const env = new EnvReader();
+  const brokers = env.brokerList('KAFKA_BOOTSTRAP_SERVERS');
+  if (brokers === undefined) env.fail('KAFKA_BOOTSTRAP_SERVERS is required');
+  const healthPort = env.integer('HEALTH_PORT', 0, { min: 0, max: 65535 });
+  env.done();
+
+  const logger = createLogger('topic-operator-standin').child({ standin: true });
+  logger.info({ brokers }, "starting the topic-operator STAND-IN (not Strimzi's topic operator)");
+  const kubeConfig = loadKubeConfig();
+  const api = kubeConfig.makeApiClient(CustomObjectsApi);
+  const admin = createKafkaAdmin(brokers ?? [], 'topic-operator-standin', logger);
+  let kafkaConnected = false;
+
+  const key = (kt: KafkaTopic) => `${kt.metadata.namespace ?? ''}/${kt.metadata.name ?? ''}`;
+  const topics: WatchedCollection<KafkaTopic> = new WatchedCollection<KafkaTopic>({
+    kubeConfig,
+    path: `/apis/${KAFKA_TOPIC_GROUP}/${KAFKA_TOPIC_VERSION}/${KAFKA_TOPIC_PLURAL}`,
+    list: async () =>
+      (await api.listClusterCustomObject({
+        group: KAFKA_TOPIC_GROUP,
+        version: KAFKA_TOPIC_VERSION,
+        plural: KAFKA_TOPIC_PLURAL,
+      })) as KubernetesListObject<KafkaTopic>,
+    logger,
+    onChange: (kt) => queue.add(key(kt)),
+  });
+  const reconciler = new TopicReconciler({
+    admin,
+    api,
+    logger,
+    get: (namespace, name) => topics.get(name, namespace),
+    all: () => topics.list(),
+  });
+  const queue = new KeyedQueue({
+    handle: (k) => {
+      const [namespace = '', name = ''] = k.split('/');
+      return reconciler.reconcile(namespace, name);
+    },
+    onError: (k, err, retryInMs) =>
+      logger.warn({ kafkaTopic: k, err: describe(err), retryInMs }, 'reconcile failed'),
+  });
+
+  const health = await startHealthServer(healthPort, () => {
+    if (!topics.isSynced()) return 'KafkaTopics not listed yet';
+    if (!kafkaConnected) return 'Kafka not connected yet';
+    return undefined;
+  });
+  const resync = setInterval(() => topics.list().forEach((kt) => queue.add(key(kt))), RESYNC_MS);
+
+  onShutdown(logger, async () => {
+    clearInterval(resync);
+    await topics.stop();
+    await queue.stop();
+    await admin.disconnect();
+    await health.close();
+  });
+
+  await connectWithRetry(
+    () => admin.connect(),
+    (err, delay) => logger.warn({ err: describe(err), retryInMs: delay }, 'Kafka not reachable yet'),
+  );
+  kafkaConnected = true;
+  await topics.start();
+  logger.info({ healthPort }, 'topic-operator stand-in ready');
+}
+
+async function connectWithRetry(
+  connect: () => Promise<void>,
+  onRetry: (err: unknown, delayMs: number) => void,
+) {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      await connect();
+      return;
+    } catch (err) {
+      const delay = Math.min(10_000, 500 * attempt);
+      onRetry(err, delay);
+      await new Promise((resolve) => setTimeout(resolve, delay));
+    }
+  }
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(
+    `topic-operator stand-in failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+  );
+  process.exit(1);
+});
