@@ -71,18 +71,16 @@ export class KubeClient {
   private readonly kubeConfig: KubeConfig;
   private readonly server: URL;
   private readonly agent: http.Agent;
-  private readonly tls: https.RequestOptions;
   private readonly options: KubeClientOptions;
 
   private constructor(
     kubeConfig: KubeConfig,
     server: URL,
-    tls: https.RequestOptions,
+    tls: https.AgentOptions,
     options: KubeClientOptions,
   ) {
     this.kubeConfig = kubeConfig;
     this.server = server;
-    this.tls = tls;
     this.options = options;
     const agentOptions = { keepAlive: true, maxSockets: options.maxSockets ?? 32 };
     this.agent =
@@ -268,12 +266,13 @@ export class KubeClient {
       'user-agent': this.options.userAgent ?? 'ratings-operator',
       ...(auth.headers as Record<string, string> | undefined),
     };
-    if (auth.auth !== undefined) headers.authorization = `Basic ${Buffer.from(auth.auth).toString('base64')}`;
+    if (typeof auth.auth === 'string')
+      headers.authorization = `Basic ${Buffer.from(auth.auth).toString('base64')}`;
     const body = spec.body === undefined ? undefined : JSON.stringify(spec.body);
     if (body !== undefined) headers['content-type'] = spec.contentType ?? 'application/json';
-    const transport = url.protocol === 'https:' ? https : http;
+    const request = url.protocol === 'https:' ? https.request : http.request;
     return new Promise((resolve, reject) => {
-      const req = transport.request(url, {
+      const req = request(url, {
         method: spec.method,
         headers,
         agent: this.agent,
@@ -304,5 +303,5 @@ async function errorOf(res: http.IncomingMessage, type: ResourceType): Promise<A
   } catch {
     // not a Status object: keep the raw text
   }
-  return new ApiError(status, reason, `${type.kind} ${res.req?.method ?? ''}: ${status} ${message}`);
+  return new ApiError(status, reason, `${type.kind}: ${status} ${message}`);
 }
