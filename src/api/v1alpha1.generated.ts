@@ -120,8 +120,9 @@ export interface RatingExperimentStatus {
    */
   observedGeneration?: number;
   /**
-   * Ready, TopicReady, ProducerAvailable and ConsumerAvailable. Ready is True when every child is
-   * ready and observedGeneration equals metadata.generation.
+   * Ready, TopicReady, ProducerAvailable and ConsumerAvailable, plus the kstatus conditions
+   * Reconciling and Stalled. Ready is True when every child is ready and observedGeneration equals
+   * metadata.generation.
    * @maxItems 16
    * @listType map
    * @listMapKeys type

@@ -27,6 +27,10 @@ export const ConditionType = {
   ProducerAvailable: 'ProducerAvailable',
   /** The consumer Deployment has rolled out and its pods are available. */
   ConsumerAvailable: 'ConsumerAvailable',
+  /** kstatus "abnormal-true": True while the experiment is converging (InProgress). */
+  Reconciling: 'Reconciling',
+  /** kstatus "abnormal-true": True when it cannot converge without a change by the user (Failed). */
+  Stalled: 'Stalled',
 } as const;
 export type ConditionType = (typeof ConditionType)[keyof typeof ConditionType];
 
@@ -44,6 +48,8 @@ export const Reason = {
   TopicReady: 'TopicReady',
   /** The KafkaTopic is not (yet) Ready; the message carries Strimzi's. */
   TopicNotReady: 'TopicNotReady',
+  /** The KafkaTopic's name is taken by a KafkaTopic of another experiment. */
+  TopicConflict: 'TopicConflict',
   /** The KafkaTopic has not been created or observed yet. */
   TopicPending: 'TopicPending',
   /** A Deployment is available at its desired replicas. */
@@ -52,6 +58,8 @@ export const Reason = {
   ScaledToZero: 'ScaledToZero',
   /** A Deployment is rolling out (new generation, updated or available replicas short). */
   Progressing: 'Progressing',
+  /** A Deployment exceeded its progress deadline: its pods do not become available. */
+  ProgressDeadlineExceeded: 'ProgressDeadlineExceeded',
   /** A Deployment failed to progress or has fewer available replicas than it needs. */
   DeploymentUnavailable: 'DeploymentUnavailable',
   /** A Deployment has not been created or observed yet. */

@@ -1,0 +1,315 @@
+// The desired state of everything an experiment owns, as server-side apply configurations:
+// fully specified (apiVersion, kind, name, namespace, labels), deterministic (same input, same
+// output, same key order), and free of values the API server would rewrite, so that applying
+// them again changes nothing.
+import type {
+  V1Container,
+  V1Deployment,
+  V1EnvVar,
+  V1OwnerReference,
+  V1PodSecurityContext,
+  V1Probe,
+  V1ResourceRequirements,
+  V1Role,
+  V1RoleBinding,
+  V1SecurityContext,
+  V1Service,
+  V1ServiceAccount,
+} from '@kubernetes/client-node';
+import type { RatingExperiment } from '../api/v1alpha1.ts';
+import { API_VERSION, GROUP, KIND, PLURAL } from '../api/v1alpha1.ts';
+import type { Component } from './names.ts';
+import {
+  ANNOTATION_CATALOG_HASH,
+  accessName,
+  consumerName,
+  experimentRef,
+  fnv1a,
+  kafkaTopicResourceName,
+  labels,
+  producerName,
+  selectorLabels,
+  topicLabels,
+} from './names.ts';
+import type { ResolvedSpec } from './spec.ts';
+import { mustResolveSpec } from './spec.ts';
+import type { KafkaTopic } from './strimzi.ts';
+import { KAFKA_TOPIC_KIND, STRIMZI_API_VERSION } from './strimzi.ts';
+
+/** The port of the data-plane HTTP server (API, UI, probes and /metrics). */
+export const HTTP_PORT = 8080;
+/** The Service port named `metrics`; it forwards to the same container port. */
+export const METRICS_PORT = 9090;
+export const METRICS_PATH = '/metrics';
+/** Container user and group: non-root, as the restricted Pod Security Standard requires. */
+export const RUN_AS_USER = 65532;
+
+/** Requests and a memory limit sized for one Node.js data-plane process; no CPU limit. */
+export const DEFAULT_RESOURCES = {
+  requests: { cpu: '50m', memory: '128Mi' },
+  limits: { memory: '256Mi' },
+} as const;
+
+/**
+ * Seconds between SIGTERM and SIGKILL: the producer flushes what it acknowledged; the consumer
+ * leaves its group and writes a final checkpoint, possibly after a conflict and a retry.
+ */
+export const TERMINATION_GRACE_SECONDS: Record<'producer' | 'consumer', number> = {
+  producer: 30,
+  consumer: 45,
+};
+
+export interface ChildrenOptions {
+  /** The operator's own image, used unless spec.image overrides it. */
+  image: string;
+  /** The resolved bootstrap servers (see resolveBootstrap). */
+  bootstrapServers: string;
+  /** LOG_LEVEL of the pods. */
+  logLevel?: string;
+}
+
+export interface DesiredChildren {
+  serviceAccount: V1ServiceAccount;
+  role: V1Role;
+  roleBinding: V1RoleBinding;
+  producerDeployment: V1Deployment;
+  consumerDeployment: V1Deployment;
+  producerService: V1Service;
+  consumerService: V1Service;
+  /** In the Kafka namespace: no owner reference, tracked by labels and a finalizer. */
+  kafkaTopic: KafkaTopic;
+}
+
+/** The controller owner reference every namespaced child carries. */
+export function ownerReference(exp: RatingExperiment): V1OwnerReference {
+  const { name, uid } = experimentRef(exp);
+  return { apiVersion: API_VERSION, kind: KIND, name, uid, controller: true, blockOwnerDeletion: true };
+}
+
+/**
+ * Everything an experiment owns, in the order to apply it (access before the pods that use it).
+ * Throws InvalidSpecError when the spec is invalid: call resolveSpec first and report problems.
+ */
+export function desiredChildren(exp: RatingExperiment, options: ChildrenOptions): DesiredChildren {
+  const spec = mustResolveSpec(exp);
+  const ref = experimentRef(exp);
+  const owner = [ownerReference(exp)];
+  const meta = (name: string, component: Component) => ({
+    name,
+    namespace: ref.namespace,
+    labels: labels(ref.name, component),
+    ownerReferences: owner,
+  });
+  const access = accessName(ref.name);
+
+  const serviceAccount: V1ServiceAccount = {
+    apiVersion: 'v1',
+    kind: 'ServiceAccount',
+    metadata: meta(access, 'access'),
+  };
+  const role: V1Role = {
+    apiVersion: 'rbac.authorization.k8s.io/v1',
+    kind: 'Role',
+    metadata: meta(access, 'access'),
+    rules: [
+      { apiGroups: [GROUP], resources: [PLURAL], resourceNames: [ref.name], verbs: ['get'] },
+      {
+        apiGroups: [GROUP],
+        resources: [`${PLURAL}/status`],
+        resourceNames: [ref.name],
+        verbs: ['get', 'update', 'patch'],
+      },
+    ],
+  };
+  const roleBinding: V1RoleBinding = {
+    apiVersion: 'rbac.authorization.k8s.io/v1',
+    kind: 'RoleBinding',
+    metadata: meta(access, 'access'),
+    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: access },
+    subjects: [{ kind: 'ServiceAccount', name: access, namespace: ref.namespace }],
+  };
+
+  const deployment = (component: 'producer' | 'consumer', name: string, replicas: number): V1Deployment => ({
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: meta(name, component),
+    spec: {
+      replicas,
+      selector: { matchLabels: selectorLabels(ref.name, component) },
+      template: {
+        metadata: {
+          labels: labels(ref.name, component),
+          annotations: { [ANNOTATION_CATALOG_HASH]: catalogHash(spec) },
+        },
+        spec: {
+          serviceAccountName: access,
+          automountServiceAccountToken: true,
+          enableServiceLinks: false,
+          terminationGracePeriodSeconds: TERMINATION_GRACE_SECONDS[component],
+          securityContext: podSecurityContext(),
+          containers: [container(component, spec, ref, options)],
+          volumes: [{ name: 'tmp', emptyDir: {} }],
+        },
+      },
+    },
+  });
+  const service = (component: 'producer' | 'consumer', name: string): V1Service => ({
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: {
+      ...meta(name, component),
+      annotations: {
+        'prometheus.io/scrape': 'true',
+        'prometheus.io/port': String(HTTP_PORT),
+        'prometheus.io/path': METRICS_PATH,
+      },
+    },
+    spec: {
+      type: 'ClusterIP',
+      selector: selectorLabels(ref.name, component),
+      ports: [
+        { name: 'http', port: HTTP_PORT, targetPort: 'http', protocol: 'TCP' },
+        { name: 'metrics', port: METRICS_PORT, targetPort: 'http', protocol: 'TCP' },
+      ],
+    },
+  });
+
+  return {
+    serviceAccount,
+    role,
+    roleBinding,
+    producerDeployment: deployment('producer', producerName(ref.name), spec.producer.replicas),
+    consumerDeployment: deployment('consumer', consumerName(ref.name), spec.consumer.replicas),
+    producerService: service('producer', producerName(ref.name)),
+    consumerService: service('consumer', consumerName(ref.name)),
+    kafkaTopic: desiredKafkaTopic(ref, spec),
+  };
+}
+
+/** The children as a list, in apply order. */
+export function childList(
+  children: DesiredChildren,
+): [V1ServiceAccount, V1Role, V1RoleBinding, V1Service, V1Service, V1Deployment, V1Deployment, KafkaTopic] {
+  return [
+    children.serviceAccount,
+    children.role,
+    children.roleBinding,
+    children.producerService,
+    children.consumerService,
+    children.producerDeployment,
+    children.consumerDeployment,
+    children.kafkaTopic,
+  ];
+}
+
+/** The KafkaTopic of an experiment, in the Kafka cluster's namespace. */
+export function desiredKafkaTopic(ref: { namespace: string; name: string }, spec: ResolvedSpec): KafkaTopic {
+  const configKeys = Object.keys(spec.topic.config).sort();
+  return {
+    apiVersion: STRIMZI_API_VERSION,
+    kind: KAFKA_TOPIC_KIND,
+    metadata: {
+      name: kafkaTopicResourceName(spec.topic.name),
+      namespace: spec.kafka.namespace,
+      labels: topicLabels(ref, spec.kafka.cluster),
+    },
+    spec: {
+      topicName: spec.topic.name,
+      partitions: spec.topic.partitions,
+      replicas: spec.topic.replicas,
+      ...(configKeys.length > 0 && {
+        config: Object.fromEntries(configKeys.map((k) => [k, spec.topic.config[k] as string])),
+      }),
+    },
+  };
+}
+
+/** A fingerprint of voices, battles and scale: pods restart when the catalog changes. */
+export function catalogHash(spec: Pick<ResolvedSpec, 'voices' | 'battles' | 'scale'>): string {
+  return fnv1a(JSON.stringify([spec.voices, spec.battles, spec.scale]));
+}
+
+/** Pod-level settings of the restricted Pod Security Standard. */
+export function podSecurityContext(): V1PodSecurityContext {
+  return {
+    runAsNonRoot: true,
+    runAsUser: RUN_AS_USER,
+    runAsGroup: RUN_AS_USER,
+    seccompProfile: { type: 'RuntimeDefault' },
+  };
+}
+
+/** Container-level settings of the restricted Pod Security Standard, plus a read-only root. */
+export function containerSecurityContext(): V1SecurityContext {
+  return {
+    allowPrivilegeEscalation: false,
+    capabilities: { drop: ['ALL'] },
+    privileged: false,
+    readOnlyRootFilesystem: true,
+    runAsNonRoot: true,
+    runAsUser: RUN_AS_USER,
+    runAsGroup: RUN_AS_USER,
+    seccompProfile: { type: 'RuntimeDefault' },
+  };
+}
+
+function probe(path: string, periodSeconds: number): V1Probe {
+  return {
+    httpGet: { path, port: 'http', scheme: 'HTTP' },
+    periodSeconds,
+    timeoutSeconds: 2,
+    successThreshold: 1,
+    failureThreshold: 3,
+  };
+}
+
+/** spec.resources, else the defaults; keys sorted so that the output is stable. */
+function resources(spec: ResolvedSpec): V1ResourceRequirements {
+  const sorted = (m: Record<string, number | string> | undefined) =>
+    m === undefined
+      ? undefined
+      : Object.fromEntries(
+          Object.keys(m)
+            .sort()
+            .map((k) => [k, String(m[k])]),
+        );
+  if (spec.resources === undefined) {
+    return { requests: { ...DEFAULT_RESOURCES.requests }, limits: { ...DEFAULT_RESOURCES.limits } };
+  }
+  const requests = sorted(spec.resources.requests);
+  const limits = sorted(spec.resources.limits);
+  return { ...(requests !== undefined && { requests }), ...(limits !== undefined && { limits }) };
+}
+
+function container(
+  component: 'producer' | 'consumer',
+  spec: ResolvedSpec,
+  ref: { namespace: string; name: string },
+  options: ChildrenOptions,
+): V1Container {
+  const env: V1EnvVar[] = [
+    { name: 'EXPERIMENT_NAMESPACE', value: ref.namespace },
+    { name: 'EXPERIMENT_NAME', value: ref.name },
+    { name: 'KAFKA_BOOTSTRAP_SERVERS', value: options.bootstrapServers },
+    { name: 'KAFKA_TOPIC', value: spec.topic.name },
+    { name: 'PORT', value: String(HTTP_PORT) },
+    { name: 'POD_NAME', valueFrom: { fieldRef: { apiVersion: 'v1', fieldPath: 'metadata.name' } } },
+    { name: 'LOG_LEVEL', value: options.logLevel ?? 'info' },
+    component === 'producer'
+      ? { name: 'RATINGS_PER_SECOND', value: String(spec.producer.ratingsPerSecond) }
+      : { name: 'CHECKPOINT_INTERVAL_SECONDS', value: String(spec.consumer.checkpointIntervalSeconds) },
+  ];
+  return {
+    name: component,
+    image: spec.image ?? options.image,
+    args: [component],
+    env,
+    ports: [{ name: 'http', containerPort: HTTP_PORT, protocol: 'TCP' }],
+    livenessProbe: probe('/healthz', 10),
+    readinessProbe: probe('/readyz', 5),
+    resources: resources(spec),
+    securityContext: containerSecurityContext(),
+    terminationMessagePolicy: 'FallbackToLogsOnError',
+    volumeMounts: [{ name: 'tmp', mountPath: '/tmp' }],
+  };
+}

@@ -1,0 +1,199 @@
+// The spec with every default applied, or the problems that make it unusable. Admission already
+// refuses most invalid specs (crds/); this is the controller's defence for what it could not
+// check, or for objects stored before a rule existed or under a different CRD.
+import type { RatingExperiment, ResourceRequirements } from '../api/v1alpha1.ts';
+import { defaultTopicName } from './names.ts';
+
+export type DeletionPolicy = 'Delete' | 'Retain';
+
+/** A RatingExperiment spec with all defaults applied; what the model renders from. */
+export interface ResolvedSpec {
+  kafka: { cluster: string; namespace: string; bootstrapServers?: string; listener?: string };
+  topic: { name: string; partitions: number; replicas: number; config: Record<string, string> };
+  voices: string[];
+  battles: string[];
+  scale: string[];
+  producer: { replicas: number; ratingsPerSecond: number };
+  consumer: { replicas: number; checkpointIntervalSeconds: number };
+  deletionPolicy: DeletionPolicy;
+  image?: string;
+  resources?: ResourceRequirements;
+}
+
+/** The scalar defaults of the CRD (a unit test keeps them equal). */
+export const SPEC_DEFAULTS = {
+  topic: { partitions: 3, replicas: 1 },
+  producer: { replicas: 1, ratingsPerSecond: 5 },
+  consumer: { replicas: 2, checkpointIntervalSeconds: 5 },
+  deletionPolicy: 'Delete',
+} as const;
+
+/** The bounds of the CRD, checked again here (a unit test keeps them equal). */
+export const SPEC_BOUNDS = {
+  'topic.partitions': [1, 64],
+  'topic.replicas': [1, 10],
+  'producer.replicas': [0, 10],
+  'producer.ratingsPerSecond': [0, 100_000],
+  'consumer.replicas': [1, 10],
+  'consumer.checkpointIntervalSeconds': [1, 300],
+} as const satisfies Record<string, readonly [number, number]>;
+
+export const LIST_BOUNDS = {
+  voices: { min: 2, max: 32, maxLength: 64 },
+  battles: { min: 1, max: 500, maxLength: 128 },
+  scale: { min: 2, max: 10, maxLength: 32 },
+} as const;
+
+export type SpecResult = { ok: true; spec: ResolvedSpec } | { ok: false; problems: string[] };
+
+const NAME = /^[a-z]([-a-z0-9]{0,52}[a-z0-9])?$/;
+const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/;
+const TOPIC_NAME = /^[a-zA-Z0-9._-]{1,249}$/;
+const BOOTSTRAP = /^[^\s:,]+:[0-9]{1,5}(,[^\s:,]+:[0-9]{1,5})*$/;
+const LIST_ITEM = /^[^|\s]([^|]*[^|\s])?$/;
+const QUANTITY = /^[+-]?(\d+(\.\d*)?|\.\d+)(Ki|Mi|Gi|Ti|Pi|Ei|[numkMGTPE]|[eE][+-]?(\d+(\.\d*)?|\.\d+))?$/;
+
+/** Applies defaults and checks the spec; problems name the field and say what is wrong. */
+export function resolveSpec(exp: RatingExperiment): SpecResult {
+  const problems: string[] = [];
+  const name = exp.metadata?.name ?? '';
+  const spec = exp.spec ?? ({} as Partial<RatingExperiment['spec']>);
+
+  if (!NAME.test(name)) {
+    problems.push(
+      `metadata.name: "${name}" must be a DNS-1035 label of at most 54 characters, as it prefixes the producer and consumer Services`,
+    );
+  }
+
+  const kafka = spec.kafka ?? { cluster: '', namespace: '' };
+  if (!kafka.cluster) problems.push('spec.kafka.cluster: required, the name of the Strimzi Kafka resource');
+  else if (!DNS1123_SUBDOMAIN.test(kafka.cluster))
+    problems.push(`spec.kafka.cluster: "${kafka.cluster}" is not a valid name`);
+  if (!kafka.namespace)
+    problems.push('spec.kafka.namespace: required, the namespace of the Strimzi Kafka resource');
+  else if (!DNS1123_LABEL.test(kafka.namespace)) {
+    problems.push(`spec.kafka.namespace: "${kafka.namespace}" is not a valid namespace`);
+  }
+  if (kafka.bootstrapServers !== undefined && !BOOTSTRAP.test(kafka.bootstrapServers)) {
+    problems.push(`spec.kafka.bootstrapServers: "${kafka.bootstrapServers}" must be host:port[,host:port…]`);
+  }
+
+  const topicName = spec.topic?.name ?? defaultTopicName(name);
+  if (!TOPIC_NAME.test(topicName)) {
+    problems.push(
+      `spec.topic.name: "${topicName}" is not a legal Kafka topic name (1-249 of letters, digits, '.', '_', '-')`,
+    );
+  } else if (topicName === '.' || topicName === '..') {
+    problems.push(`spec.topic.name: "${topicName}" is not a legal Kafka topic name`);
+  }
+  const config = spec.topic?.config ?? {};
+  for (const [key, value] of Object.entries(config)) {
+    if (typeof value !== 'string') problems.push(`spec.topic.config.${key}: must be a string`);
+  }
+
+  const number = (field: keyof typeof SPEC_BOUNDS, value: number | undefined, fallback: number): number => {
+    const [min, max] = SPEC_BOUNDS[field];
+    const resolved = value ?? fallback;
+    if (!Number.isInteger(resolved) || resolved < min || resolved > max) {
+      problems.push(`spec.${field}: must be an integer from ${min} to ${max}, got ${String(resolved)}`);
+    }
+    return resolved;
+  };
+
+  const list = (field: keyof typeof LIST_BOUNDS, value: string[] | undefined): string[] => {
+    const { min, max, maxLength } = LIST_BOUNDS[field];
+    if (value === undefined) {
+      problems.push(
+        `spec.${field}: missing; the CRD defaults it, so the installed CRD is probably not this operator's (reinstall crds/)`,
+      );
+      return [];
+    }
+    if (value.length < min || value.length > max) {
+      problems.push(`spec.${field}: must have ${min} to ${max} entries, got ${value.length}`);
+    }
+    const seen = new Set<string>();
+    value.forEach((item, i) => {
+      if (typeof item !== 'string' || !LIST_ITEM.test(item) || item.length > maxLength) {
+        problems.push(
+          `spec.${field}[${i}]: ${JSON.stringify(item)} must be 1 to ${maxLength} characters, without '|' or surrounding spaces`,
+        );
+      } else if (seen.has(item)) {
+        problems.push(`spec.${field}[${i}]: duplicate "${item}"`);
+      }
+      seen.add(item);
+    });
+    return [...value];
+  };
+
+  const deletionPolicy = spec.deletionPolicy ?? SPEC_DEFAULTS.deletionPolicy;
+  if (deletionPolicy !== 'Delete' && deletionPolicy !== 'Retain') {
+    problems.push(`spec.deletionPolicy: must be Delete or Retain, got "${String(deletionPolicy)}"`);
+  }
+
+  if (spec.image !== undefined && !/^\S+$/.test(spec.image)) {
+    problems.push(`spec.image: "${spec.image}" must be a non-empty image reference without spaces`);
+  }
+  for (const kind of ['requests', 'limits'] as const) {
+    for (const [resource, quantity] of Object.entries(spec.resources?.[kind] ?? {})) {
+      if (!QUANTITY.test(String(quantity))) {
+        problems.push(`spec.resources.${kind}.${resource}: "${String(quantity)}" is not a quantity`);
+      }
+    }
+  }
+
+  const resolved: ResolvedSpec = {
+    kafka: {
+      cluster: kafka.cluster,
+      namespace: kafka.namespace,
+      ...(kafka.bootstrapServers !== undefined && { bootstrapServers: kafka.bootstrapServers }),
+      ...(kafka.listener !== undefined && { listener: kafka.listener }),
+    },
+    topic: {
+      name: topicName,
+      partitions: number('topic.partitions', spec.topic?.partitions, SPEC_DEFAULTS.topic.partitions),
+      replicas: number('topic.replicas', spec.topic?.replicas, SPEC_DEFAULTS.topic.replicas),
+      config: { ...config },
+    },
+    voices: list('voices', spec.voices),
+    battles: list('battles', spec.battles),
+    scale: list('scale', spec.scale),
+    producer: {
+      replicas: number('producer.replicas', spec.producer?.replicas, SPEC_DEFAULTS.producer.replicas),
+      ratingsPerSecond: number(
+        'producer.ratingsPerSecond',
+        spec.producer?.ratingsPerSecond,
+        SPEC_DEFAULTS.producer.ratingsPerSecond,
+      ),
+    },
+    consumer: {
+      replicas: number('consumer.replicas', spec.consumer?.replicas, SPEC_DEFAULTS.consumer.replicas),
+      checkpointIntervalSeconds: number(
+        'consumer.checkpointIntervalSeconds',
+        spec.consumer?.checkpointIntervalSeconds,
+        SPEC_DEFAULTS.consumer.checkpointIntervalSeconds,
+      ),
+    },
+    deletionPolicy,
+    ...(spec.image !== undefined && { image: spec.image }),
+    ...(spec.resources !== undefined && { resources: spec.resources }),
+  };
+  return problems.length > 0 ? { ok: false, problems } : { ok: true, spec: resolved };
+}
+
+/** Thrown by functions that need a valid spec when given an invalid one. */
+export class InvalidSpecError extends Error {
+  readonly problems: string[];
+  constructor(problems: string[]) {
+    super(`invalid spec: ${problems.join('; ')}`);
+    this.name = 'InvalidSpecError';
+    this.problems = problems;
+  }
+}
+
+/** resolveSpec for callers that have already reported problems: throws InvalidSpecError. */
+export function mustResolveSpec(exp: RatingExperiment): ResolvedSpec {
+  const result = resolveSpec(exp);
+  if (!result.ok) throw new InvalidSpecError(result.problems);
+  return result.spec;
+}
