@@ -1,0 +1,220 @@
+// The data-plane pods' view of their RatingExperiment. Their Role allows `get` on that one
+// object and nothing else (no list, no watch), so spec changes are followed by polling.
+import {
+  ApiException,
+  CustomObjectsApi,
+  Observable,
+  type KubeConfig,
+  type ObservableMiddleware,
+} from '@kubernetes/client-node';
+import { GROUP, PLURAL, VERSION, type RatingExperiment } from '../api/v1alpha1.ts';
+import { catalogFromSpec, type Catalog } from '../ratings/catalog.ts';
+import type { Logger } from './logger.ts';
+
+export interface ExperimentSourceOptions {
+  kubeConfig: KubeConfig;
+  namespace: string;
+  name: string;
+  logger: Logger;
+  /** Time between two GETs. */
+  pollIntervalMs?: number;
+  /** A GET that takes longer is abandoned, so that a hung connection cannot stop the polling. */
+  requestTimeoutMs?: number;
+}
+
+/** The experiment as last read, with the catalog of its spec. */
+export interface ExperimentSnapshot {
+  readonly experiment: RatingExperiment;
+  readonly catalog: Catalog;
+}
+
+export type ChangeListener = (current: ExperimentSnapshot, previous: ExperimentSnapshot) => void;
+
+export class ExperimentSourceError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'ExperimentSourceError';
+  }
+}
+
+export const DEFAULT_POLL_INTERVAL_MS = 10_000;
+const DEFAULT_REQUEST_TIMEOUT_MS = 10_000;
+
+/**
+ * Reads the experiment once at start (failing with a clear message when it cannot), then polls
+ * it and tells listeners when its spec changed (metadata.generation moved). A spec whose
+ * catalog is unusable is logged and ignored: the last good snapshot stays current.
+ */
+export class ExperimentSource {
+  private readonly api: CustomObjectsApi;
+  private readonly options: Required<Omit<ExperimentSourceOptions, 'kubeConfig'>>;
+  private readonly server: string;
+  private readonly listeners = new Set<ChangeListener>();
+  private snapshot: ExperimentSnapshot;
+  private timer: NodeJS.Timeout | undefined;
+  private stopped = false;
+  /** The last poll failure, so that a lasting outage is logged once rather than every poll. */
+  private failing: string | undefined;
+
+  private constructor(options: ExperimentSourceOptions, api: CustomObjectsApi, first: ExperimentSnapshot) {
+    this.api = api;
+    this.server = options.kubeConfig.getCurrentCluster()?.server ?? 'the API server';
+    this.options = {
+      namespace: options.namespace,
+      name: options.name,
+      logger: options.logger,
+      pollIntervalMs: options.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS,
+      requestTimeoutMs: options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,
+    };
+    this.snapshot = first;
+  }
+
+  /** Reads the experiment and starts polling; rejects with an ExperimentSourceError. */
+  static async start(options: ExperimentSourceOptions): Promise<ExperimentSource> {
+    const api = options.kubeConfig.makeApiClient(CustomObjectsApi);
+    const server = options.kubeConfig.getCurrentCluster()?.server ?? 'the API server';
+    const timeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+    let experiment: RatingExperiment;
+    try {
+      experiment = await read(api, options.namespace, options.name, timeoutMs);
+    } catch (err) {
+      throw new ExperimentSourceError(describeReadError(err, options.namespace, options.name, server), {
+        cause: err,
+      });
+    }
+    let catalog: Catalog;
+    try {
+      catalog = catalogFromSpec(experiment.spec);
+    } catch (err) {
+      throw new ExperimentSourceError(
+        `RatingExperiment ${options.namespace}/${options.name} has an unusable catalog: ${(err as Error).message}`,
+      );
+    }
+    const source = new ExperimentSource(options, api, { experiment, catalog });
+    source.schedule();
+    return source;
+  }
+
+  get current(): ExperimentSnapshot {
+    return this.snapshot;
+  }
+
+  /** Calls `listener` after each spec change; returns a function that unsubscribes it. */
+  onChange(listener: ChangeListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  stop(): void {
+    this.stopped = true;
+    clearTimeout(this.timer);
+  }
+
+  /** One poll; exposed so that callers (and tests) can refresh without waiting for the timer. */
+  async refresh(): Promise<void> {
+    const { namespace, name, logger } = this.options;
+    let experiment: RatingExperiment;
+    try {
+      experiment = await read(this.api, namespace, name, this.options.requestTimeoutMs);
+    } catch (err) {
+      const message = describeReadError(err, namespace, name, this.server);
+      if (message !== this.failing)
+        logger.warn({ err: message }, 'cannot read the experiment, keeping the last spec');
+      this.failing = message;
+      return;
+    }
+    if (this.failing !== undefined) logger.info('reading the experiment again');
+    this.failing = undefined;
+
+    const previous = this.snapshot;
+    if (experiment.metadata?.generation === previous.experiment.metadata?.generation) {
+      this.snapshot = { experiment, catalog: previous.catalog };
+      return;
+    }
+    let catalog: Catalog;
+    try {
+      catalog = catalogFromSpec(experiment.spec);
+    } catch (err) {
+      logger.error(
+        { err: (err as Error).message, generation: experiment.metadata?.generation },
+        'ignoring a spec with an unusable catalog',
+      );
+      return;
+    }
+    this.snapshot = { experiment, catalog };
+    logger.info({ generation: experiment.metadata?.generation }, 'experiment spec changed');
+    for (const listener of this.listeners) {
+      try {
+        listener(this.snapshot, previous);
+      } catch (err) {
+        logger.error({ err }, 'experiment change listener failed');
+      }
+    }
+  }
+
+  private schedule(): void {
+    if (this.stopped) return;
+    this.timer = setTimeout(() => {
+      void this.refresh().finally(() => this.schedule());
+    }, this.options.pollIntervalMs);
+    // Polling alone must not keep the process alive once everything else has stopped.
+    this.timer.unref();
+  }
+}
+
+async function read(api: CustomObjectsApi, namespace: string, name: string, timeoutMs: number) {
+  const abortAfter: ObservableMiddleware = {
+    pre: (request) => {
+      request.setSignal(AbortSignal.timeout(timeoutMs));
+      return new Observable(Promise.resolve(request));
+    },
+    post: (response) => new Observable(Promise.resolve(response)),
+  };
+  return (await api.getNamespacedCustomObject(
+    { group: GROUP, version: VERSION, namespace, plural: PLURAL, name },
+    { middleware: [abortAfter], middlewareMergeStrategy: 'append' },
+  )) as RatingExperiment;
+}
+
+/** A message that says what to fix, for the failures a misconfigured pod actually meets. */
+export function describeReadError(err: unknown, namespace: string, name: string, server: string): string {
+  const ref = `RatingExperiment ${namespace}/${name}`;
+  if (err instanceof ApiException) {
+    const detail = statusMessage(err.body);
+    switch (err.code) {
+      case 404:
+        return `${ref} not found on ${server} (is EXPERIMENT_NAMESPACE/EXPERIMENT_NAME right, and the CRD installed?)`;
+      case 401:
+        return `${server} rejected the credentials reading ${ref} (expired or wrong token)`;
+      case 403:
+        return `not allowed to get ${ref}: the pod's service account needs "get" on ${PLURAL}.${GROUP}${detail ? ` (${detail})` : ''}`;
+      default:
+        return `reading ${ref} failed with HTTP ${err.code}${detail ? `: ${detail}` : ''}`;
+    }
+  }
+  // fetch rejects with the signal's reason, a DOMException, which is not always an Error.
+  const errorName = (err as { name?: unknown } | null)?.name;
+  if (errorName === 'TimeoutError' || errorName === 'AbortError') {
+    return `reading ${ref} from ${server} timed out`;
+  }
+  return `cannot reach ${server} to read ${ref}: ${err instanceof Error ? err.message : String(err)}`;
+}
+
+/** The `message` of a Kubernetes Status body, which ApiException carries as JSON or text. */
+function statusMessage(body: unknown): string | undefined {
+  if (typeof body === 'string') {
+    try {
+      return statusMessage(JSON.parse(body));
+    } catch {
+      return body.slice(0, 200) || undefined;
+    }
+  }
+  if (
+    typeof body === 'object' &&
+    body !== null &&
+    typeof (body as { message?: unknown }).message === 'string'
+  ) {
+    return (body as { message: string }).message;
+  }
+  return undefined;
+}
