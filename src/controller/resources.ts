@@ -12,7 +12,6 @@ export interface KubeObject {
   apiVersion?: string;
   kind?: string;
   metadata?: ObjectMeta;
-  [field: string]: unknown;
 }
 
 export interface OwnerReference {
@@ -34,8 +33,9 @@ export interface ObjectMeta {
   annotations?: Record<string, string>;
   finalizers?: string[];
   ownerReferences?: OwnerReference[];
-  deletionTimestamp?: string;
-  creationTimestamp?: string;
+  // Strings on the wire (the generated client types say Date; we never convert them).
+  deletionTimestamp?: unknown;
+  creationTimestamp?: unknown;
   managedFields?: unknown[];
 }
 

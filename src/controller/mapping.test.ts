@@ -1,0 +1,85 @@
+import type { RatingExperiment } from '../api/v1alpha1.ts';
+import { API_VERSION, KIND } from '../api/v1alpha1.ts';
+import { topicLabels } from '../model/names.ts';
+import { experimentNeedsReconcile, experimentsUsingKafka, ownerKey, topicOwnerKey } from './mapping.ts';
+
+const experiment = (name: string, kafka: Record<string, string>, extra: Partial<RatingExperiment> = {}) =>
+  ({
+    apiVersion: API_VERSION,
+    kind: KIND,
+    metadata: { name, namespace: 'appdev', generation: 1, uid: `uid-${name}` },
+    spec: { kafka },
+    ...extra,
+  }) as unknown as RatingExperiment;
+
+describe('ownerKey', () => {
+  const owner = { apiVersion: API_VERSION, kind: KIND, name: 'erb', uid: 'u', controller: true };
+
+  it('maps a child to the experiment that controls it', () => {
+    expect(ownerKey({ metadata: { namespace: 'appdev', ownerReferences: [owner] } })).toBe('appdev/erb');
+  });
+
+  it('ignores owners that are not controlling RatingExperiments', () => {
+    const other = { ...owner, kind: 'ReplicaSet', apiVersion: 'apps/v1' };
+    expect(ownerKey({ metadata: { namespace: 'a', ownerReferences: [other] } })).toBeUndefined();
+    expect(
+      ownerKey({ metadata: { namespace: 'a', ownerReferences: [{ ...owner, controller: false }] } }),
+    ).toBeUndefined();
+    expect(ownerKey({ metadata: { namespace: 'a' } })).toBeUndefined();
+  });
+});
+
+describe('topicOwnerKey', () => {
+  it('maps a KafkaTopic back through its labels', () => {
+    const labels = topicLabels({ namespace: 'appdev', name: 'erb' }, 'kafka');
+    expect(topicOwnerKey({ metadata: { namespace: 'queuing', labels } })).toBe('appdev/erb');
+    expect(
+      topicOwnerKey({ metadata: { namespace: 'queuing', labels: { 'strimzi.io/cluster': 'kafka' } } }),
+    ).toBeUndefined();
+  });
+});
+
+describe('experimentsUsingKafka', () => {
+  it('finds the experiments that read their bootstrap address from the Kafka resource', () => {
+    const experiments = [
+      experiment('a', { cluster: 'kafka', namespace: 'queuing' }),
+      experiment('b', { cluster: 'kafka', namespace: 'other' }),
+      experiment('c', { cluster: 'kafka', namespace: 'queuing', bootstrapServers: 'x:9092' }),
+      experiment('d', { cluster: 'kafka2', namespace: 'queuing' }),
+    ];
+    expect(experimentsUsingKafka({ metadata: { name: 'kafka', namespace: 'queuing' } }, experiments)).toEqual(
+      ['appdev/a'],
+    );
+  });
+});
+
+describe('experimentNeedsReconcile', () => {
+  const base = experiment('a', { cluster: 'kafka', namespace: 'queuing' }, {
+    status: { observedGeneration: 1, topic: 't', conditions: [] },
+  } as Partial<RatingExperiment>);
+  const modify = (change: (e: RatingExperiment) => void): RatingExperiment => {
+    const copy = structuredClone(base);
+    change(copy);
+    return copy;
+  };
+
+  it('ignores consumer checkpoints and other status written by others', () => {
+    const next = modify((e) => {
+      Object.assign(e.status!, { partitions: [{ partition: 0, offset: 10 }], counted: 10 });
+      e.metadata!.resourceVersion = '99';
+    });
+    expect(experimentNeedsReconcile(base, next)).toBe(false);
+  });
+
+  it.each<[string, (e: RatingExperiment) => void]>([
+    ['a new generation', (e) => (e.metadata!.generation = 2)],
+    [
+      'deletion',
+      (e) => ((e.metadata as { deletionTimestamp?: string }).deletionTimestamp = '2026-01-01T00:00:00Z'),
+    ],
+    ['a finalizer change', (e) => (e.metadata!.finalizers = ['x'])],
+    ['a change to the controller status fields', (e) => (e.status!.topic = 'other')],
+  ])('reconciles on %s', (_what, change) => {
+    expect(experimentNeedsReconcile(base, modify(change))).toBe(true);
+  });
+});

@@ -1,0 +1,52 @@
+// Which experiment a watch event concerns, and which events are worth a reconcile.
+import type { RatingExperiment } from '../api/v1alpha1.ts';
+import { API_VERSION, KIND } from '../api/v1alpha1.ts';
+import { canonicalJson } from './semantic.ts';
+import type { Kafka } from '../model/strimzi.ts';
+import { experimentOfTopic } from '../model/names.ts';
+import type { KubeObject } from './resources.ts';
+
+/** The key of the experiment that controls a namespaced child, from its owner references. */
+export function ownerKey(child: KubeObject): string | undefined {
+  const owner = child.metadata?.ownerReferences?.find(
+    (ref) => ref.controller === true && ref.apiVersion === API_VERSION && ref.kind === KIND,
+  );
+  return owner === undefined ? undefined : `${child.metadata?.namespace ?? ''}/${owner.name}`;
+}
+
+/** The key of the experiment a KafkaTopic belongs to (labels: owner references cannot cross namespaces). */
+export function topicOwnerKey(topic: KubeObject): string | undefined {
+  const ref = experimentOfTopic(topic);
+  return ref === undefined ? undefined : `${ref.namespace}/${ref.name}`;
+}
+
+/** Keys of the experiments that take their bootstrap address from this Kafka resource. */
+export function experimentsUsingKafka(kafka: Kafka, experiments: readonly RatingExperiment[]): string[] {
+  const { name, namespace } = kafka.metadata ?? {};
+  return experiments
+    .filter((e) => e.spec?.kafka?.cluster === name && e.spec.kafka.namespace === namespace)
+    .filter((e) => !e.spec.kafka.bootstrapServers)
+    .map((e) => `${e.metadata?.namespace ?? ''}/${e.metadata?.name ?? ''}`);
+}
+
+/** The status fields the controller writes; a change by anyone else must be corrected. */
+function controllerStatus(exp: RatingExperiment): string {
+  const s = exp.status;
+  return canonicalJson([s?.observedGeneration, s?.conditions, s?.topic, s?.bootstrapServers]);
+}
+
+/**
+ * Whether an update of an experiment can change what the controller does: a new generation
+ * (spec), deletion, finalizers, or the controller's own status fields. Consumer checkpoints
+ * (status.partitions, totals, counts) change often and never need a reconcile.
+ */
+export function experimentNeedsReconcile(old: RatingExperiment, next: RatingExperiment): boolean {
+  const a = old.metadata ?? {};
+  const b = next.metadata ?? {};
+  return (
+    a.generation !== b.generation ||
+    a.deletionTimestamp !== b.deletionTimestamp ||
+    canonicalJson(a.finalizers ?? []) !== canonicalJson(b.finalizers ?? []) ||
+    controllerStatus(old) !== controllerStatus(next)
+  );
+}
