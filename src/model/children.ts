@@ -93,12 +93,12 @@ export function ownerReference(exp: RatingExperiment): V1OwnerReference {
 export function desiredChildren(exp: RatingExperiment, options: ChildrenOptions): DesiredChildren {
   const spec = mustResolveSpec(exp);
   const ref = experimentRef(exp);
-  const owner = [ownerReference(exp)];
+  // Fresh objects for every child: nothing in the output is aliased.
   const meta = (name: string, component: Component) => ({
     name,
     namespace: ref.namespace,
     labels: labels(ref.name, component),
-    ownerReferences: owner,
+    ownerReferences: [ownerReference(exp)],
   });
   const access = accessName(ref.name);
 

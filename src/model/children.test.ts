@@ -1,0 +1,310 @@
+import type { V1Container, V1PodSpec } from '@kubernetes/client-node';
+import { loadCrd, versionSchema } from '../api/crd.ts';
+import { applyDefaults } from '../api/defaults.ts';
+import type { RatingExperiment, RatingExperimentSpec } from '../api/v1alpha1.ts';
+import { ANNOTATION_CATALOG_HASH } from './names.ts';
+import { InvalidSpecError } from './spec.ts';
+import { childList, desiredChildren, ownerReference } from './children.ts';
+
+const schema = versionSchema(loadCrd(), 'v1alpha1');
+
+function experiment(spec: Partial<RatingExperimentSpec> = {}): RatingExperiment {
+  return applyDefaults<RatingExperiment>(schema, {
+    apiVersion: 'ratings.conglombo.io/v1alpha1',
+    kind: 'RatingExperiment',
+    metadata: { name: 'erb-voices', namespace: 'appdev', uid: 'uid-1', generation: 2 },
+    spec: { kafka: { cluster: 'kafka', namespace: 'queuing' }, ...spec },
+  });
+}
+
+const options = { image: 'ghcr.io/conglombo/ratings-operator:0.1.0', bootstrapServers: 'kafka:9092' };
+
+/**
+ * The checks of the `restricted` Pod Security Standard (v1.36) that apply to a pod spec; returns
+ * the violations.
+ */
+function restrictedViolations(pod: V1PodSpec): string[] {
+  const v: string[] = [];
+  const containers: V1Container[] = [...pod.containers, ...(pod.initContainers ?? [])];
+  if (pod.hostNetwork || pod.hostPID || pod.hostIPC) v.push('host namespaces');
+  const allowedVolumes = [
+    'configMap',
+    'csi',
+    'downwardAPI',
+    'emptyDir',
+    'ephemeral',
+    'persistentVolumeClaim',
+    'projected',
+    'secret',
+  ];
+  for (const volume of pod.volumes ?? []) {
+    const kinds = Object.keys(volume).filter((k) => k !== 'name');
+    if (!kinds.every((k) => allowedVolumes.includes(k))) v.push(`volume ${volume.name}: ${kinds.join()}`);
+  }
+  const podSc = pod.securityContext ?? {};
+  if (podSc.runAsUser === 0) v.push('pod runAsUser 0');
+  if (!['RuntimeDefault', 'Localhost'].includes(podSc.seccompProfile?.type ?? '')) {
+    if (
+      containers.some(
+        (c) => !['RuntimeDefault', 'Localhost'].includes(c.securityContext?.seccompProfile?.type ?? ''),
+      )
+    ) {
+      v.push('seccompProfile');
+    }
+  }
+  for (const c of containers) {
+    const sc = c.securityContext ?? {};
+    if (sc.privileged) v.push(`${c.name}: privileged`);
+    if (sc.allowPrivilegeEscalation !== false) v.push(`${c.name}: allowPrivilegeEscalation`);
+    if (!(sc.runAsNonRoot ?? podSc.runAsNonRoot)) v.push(`${c.name}: runAsNonRoot`);
+    if (sc.runAsUser === 0) v.push(`${c.name}: runAsUser 0`);
+    if (!sc.capabilities?.drop?.includes('ALL')) v.push(`${c.name}: capabilities.drop ALL`);
+    if ((sc.capabilities?.add ?? []).some((cap) => cap !== 'NET_BIND_SERVICE'))
+      v.push(`${c.name}: capabilities.add`);
+    if ((c.ports ?? []).some((p) => p.hostPort)) v.push(`${c.name}: hostPort`);
+    if (sc.procMount !== undefined && sc.procMount !== 'Default') v.push(`${c.name}: procMount`);
+  }
+  return v;
+}
+
+describe('desiredChildren', () => {
+  const exp = experiment();
+  const children = desiredChildren(exp, options);
+  const namespaced = childList(children).slice(0, 7);
+
+  it('names, kinds and places every child', () => {
+    expect(
+      childList(children).map((o) => [o.apiVersion, o.kind, o.metadata?.namespace, o.metadata?.name]),
+    ).toEqual([
+      ['v1', 'ServiceAccount', 'appdev', 'erb-voices-ratings'],
+      ['rbac.authorization.k8s.io/v1', 'Role', 'appdev', 'erb-voices-ratings'],
+      ['rbac.authorization.k8s.io/v1', 'RoleBinding', 'appdev', 'erb-voices-ratings'],
+      ['v1', 'Service', 'appdev', 'erb-voices-producer'],
+      ['v1', 'Service', 'appdev', 'erb-voices-consumer'],
+      ['apps/v1', 'Deployment', 'appdev', 'erb-voices-producer'],
+      ['apps/v1', 'Deployment', 'appdev', 'erb-voices-consumer'],
+      ['kafka.strimzi.io/v1', 'KafkaTopic', 'queuing', 'erb-voices-ratings'],
+    ]);
+  });
+
+  it('makes the experiment the controller of every child in its namespace', () => {
+    const owner = {
+      apiVersion: 'ratings.conglombo.io/v1alpha1',
+      kind: 'RatingExperiment',
+      name: 'erb-voices',
+      uid: 'uid-1',
+      controller: true,
+      blockOwnerDeletion: true,
+    };
+    expect(ownerReference(exp)).toEqual(owner);
+    for (const child of namespaced) expect(child.metadata?.ownerReferences).toEqual([owner]);
+    for (const child of childList(children)) {
+      expect(child.metadata?.labels?.['app.kubernetes.io/managed-by']).toBe('ratings-operator');
+    }
+  });
+
+  it('tracks the KafkaTopic by labels, since owner references cannot cross namespaces', () => {
+    expect(children.kafkaTopic).toEqual({
+      apiVersion: 'kafka.strimzi.io/v1',
+      kind: 'KafkaTopic',
+      metadata: {
+        name: 'erb-voices-ratings',
+        namespace: 'queuing',
+        labels: {
+          'app.kubernetes.io/name': 'rating-experiment',
+          'app.kubernetes.io/instance': 'erb-voices',
+          'app.kubernetes.io/component': 'topic',
+          'app.kubernetes.io/part-of': 'ratings',
+          'app.kubernetes.io/managed-by': 'ratings-operator',
+          'strimzi.io/cluster': 'kafka',
+          'ratings.conglombo.io/experiment-namespace': 'appdev',
+          'ratings.conglombo.io/experiment-name': 'erb-voices',
+        },
+      },
+      spec: { topicName: 'erb-voices-ratings', partitions: 3, replicas: 1 },
+    });
+  });
+
+  it('passes topic config through with sorted keys and a Kubernetes name for any topic name', () => {
+    const topic = desiredChildren(
+      experiment({
+        topic: {
+          name: 'Erb_Ratings',
+          partitions: 6,
+          replicas: 3,
+          config: { 'retention.ms': '1', 'cleanup.policy': 'delete' },
+        },
+      }),
+      options,
+    ).kafkaTopic;
+    expect(topic.metadata?.name).toMatch(/^erb-ratings-[0-9a-f]{8}$/);
+    expect(topic.spec).toEqual({
+      topicName: 'Erb_Ratings',
+      partitions: 6,
+      replicas: 3,
+      config: { 'cleanup.policy': 'delete', 'retention.ms': '1' },
+    });
+    expect(Object.keys(topic.spec?.config ?? {})).toEqual(['cleanup.policy', 'retention.ms']);
+  });
+
+  it('lets the pods read their experiment and write its status, nothing more', () => {
+    expect(children.role.rules).toEqual([
+      {
+        apiGroups: ['ratings.conglombo.io'],
+        resources: ['ratingexperiments'],
+        resourceNames: ['erb-voices'],
+        verbs: ['get'],
+      },
+      {
+        apiGroups: ['ratings.conglombo.io'],
+        resources: ['ratingexperiments/status'],
+        resourceNames: ['erb-voices'],
+        verbs: ['get', 'update', 'patch'],
+      },
+    ]);
+    expect(children.roleBinding.roleRef).toEqual({
+      apiGroup: 'rbac.authorization.k8s.io',
+      kind: 'Role',
+      name: 'erb-voices-ratings',
+    });
+    expect(children.roleBinding.subjects).toEqual([
+      { kind: 'ServiceAccount', name: 'erb-voices-ratings', namespace: 'appdev' },
+    ]);
+  });
+
+  it.each(['producer', 'consumer'] as const)(
+    'runs the %s with its mode, environment, probes and ports',
+    (component) => {
+      const d = component === 'producer' ? children.producerDeployment : children.consumerDeployment;
+      const pod = d.spec?.template.spec as V1PodSpec;
+      const [c, ...more] = pod.containers;
+      expect(more).toHaveLength(0);
+      expect(d.spec?.replicas).toBe(component === 'producer' ? 1 : 2);
+      expect(d.spec?.selector.matchLabels).toEqual({
+        'app.kubernetes.io/name': 'rating-experiment',
+        'app.kubernetes.io/instance': 'erb-voices',
+        'app.kubernetes.io/component': component,
+      });
+      expect(d.spec?.template.metadata?.labels).toMatchObject(
+        d.spec?.selector.matchLabels ?? { missing: true },
+      );
+      expect(pod.serviceAccountName).toBe('erb-voices-ratings');
+      expect(pod.terminationGracePeriodSeconds).toBeGreaterThanOrEqual(30);
+      expect(c?.image).toBe(options.image);
+      expect(c?.args).toEqual([component]);
+      expect(c?.env).toEqual([
+        { name: 'EXPERIMENT_NAMESPACE', value: 'appdev' },
+        { name: 'EXPERIMENT_NAME', value: 'erb-voices' },
+        { name: 'KAFKA_BOOTSTRAP_SERVERS', value: 'kafka:9092' },
+        { name: 'KAFKA_TOPIC', value: 'erb-voices-ratings' },
+        { name: 'PORT', value: '8080' },
+        { name: 'POD_NAME', valueFrom: { fieldRef: { apiVersion: 'v1', fieldPath: 'metadata.name' } } },
+        { name: 'LOG_LEVEL', value: 'info' },
+        component === 'producer'
+          ? { name: 'RATINGS_PER_SECOND', value: '5' }
+          : { name: 'CHECKPOINT_INTERVAL_SECONDS', value: '5' },
+      ]);
+      expect(c?.ports).toEqual([{ name: 'http', containerPort: 8080, protocol: 'TCP' }]);
+      expect(c?.livenessProbe?.httpGet).toEqual({ path: '/healthz', port: 'http', scheme: 'HTTP' });
+      expect(c?.readinessProbe?.httpGet).toEqual({ path: '/readyz', port: 'http', scheme: 'HTTP' });
+      expect(c?.resources).toEqual({
+        requests: { cpu: '50m', memory: '128Mi' },
+        limits: { memory: '256Mi' },
+      });
+    },
+  );
+
+  it.each(['producer', 'consumer'] as const)(
+    'passes the restricted Pod Security Standard (%s)',
+    (component) => {
+      const d = component === 'producer' ? children.producerDeployment : children.consumerDeployment;
+      const pod = d.spec?.template.spec as V1PodSpec;
+      expect(restrictedViolations(pod)).toEqual([]);
+      expect(pod.securityContext).toMatchObject({
+        runAsNonRoot: true,
+        runAsUser: 65532,
+        seccompProfile: { type: 'RuntimeDefault' },
+      });
+      expect(pod.containers[0]?.securityContext).toMatchObject({
+        allowPrivilegeEscalation: false,
+        capabilities: { drop: ['ALL'] },
+        readOnlyRootFilesystem: true,
+        runAsNonRoot: true,
+        runAsUser: 65532,
+      });
+      // A writable /tmp, since the root filesystem is read-only.
+      expect(pod.containers[0]?.volumeMounts).toEqual([{ name: 'tmp', mountPath: '/tmp' }]);
+    },
+  );
+
+  it('exposes http and metrics on Services annotated for scraping', () => {
+    for (const [svc, component] of [
+      [children.producerService, 'producer'],
+      [children.consumerService, 'consumer'],
+    ] as const) {
+      expect(svc.metadata?.annotations).toEqual({
+        'prometheus.io/scrape': 'true',
+        'prometheus.io/port': '8080',
+        'prometheus.io/path': '/metrics',
+      });
+      expect(svc.spec?.selector).toEqual(children[`${component}Deployment`].spec?.selector.matchLabels);
+      expect(svc.spec?.ports?.map((p) => [p.name, p.targetPort])).toEqual([
+        ['http', 'http'],
+        ['metrics', 'http'],
+      ]);
+      const ports = svc.spec?.ports?.map((p) => p.port) ?? [];
+      expect(new Set(ports).size).toBe(ports.length);
+    }
+  });
+
+  it('honours spec.image, spec.resources and the replica counts', () => {
+    const c = desiredChildren(
+      experiment({
+        image: 'example.com/ratings:dev',
+        resources: { limits: { memory: '512Mi', cpu: 1 }, requests: { memory: '256Mi' } },
+        producer: { replicas: 0, ratingsPerSecond: 0 },
+        consumer: { replicas: 3, checkpointIntervalSeconds: 10 },
+      }),
+      { ...options, logLevel: 'debug' },
+    );
+    const container = c.consumerDeployment.spec?.template.spec?.containers[0];
+    expect(container?.image).toBe('example.com/ratings:dev');
+    expect(container?.resources).toEqual({
+      requests: { memory: '256Mi' },
+      limits: { cpu: '1', memory: '512Mi' },
+    });
+    expect(Object.keys(container?.resources?.limits ?? {})).toEqual(['cpu', 'memory']);
+    expect(container?.env).toContainEqual({ name: 'LOG_LEVEL', value: 'debug' });
+    expect(container?.env).toContainEqual({ name: 'CHECKPOINT_INTERVAL_SECONDS', value: '10' });
+    expect(c.producerDeployment.spec?.replicas).toBe(0);
+    expect(c.consumerDeployment.spec?.replicas).toBe(3);
+  });
+
+  it('is deterministic: same input, same output, same key order', () => {
+    const again = desiredChildren(experiment(), { ...options });
+    expect(again).toEqual(children);
+    expect(JSON.stringify(again)).toBe(JSON.stringify(children));
+    // Shared structures are not aliased: changing one output leaves the next alone.
+    again.producerDeployment.metadata?.ownerReferences?.pop();
+    again.serviceAccount.metadata!.labels!['x'] = 'y';
+    expect(JSON.stringify(desiredChildren(experiment(), options))).toBe(JSON.stringify(children));
+  });
+
+  it('restarts the pods when the catalog changes, not otherwise', () => {
+    const hash = (e: RatingExperiment) =>
+      desiredChildren(e, options).consumerDeployment.spec?.template.metadata?.annotations?.[
+        ANNOTATION_CATALOG_HASH
+      ];
+    expect(hash(experiment())).toMatch(/^[0-9a-f]{8}$/);
+    expect(hash(experiment({ producer: { replicas: 3 } }))).toBe(hash(experiment()));
+    expect(hash(experiment({ voices: ['A', 'B'] }))).not.toBe(hash(experiment()));
+    expect(hash(experiment({ scale: ['Bad', 'Good'] }))).not.toBe(hash(experiment()));
+  });
+
+  it('refuses an invalid spec or an experiment never stored', () => {
+    expect(() => desiredChildren(experiment({ voices: ['Solo'] }), options)).toThrow(InvalidSpecError);
+    const unsaved = experiment();
+    delete unsaved.metadata?.uid;
+    expect(() => desiredChildren(unsaved, options)).toThrow(/uid/);
+  });
+});

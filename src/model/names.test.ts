@@ -1,0 +1,86 @@
+import {
+  LABEL_COMPONENT,
+  LABEL_MANAGED_BY,
+  accessName,
+  consumerName,
+  defaultTopicName,
+  experimentOfTopic,
+  experimentRef,
+  fnv1a,
+  kafkaTopicResourceName,
+  labels,
+  producerName,
+  selectorLabels,
+  topicLabels,
+} from './names.ts';
+
+describe('names', () => {
+  it('derives child names from the experiment name', () => {
+    expect(producerName('erb')).toBe('erb-producer');
+    expect(consumerName('erb')).toBe('erb-consumer');
+    expect(accessName('erb')).toBe('erb-ratings');
+    expect(defaultTopicName('erb')).toBe('erb-ratings');
+  });
+
+  it('needs a stored experiment', () => {
+    expect(() => experimentRef({ metadata: { name: 'x', namespace: 'y' }, spec: {} as never })).toThrow(
+      /uid/,
+    );
+    expect(
+      experimentRef({ metadata: { name: 'x', namespace: 'y', uid: 'u', generation: 3 }, spec: {} as never }),
+    ).toEqual({ name: 'x', namespace: 'y', uid: 'u', generation: 3 });
+  });
+});
+
+describe('labels', () => {
+  it('are the recommended labels, with the selector labels a stable subset', () => {
+    const all = labels('erb', 'producer');
+    expect(all).toEqual({
+      'app.kubernetes.io/name': 'rating-experiment',
+      'app.kubernetes.io/instance': 'erb',
+      'app.kubernetes.io/component': 'producer',
+      'app.kubernetes.io/part-of': 'ratings',
+      'app.kubernetes.io/managed-by': 'ratings-operator',
+    });
+    expect(all).toMatchObject(selectorLabels('erb', 'producer'));
+    expect(selectorLabels('erb', 'producer')).not.toHaveProperty(LABEL_MANAGED_BY);
+    expect(selectorLabels('erb', 'consumer')[LABEL_COMPONENT]).toBe('consumer');
+  });
+
+  it('tie a KafkaTopic to its cluster and, across namespaces, to its experiment', () => {
+    const l = topicLabels({ namespace: 'appdev', name: 'erb' }, 'kafka');
+    expect(l).toMatchObject({
+      'strimzi.io/cluster': 'kafka',
+      'ratings.conglombo.io/experiment-namespace': 'appdev',
+      'ratings.conglombo.io/experiment-name': 'erb',
+    });
+    expect(experimentOfTopic({ metadata: { labels: l } })).toEqual({ namespace: 'appdev', name: 'erb' });
+    expect(experimentOfTopic({ metadata: { labels: { 'strimzi.io/cluster': 'kafka' } } })).toBeUndefined();
+    expect(experimentOfTopic({})).toBeUndefined();
+  });
+});
+
+describe('kafkaTopicResourceName', () => {
+  it('is the topic name when that is a valid Kubernetes name', () => {
+    expect(kafkaTopicResourceName('erb-ratings')).toBe('erb-ratings');
+    expect(kafkaTopicResourceName('a.b.c')).toBe('a.b.c');
+  });
+
+  it('is a valid, distinct name for topic names Kubernetes does not accept', () => {
+    const names = ['Erb_Ratings', 'erb_ratings', 'erb-ratings_', '__', '.hidden', 'a..b'].map(
+      kafkaTopicResourceName,
+    );
+    for (const name of names) {
+      expect(name).toMatch(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/);
+      expect(name.length).toBeLessThanOrEqual(253);
+    }
+    expect(new Set(names).size).toBe(names.length);
+    expect(kafkaTopicResourceName('X'.repeat(249)).length).toBeLessThanOrEqual(253);
+  });
+
+  it('uses FNV-1a', () => {
+    expect(fnv1a('')).toBe('811c9dc5');
+    expect(fnv1a('a')).toBe('e40c292c');
+    expect(fnv1a('foobar')).toBe('bf9cf968');
+  });
+});
