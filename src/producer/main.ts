@@ -1,4 +1,115 @@
-// Placeholder until the producer mode lands; replaced by its issue.
+// `ratings-operator producer`: simulated researchers at the experiment's rate plus an HTTP
+// intake for real ones, both into the experiment's topic.
+import { collectDefaultMetrics, Registry } from 'prom-client';
+import type { RatingExperiment } from '../api/v1alpha1.ts';
+import { ExperimentSource } from '../common/experiment-source.ts';
+import { startHttpServer } from '../common/http.ts';
+import { loadKubeConfig } from '../common/kube.ts';
+import { createLogger, type Logger } from '../common/logger.ts';
+import { onShutdown } from '../common/shutdown.ts';
+import { SPEC_DEFAULTS } from '../model/spec.ts';
+import { readProducerConfig, resolveKafkaTarget } from './config.ts';
+import { RatingGenerator } from './generator.ts';
+import { intakeRoutes, unavailableReason } from './intake.ts';
+import { createKafkaProducer, type KafkaRatingProducer } from './kafka.ts';
+import { createProducerMetrics } from './metrics.ts';
+import { RecentRatings } from './page.ts';
+import { RatingPublisher } from './publisher.ts';
+
+const ratePerSecond = (experiment: RatingExperiment): number =>
+  experiment.spec.producer?.ratingsPerSecond ?? SPEC_DEFAULTS.producer.ratingsPerSecond;
+
 export async function main(): Promise<void> {
-  throw new Error('the producer mode is not built yet');
+  const config = readProducerConfig(process.env);
+  const logger = createLogger('producer');
+  const source = await ExperimentSource.start({
+    kubeConfig: loadKubeConfig(),
+    namespace: config.namespace,
+    name: config.name,
+    logger,
+    pollIntervalMs: config.pollIntervalMs,
+  });
+  const { brokers, topic } = resolveKafkaTarget(config, source.current.experiment);
+  const experimentName = `${config.namespace}/${config.name}`;
+  logger.info({ experiment: experimentName, topic, brokers }, 'producer starting');
+
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  const metrics = createProducerMetrics(registry);
+  const recent = new RecentRatings();
+  const producer = createKafkaProducer({
+    brokers,
+    topic,
+    clientId: `ratings-producer-${config.podName}`,
+    logger,
+  });
+  const publisher = new RatingPublisher({ producer, metrics, recent, logger });
+  const generator = new RatingGenerator({
+    ratePerSecond: ratePerSecond(source.current.experiment),
+    catalog: () => source.current.catalog,
+    publish: (ratings) => publisher.publish(ratings, 'generated'),
+    logger,
+  });
+  metrics.targetRate.set(generator.ratePerSecond);
+  source.onChange(({ experiment }) => {
+    generator.setRate(ratePerSecond(experiment));
+    metrics.targetRate.set(generator.ratePerSecond);
+  });
+
+  const state = { stopping: false, connected: false };
+  const notReadyReason = (): string | undefined =>
+    unavailableReason({ ...state, stalledMs: publisher.stalledMs() });
+  const server = await startHttpServer({
+    port: config.port,
+    logger,
+    registry,
+    notReadyReason,
+    routes: intakeRoutes({
+      logger,
+      catalog: () => source.current.catalog,
+      publish: (rating) => publisher.publish([rating], 'http'),
+      unavailableReason: notReadyReason,
+      ackTimeoutMs: config.ackTimeoutMs,
+      page: () => ({
+        experiment: experimentName,
+        ratePerSecond: generator.ratePerSecond,
+        catalog: source.current.catalog,
+        ratings: recent.list(),
+      }),
+    }),
+  });
+
+  onShutdown(logger, async () => {
+    // Refuse new ratings first, then let every accepted one reach the broker.
+    state.stopping = true;
+    source.stop();
+    await generator.stop();
+    await publisher.flush();
+    await producer.disconnect();
+    await server.close();
+  });
+
+  state.connected = await connectUntilStopped(producer, logger, () => state.stopping);
+  if (state.connected) {
+    logger.info({ topic }, 'connected to Kafka');
+    generator.start();
+  }
+}
+
+/** Keeps trying to connect (the broker may start after us); false when shutdown came first. */
+async function connectUntilStopped(
+  producer: KafkaRatingProducer,
+  logger: Logger,
+  stopping: () => boolean,
+): Promise<boolean> {
+  for (let delayMs = 1000; !stopping(); delayMs = Math.min(delayMs * 2, 30_000)) {
+    try {
+      await producer.connect();
+      return true;
+    } catch (err) {
+      logger.warn({ err: (err as Error).message, retryInMs: delayMs }, 'cannot connect to Kafka yet');
+      await new Promise((resolve) => setTimeout(resolve, delayMs).unref());
+    }
+  }
+  return false;
 }

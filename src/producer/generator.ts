@@ -1,0 +1,108 @@
+// Simulated researchers: random ratings from the catalog at the experiment's rate.
+import type { Catalog } from '../ratings/catalog.ts';
+import { createRating, type Rating, type Submission } from '../ratings/rating.ts';
+import type { Logger } from '../common/logger.ts';
+import { Pacer } from './pacer.ts';
+
+/** Number of simulated researchers, named sim-1 … sim-N. */
+export const SIMULATED_RESEARCHERS = 10;
+
+const pick = <T>(items: readonly T[], random: () => number): T => items[Math.floor(random() * items.length)]!;
+
+/** A random battle, two distinct random voices, a random rating, a simulated researcher. */
+export function randomSubmission(catalog: Catalog, random: () => number = Math.random): Submission {
+  const voices = catalog.voices;
+  const first = Math.floor(random() * voices.length);
+  // Draw the second among the others, so the pair is distinct without retrying.
+  const second = (first + 1 + Math.floor(random() * (voices.length - 1))) % voices.length;
+  return {
+    battle: pick(catalog.battles, random),
+    voices: [voices[first]!, voices[second]!],
+    rating: Math.floor(random() * catalog.scale.length),
+    researcher: `sim-${1 + Math.floor(random() * SIMULATED_RESEARCHERS)}`,
+  };
+}
+
+export interface GeneratorOptions {
+  ratePerSecond: number;
+  catalog: () => Catalog;
+  /** Resolves when the ratings were acknowledged; failures are the publisher's to report. */
+  publish: (ratings: Rating[]) => Promise<void>;
+  logger: Logger;
+  /** Ratings are generated in chunks at most this often, so that high rates batch well. */
+  tickMs?: number;
+  /** Largest chunk, bounding the work of one turn of the event loop. */
+  maxChunk?: number;
+  /** Chunks with the broker at once; the pacer holds back the rest (at most a second's worth). */
+  maxOutstanding?: number;
+}
+
+/** Runs until stopped; `setRate` takes effect at once, 0 pauses it. */
+export class RatingGenerator {
+  private readonly options: Required<Omit<GeneratorOptions, 'ratePerSecond'>>;
+  private readonly pacer: Pacer;
+  private readonly outstanding = new Set<Promise<void>>();
+  private stopped = false;
+  private wake: (() => void) | undefined;
+  private loop: Promise<void> | undefined;
+
+  constructor(options: GeneratorOptions) {
+    this.options = { tickMs: 20, maxChunk: 10_000, maxOutstanding: 2, ...options };
+    this.pacer = new Pacer(options.ratePerSecond, Date.now());
+  }
+
+  get ratePerSecond(): number {
+    return this.pacer.ratePerSecond;
+  }
+
+  start(): void {
+    this.loop ??= this.run();
+  }
+
+  setRate(ratePerSecond: number): void {
+    if (ratePerSecond === this.pacer.ratePerSecond) return;
+    this.options.logger.info({ from: this.pacer.ratePerSecond, to: ratePerSecond }, 'generator rate changed');
+    this.pacer.setRate(ratePerSecond, Date.now());
+    this.wake?.();
+  }
+
+  /** Stops generating and waits for the chunks already handed to the publisher. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.wake?.();
+    await this.loop;
+  }
+
+  private async run(): Promise<void> {
+    const { tickMs, maxChunk, maxOutstanding } = this.options;
+    while (!this.stopped) {
+      const wait = Math.max(tickMs, this.pacer.msUntilNext(Date.now()));
+      await this.sleep(wait);
+      if (this.stopped) break;
+      const n = this.pacer.take(Date.now(), maxChunk);
+      if (n === 0) continue;
+      const catalog = this.options.catalog();
+      const ratings = new Array<Rating>(n);
+      for (let i = 0; i < n; i++) ratings[i] = createRating(randomSubmission(catalog));
+      const sent = this.options.publish(ratings).catch(() => undefined);
+      this.outstanding.add(sent);
+      void sent.finally(() => this.outstanding.delete(sent));
+      if (this.outstanding.size >= maxOutstanding) await Promise.race(this.outstanding);
+    }
+    await Promise.all(this.outstanding);
+  }
+
+  /** Sleeps `ms` (forever for Infinity) unless woken by a rate change or stop. */
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      let timer: NodeJS.Timeout | undefined;
+      const done = (): void => {
+        clearTimeout(timer);
+        this.wake = undefined;
+        resolve();
+      };
+      if (Number.isFinite(ms)) timer = setTimeout(done, ms);
+      this.wake = done;
+    });
+  }
+}

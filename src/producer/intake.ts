@@ -1,0 +1,96 @@
+// The producer's HTTP face beyond health and metrics: `POST /api/ratings` for real researchers
+// and `/`, the recent ratings.
+import type { ErrorRequestHandler, Express } from 'express';
+import type { Logger } from '../common/logger.ts';
+import type { Catalog } from '../ratings/catalog.ts';
+import { createRating, type Rating, validateSubmission } from '../ratings/rating.ts';
+import { renderRecentRatingsPage, type PageModel } from './page.ts';
+
+export interface ProducerState {
+  stopping: boolean;
+  connected: boolean;
+  /** Age of the oldest unacknowledged send. */
+  stalledMs: number;
+}
+
+/** Sends older than this mean the broker is not answering: stop taking ratings in. */
+export const STALL_THRESHOLD_MS = 5_000;
+
+/** Why the producer cannot take ratings right now (also its /readyz answer), or undefined. */
+export function unavailableReason(state: ProducerState): string | undefined {
+  if (state.stopping) return 'shutting down';
+  if (!state.connected) return 'connecting to Kafka';
+  if (state.stalledMs > STALL_THRESHOLD_MS) {
+    return `Kafka has not acknowledged a send for ${Math.round(state.stalledMs / 1000)}s`;
+  }
+  return undefined;
+}
+
+export interface IntakeOptions {
+  logger: Logger;
+  catalog: () => Catalog;
+  /** Resolves when Kafka acknowledged the rating. */
+  publish: (rating: Rating) => Promise<void>;
+  unavailableReason: () => string | undefined;
+  ackTimeoutMs: number;
+  page: () => PageModel;
+}
+
+class AckTimeout extends Error {}
+
+export function intakeRoutes(options: IntakeOptions): (app: Express) => void {
+  const { logger, ackTimeoutMs } = options;
+  const timeoutMessage = `Kafka did not acknowledge the rating within ${ackTimeoutMs / 1000}s; it may still be written`;
+
+  return (app) => {
+    app.post('/api/ratings', async (req, res) => {
+      const reason = options.unavailableReason();
+      if (reason !== undefined) {
+        res
+          .status(503)
+          .set('Retry-After', '5')
+          .json({ error: `not accepting ratings: ${reason}` });
+        return;
+      }
+      const checked = validateSubmission(req.body, options.catalog());
+      if (!checked.ok) {
+        res.status(400).json({ error: 'invalid rating', reasons: checked.reasons });
+        return;
+      }
+      const rating = createRating(checked.submission);
+      let timer: NodeJS.Timeout | undefined;
+      try {
+        await Promise.race([
+          options.publish(rating),
+          new Promise<never>((_, reject) => {
+            timer = setTimeout(() => reject(new AckTimeout(timeoutMessage)), ackTimeoutMs);
+          }),
+        ]);
+        res.status(202).json({ id: rating.id });
+      } catch (err) {
+        if (err instanceof AckTimeout) {
+          logger.warn({ id: rating.id, ackTimeoutMs }, 'rating not acknowledged in time');
+          res.status(503).set('Retry-After', '5').json({ error: timeoutMessage, id: rating.id });
+        } else {
+          res.status(502).json({ error: `Kafka refused the rating: ${(err as Error).message}` });
+        }
+      } finally {
+        clearTimeout(timer);
+      }
+    });
+
+    // Bodies express.json could not parse: answered in this endpoint's shape, with reasons.
+    const badJson: ErrorRequestHandler = (err: { type?: string }, _req, res, next) => {
+      if (err.type === 'entity.parse.failed') {
+        res.status(400).json({ error: 'invalid rating', reasons: ['body is not valid JSON'] });
+      } else {
+        next(err);
+      }
+    };
+    app.use('/api/ratings', badJson);
+
+    app.get('/', (_req, res) => {
+      res.type('html').send(renderRecentRatingsPage(options.page()));
+    });
+  };
+}

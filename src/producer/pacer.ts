@@ -1,0 +1,51 @@
+// A token bucket: how many ratings are due at a given rate. Pure, the clock is passed in.
+
+export class Pacer {
+  private rate: number;
+  private tokens = 0;
+  private last: number;
+  private readonly burstSeconds: number;
+
+  /** `burstSeconds` caps the catch-up after a stall, so a slow broker is not then flooded. */
+  constructor(ratePerSecond: number, now: number, burstSeconds = 1) {
+    this.rate = Math.max(0, ratePerSecond);
+    this.last = now;
+    this.burstSeconds = burstSeconds;
+  }
+
+  get ratePerSecond(): number {
+    return this.rate;
+  }
+
+  setRate(ratePerSecond: number, now: number): void {
+    this.refill(now);
+    this.rate = Math.max(0, ratePerSecond);
+    this.tokens = this.rate === 0 ? 0 : Math.min(this.tokens, this.capacity());
+  }
+
+  /** Takes the whole ratings due now, at most `max`. */
+  take(now: number, max: number): number {
+    this.refill(now);
+    const n = Math.min(Math.floor(this.tokens), max);
+    this.tokens -= n;
+    return n;
+  }
+
+  /** Milliseconds until at least one rating is due; Infinity at rate 0. */
+  msUntilNext(now: number): number {
+    this.refill(now);
+    if (this.rate === 0) return Infinity;
+    if (this.tokens >= 1) return 0;
+    return Math.ceil(((1 - this.tokens) / this.rate) * 1000);
+  }
+
+  private capacity(): number {
+    return Math.max(1, this.rate * this.burstSeconds);
+  }
+
+  private refill(now: number): void {
+    const elapsed = Math.max(0, now - this.last);
+    this.last = now;
+    this.tokens = Math.min(this.capacity(), this.tokens + (this.rate * elapsed) / 1000);
+  }
+}
