@@ -1,0 +1,129 @@
+import { jest } from '@jest/globals';
+import { pino } from 'pino';
+import type { PartitionCheckpoint } from '../api/v1alpha1.ts';
+import { Checkpointer, type CheckpointerOptions } from './checkpointer.ts';
+import type { WriteResult } from './status-writer.ts';
+
+const logger = pino({ level: 'silent' });
+const cp = (offset: number): PartitionCheckpoint => ({
+  partition: 0,
+  offset,
+  sums: {},
+  counts: {},
+  rejected: 0,
+});
+
+function setup(overrides: Partial<CheckpointerOptions> = {}) {
+  let offset = 0;
+  const calls = {
+    writes: [] as PartitionCheckpoint[][],
+    commits: [] as PartitionCheckpoint[][],
+    outcomes: [] as string[],
+  };
+  let release: () => void = () => {};
+  let gate: Promise<void> | undefined;
+  const options: CheckpointerOptions = {
+    logger,
+    checkpoints: () => [cp(offset)],
+    endOffsets: async () => new Map([[0, 100]]),
+    write: async (mine): Promise<WriteResult> => {
+      calls.writes.push(mine);
+      if (gate !== undefined) await gate;
+      return { status: { partitions: mine }, written: true, conflicts: 1 };
+    },
+    committed: async (mine) => {
+      calls.commits.push(mine);
+    },
+    onStatus: () => {},
+    onOutcome: (outcome) => calls.outcomes.push(outcome),
+    intervalMs: () => 60_000,
+    ...overrides,
+  };
+  return {
+    checkpointer: new Checkpointer(options),
+    calls,
+    count: (to: number) => (offset = to),
+    hold: () => (gate = new Promise((resolve) => (release = resolve))),
+    release: () => {
+      gate = undefined;
+      release();
+    },
+  };
+}
+
+describe('Checkpointer', () => {
+  it('writes a snapshot and commits what it wrote', async () => {
+    const { checkpointer, calls, count } = setup();
+    count(7);
+    expect(await checkpointer.checkpoint()).toBe('written');
+    expect(calls.writes).toEqual([[cp(7)]]);
+    expect(calls.commits).toEqual([[cp(7)]]);
+  });
+
+  it('runs one write at a time; requests made meanwhile share the next run', async () => {
+    const { checkpointer, calls, count, hold, release } = setup();
+    hold();
+    const first = checkpointer.checkpoint();
+    await Promise.resolve();
+    count(5);
+    const second = checkpointer.checkpoint();
+    const third = checkpointer.checkpoint();
+    expect(second).toBe(third);
+    release();
+    await Promise.all([first, second]);
+    expect(calls.writes).toEqual([[cp(0)], [cp(5)]]);
+  });
+
+  it('reports a failed write, does not commit, and keeps going', async () => {
+    let fail = true;
+    const { checkpointer, calls } = setup({
+      write: async (mine) => {
+        if (fail) throw new Error('boom');
+        return { status: { partitions: mine }, written: true, conflicts: 0 };
+      },
+    });
+    expect(await checkpointer.checkpoint()).toBe('failed');
+    expect(calls.commits).toEqual([]);
+    fail = false;
+    expect(await checkpointer.checkpoint()).toBe('written');
+    expect(calls.outcomes).toEqual(['failed', 'written']);
+  });
+
+  it('writes without produced and lag when the end offsets cannot be read', async () => {
+    const seen: unknown[] = [];
+    const { checkpointer } = setup({
+      endOffsets: async () => {
+        throw new Error('broker down');
+      },
+      write: async (mine, endOffsets) => {
+        seen.push(endOffsets);
+        return { status: { partitions: mine }, written: true, conflicts: 0 };
+      },
+    });
+    await checkpointer.checkpoint();
+    expect(seen).toEqual([undefined]);
+  });
+
+  it('does not commit when there was nothing to write', async () => {
+    const { checkpointer, calls } = setup({
+      write: async () => ({ status: {}, written: false, conflicts: 0 }),
+    });
+    expect(await checkpointer.checkpoint()).toBe('unchanged');
+    expect(calls.commits).toEqual([]);
+  });
+
+  it('checkpoints on its interval until stopped', async () => {
+    jest.useFakeTimers();
+    try {
+      const { checkpointer, calls } = setup({ intervalMs: () => 1000 });
+      checkpointer.start();
+      await jest.advanceTimersByTimeAsync(3500);
+      expect(calls.writes).toHaveLength(3);
+      await checkpointer.stop();
+      await jest.advanceTimersByTimeAsync(5000);
+      expect(calls.writes).toHaveLength(3);
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+});
