@@ -1,0 +1,2 @@
+/** The one field manager of every write the controller makes. */
+export const FIELD_MANAGER = 'ratings-operator';
