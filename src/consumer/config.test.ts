@@ -42,7 +42,7 @@ describe('readConsumerEnv', () => {
 });
 
 describe('kafkaTarget', () => {
-  it('prefers the environment, then the status, then the spec', () => {
+  it('prefers the environment, then the status, then the spec and the default topic name', () => {
     const resolved = experiment({ status: { bootstrapServers: 'kafka:9092', topic: 'from-status' } });
     expect(kafkaTarget(env, resolved)).toEqual({
       brokers: ['kafka:9092'],
@@ -54,7 +54,8 @@ describe('kafkaTarget', () => {
       topic: 'mine',
     });
     const fromSpec = experiment({
-      spec: { kafka: { cluster: 'k', namespace: 'q', bootstrapServers: 'x:1,y:2' }, topic: { name: 't' } },
+      spec: { kafka: { cluster: 'k', namespace: 'q' }, topic: { name: 't' } },
+      status: { bootstrapServers: 'x:1, y:2' },
     });
     expect(kafkaTarget(env, fromSpec)).toMatchObject({ brokers: ['x:1', 'y:2'], topic: 't' });
     expect(kafkaTarget(env, experiment({ status: { bootstrapServers: 'k:1' } })).topic).toBe('erb-ratings');

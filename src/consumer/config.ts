@@ -39,11 +39,11 @@ export interface KafkaTarget {
 
 /**
  * Where to consume from: the environment's overrides, else the address and topic the
- * controller resolved into the status, else the spec.
+ * controller resolved into the status (the topic also falls back to the spec and its default).
  */
 export function kafkaTarget(env: ConsumerEnv, experiment: RatingExperiment): KafkaTarget {
-  const bootstrap = experiment.status?.bootstrapServers ?? experiment.spec.kafka?.bootstrapServers;
-  const brokers = env.brokers ?? bootstrap?.split(',').map((b) => b.trim());
+  // The controller resolves the address (spec override or the Kafka's listeners) into the status.
+  const brokers = env.brokers ?? experiment.status?.bootstrapServers?.split(',').map((b) => b.trim());
   if (brokers === undefined || brokers.length === 0) {
     throw new ConfigError([
       `no Kafka bootstrap servers: set KAFKA_BOOTSTRAP_SERVERS, or let the controller resolve status.bootstrapServers of ${env.namespace}/${env.name}`,
