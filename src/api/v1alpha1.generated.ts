@@ -21,9 +21,6 @@ export interface RatingExperiment {
    * this from the endpoint the client submits requests to. In CamelCase.
    */
   kind?: string;
-  /**
-   * Standard object metadata.
-   */
   metadata?: V1ObjectMeta;
   /**
    * The desired experiment.
@@ -90,8 +87,8 @@ export interface RatingExperimentSpec {
    */
   consumer?: ConsumerSpec;
   /**
-   * What happens to the Kafka topic when the experiment is deleted: Delete removes the KafkaTopic
-   * and the topic's data; Retain leaves both in place.
+   * What happens to the Kafka topic when the experiment is deleted: Delete (the default) removes the
+   * KafkaTopic and the topic's data; Retain leaves both in place.
    * @default "Delete"
    */
   deletionPolicy?: 'Delete' | 'Retain';
@@ -234,8 +231,8 @@ export interface TopicSpec {
    */
   name?: string;
   /**
-   * Number of partitions, the upper bound on useful consumer replicas. Can be increased, never
-   * decreased (Kafka cannot remove partitions).
+   * Number of partitions, 1 to 64, default 3: the upper bound on useful consumer replicas. Can be
+   * increased, never decreased (Kafka cannot remove partitions).
    * @format int32
    * @minimum 1
    * @maximum 64
@@ -245,7 +242,7 @@ export interface TopicSpec {
    */
   partitions?: number;
   /**
-   * Replication factor of the topic; at most the number of brokers.
+   * Replication factor of the topic, 1 to 10, default 1; at most the number of brokers.
    * @format int32
    * @minimum 1
    * @maximum 10
@@ -265,7 +262,7 @@ export interface TopicSpec {
  */
 export interface ProducerSpec {
   /**
-   * Number of producer pods; 0 stops producing.
+   * Number of producer pods, 0 to 10, default 1; 0 stops producing.
    * @format int32
    * @minimum 0
    * @maximum 10
@@ -273,7 +270,8 @@ export interface ProducerSpec {
    */
   replicas?: number;
   /**
-   * Simulated ratings per second, per producer pod; 0 leaves only the HTTP intake.
+   * Simulated ratings per second per producer pod, 0 to 100000, default 5; 0 leaves only the HTTP
+   * intake.
    * @format int32
    * @minimum 0
    * @maximum 100000
@@ -288,7 +286,8 @@ export interface ProducerSpec {
  */
 export interface ConsumerSpec {
   /**
-   * Number of consumer pods; pods beyond spec.topic.partitions stand by without partitions.
+   * Number of consumer pods, 1 to 10, default 2; pods beyond spec.topic.partitions stand by without
+   * partitions.
    * @format int32
    * @minimum 1
    * @maximum 10
@@ -296,8 +295,8 @@ export interface ConsumerSpec {
    */
   replicas?: number;
   /**
-   * Seconds between checkpoints of the totals into the status; bounds the status write rate and the
-   * work repeated after a crash.
+   * Seconds between checkpoints of the totals into the status, 1 to 300, default 5; bounds the
+   * status write rate and the work repeated after a crash.
    * @format int32
    * @minimum 1
    * @maximum 300
