@@ -2,7 +2,14 @@ import type { RatingExperiment } from '../api/v1alpha1.ts';
 import { API_VERSION, KIND } from '../api/v1alpha1.ts';
 import type { Kafka } from '../model/index.ts';
 import { topicLabels } from '../model/names.ts';
-import { ANNOTATION_APPLIED_HASH, childWrite, planSync, readyTransition, type Observed } from './plan.ts';
+import {
+  ANNOTATION_APPLIED_HASH,
+  childEvent,
+  childWrite,
+  planSync,
+  readyTransition,
+  type Observed,
+} from './plan.ts';
 import type { KubeObject } from './resources.ts';
 
 const IMAGE = 'ghcr.io/conglombo/ratings-operator:test';
@@ -94,7 +101,13 @@ describe('planSync', () => {
       bootstrapServers: 'kafka-bootstrap.queuing:9092',
     });
     expect(plan.status?.conditions.find((c) => c.type === 'Ready')).toMatchObject({ status: 'False' });
-    expect(plan.events.filter((e) => e.reason === 'Created')).toHaveLength(8);
+    expect(plan.events).toEqual([expect.objectContaining({ type: 'Normal', reason: 'TopicPending' })]);
+    expect(childEvent(plan.writes[0]!)).toEqual({
+      type: 'Normal',
+      reason: 'Created',
+      action: 'Apply',
+      note: 'created ServiceAccount appdev/erb-ratings',
+    });
   });
 
   it('writes nothing and says nothing once converged', () => {
@@ -118,7 +131,10 @@ describe('planSync', () => {
     const plan = planSync(cluster.observed(exp), IMAGE, NOW);
     expect(plan.writes).toHaveLength(1);
     expect(plan.writes[0]?.change).toEqual({ field: 'spec.replicas' });
-    expect(plan.events[0]).toMatchObject({ type: 'Normal', reason: 'Updated' });
+    expect(childEvent(plan.writes[0]!)).toMatchObject({
+      reason: 'Updated',
+      note: 'updated Deployment appdev/erb-consumer (spec.replicas differed)',
+    });
   });
 
   it('applies a spec change to the children it affects and observes the new generation', () => {

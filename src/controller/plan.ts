@@ -57,6 +57,7 @@ export interface SyncPlan {
   writes: ChildWrite[];
   /** Set when the controller's status fields must be written. */
   status?: ControllerStatus;
+  /** Events on Ready transitions (Events about child writes follow the writes that succeed). */
   events: EventSpec[];
   /** The KafkaTopic's name is held by something else: we must not take it over. */
   conflict?: string;
@@ -120,7 +121,7 @@ export function planSync(observed: Observed, image: string, now: Date): SyncPlan
   return {
     writes,
     status: statusNeedsUpdate(exp.status, status) ? status : undefined,
-    events: [...writes.map(childEvent), ...readyTransition(exp.status?.conditions, conditions)],
+    events: readyTransition(exp.status?.conditions, conditions),
     conflict,
   };
 }
@@ -146,7 +147,8 @@ function withAppliedHash(desired: KubeObject): KubeObject {
   };
 }
 
-function childEvent(write: ChildWrite): EventSpec {
+/** The Event about a child write that succeeded. */
+export function childEvent(write: ChildWrite): EventSpec {
   const what = `${write.type.kind} ${write.object.metadata?.namespace}/${write.object.metadata?.name}`;
   return write.change === 'create'
     ? { type: 'Normal', reason: 'Created', action: 'Apply', note: `created ${what}` }
