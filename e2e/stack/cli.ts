@@ -1,0 +1,105 @@
+// `npm run stack:up` / `stack:down` / `local`: the local stack from the command line.
+//
+//   node e2e/stack/cli.ts up            start what is not running and healthy, wait for all of it
+//   node e2e/stack/cli.ts down          stop everything the stack started (by pid)
+//   node e2e/stack/cli.ts down --purge  … and delete its data (etcd, Kafka, Prometheus)
+//   node e2e/stack/cli.ts local         up, then what `npm run local` does on top (see runLocal)
+import { rmSync } from 'node:fs';
+import { realpathSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
+import { ensureStack, kubectlPath, paths, stopStack } from './stack.ts';
+import type { StackEnv } from './stack.ts';
+
+// kafkajs 2.2.4 schedules a timer with a negative delay when it is not throttled, which Node 24
+// reports as a TimeoutNegativeWarning (harmless: Node uses 1 ms). Keep every other warning.
+process.removeAllListeners('warning');
+process.on('warning', (warning) => {
+  if (warning.name !== 'TimeoutNegativeWarning')
+    process.stderr.write(`${warning.name}: ${warning.message}\n`);
+});
+
+const usage = 'usage: node e2e/stack/cli.ts <up|down [--purge]|local>\n';
+
+function printEnv(env: StackEnv): void {
+  process.stdout.write(
+    [
+      '',
+      `KUBECONFIG=${env.KUBECONFIG}`,
+      `KAFKA_BOOTSTRAP_SERVERS=${env.KAFKA_BOOTSTRAP_SERVERS}`,
+      `PROMETHEUS_URL=${env.PROMETHEUS_URL}`,
+      '',
+    ].join('\n'),
+  );
+}
+
+/**
+ * What `npm run local` does once the stack is up. For now it explains how to use the stack;
+ * later work extends it to run the operator and a sample experiment against it.
+ */
+export async function runLocal(env: StackEnv): Promise<void> {
+  process.stdout.write(
+    [
+      '',
+      'The local stack is up. Use it from a shell with:',
+      '',
+      `  set -a; . ${paths.stackEnv}; set +a`,
+      `  ${kubectlPath()} get namespaces`,
+      `  ${kubectlPath()} -n queuing get kafka kafka`,
+      '',
+      `Kafka: ${env.KAFKA_BOOTSTRAP_SERVERS}   Prometheus: ${env.PROMETHEUS_URL}`,
+      `Logs: ${paths.logs}/<component>.log   Stop it with: npm run stack:down`,
+      '',
+    ].join('\n'),
+  );
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case 'up': {
+      if (rest.length > 0) break;
+      const { env } = await ensureStack();
+      printEnv(env);
+      return 0;
+    }
+    case 'down': {
+      const purge = rest.length === 1 && rest[0] === '--purge';
+      if (rest.length > 0 && !purge) break;
+      const { stopped, busyPorts } = await stopStack();
+      process.stdout.write(
+        `[stack] stopped ${stopped.length === 0 ? 'nothing (nothing was running)' : stopped.join(', ')}\n`,
+      );
+      if (purge) {
+        rmSync(paths.data, { recursive: true, force: true });
+        process.stdout.write(`[stack] deleted ${paths.data}\n`);
+      }
+      if (busyPorts.length > 0) {
+        process.stderr.write(`[stack] ports still in use after stopping: ${busyPorts.join(', ')}\n`);
+        return 1;
+      }
+      return 0;
+    }
+    case 'local': {
+      if (rest.length > 0) break;
+      const { env } = await ensureStack();
+      printEnv(env);
+      await runLocal(env);
+      return 0;
+    }
+    default:
+      break;
+  }
+  process.stderr.write(usage);
+  return 2;
+}
+
+const invokedPath = process.argv[1];
+if (invokedPath !== undefined && import.meta.url === pathToFileURL(realpathSync(invokedPath)).href) {
+  main(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (err: unknown) => {
+      process.stderr.write(`\n${err instanceof Error ? err.message : String(err)}\n`);
+      process.exit(1);
+    },
+  );
+}

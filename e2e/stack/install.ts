@@ -1,0 +1,224 @@
+// The install step of the local stack: builds or fetches each program into the cache outside
+// the repository, keyed by the pins that decide it (a stamp file holding a hash of them), so
+// that it does real work only when a pin changes.
+//
+//   etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kubectl
+//       `go build` of e2e/stack/components (go.mod pins k8s.io/kubernetes and etcd); the Go
+//       build cache makes an unchanged rebuild take seconds, the stamp makes it take none.
+//   Kafka broker + tools
+//       jars from Maven Central through e2e/stack/kafka/pom.xml (`kafka.version`).
+//   Prometheus
+//       Debian's package, installed with apt-get when `prometheus` is not on PATH.
+import { spawn, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import {
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+  openSync,
+  closeSync,
+} from 'node:fs';
+import { join } from 'node:path';
+import { binDir, cacheDir, kafkaLibDir, logFile, paths, repoRoot } from './paths.ts';
+
+const componentsDir = join(repoRoot, 'e2e', 'stack', 'components');
+const kafkaPomDir = join(repoRoot, 'e2e', 'stack', 'kafka');
+
+/** Programs built from e2e/stack/components, by the name they get in the cache's bin/. */
+export const goPrograms: Record<string, string> = {
+  'kube-apiserver': 'k8s.io/kubernetes/cmd/kube-apiserver',
+  'kube-controller-manager': 'k8s.io/kubernetes/cmd/kube-controller-manager',
+  'kube-scheduler': 'k8s.io/kubernetes/cmd/kube-scheduler',
+  kubectl: 'k8s.io/kubernetes/cmd/kubectl',
+  // `go build` names the binary of go.etcd.io/etcd/server/v3 "server"; renamed to etcd below.
+  etcd: 'go.etcd.io/etcd/server/v3',
+};
+
+export class InstallError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'InstallError';
+  }
+}
+
+function which(program: string): string | undefined {
+  const result = spawnSync('sh', ['-c', `command -v ${program}`], { encoding: 'utf8' });
+  const found = result.stdout.trim();
+  return result.status === 0 && found !== '' ? found : undefined;
+}
+
+function hashOf(parts: (string | Buffer)[]): string {
+  const hash = createHash('sha256');
+  for (const part of parts) hash.update(part).update('\0');
+  return hash.digest('hex');
+}
+
+function readStamp(file: string): string | undefined {
+  return existsSync(file) ? readFileSync(file, 'utf8').trim() : undefined;
+}
+
+function tail(file: string, lines = 30): string {
+  if (!existsSync(file)) return '(no log)';
+  return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
+}
+
+/** Runs a command with its output in a log file; on failure throws with the log's last lines. */
+async function runLogged(
+  what: string,
+  command: string,
+  args: string[],
+  cwd: string,
+  log: string,
+): Promise<void> {
+  mkdirSync(paths.logs, { recursive: true });
+  const fd = openSync(log, 'w');
+  try {
+    const code = await new Promise<number | null>((resolve, reject) => {
+      const child = spawn(command, args, { cwd, stdio: ['ignore', fd, fd] });
+      child.on('error', reject);
+      child.on('exit', (c) => resolve(c));
+    });
+    if (code !== 0) {
+      throw new InstallError(
+        `${what} failed (exit ${code}): ${command} ${args.join(' ')}\n  in ${cwd}\n--- last lines of ${log} ---\n${tail(log)}`,
+      );
+    }
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function note(message: string): void {
+  process.stdout.write(`[stack] ${message}\n`);
+}
+
+/** Builds the Kubernetes and etcd programs unless the stamp says they match the pins. */
+export async function ensureGoPrograms(): Promise<boolean> {
+  const goPath = which('go');
+  if (goPath === undefined) {
+    throw new InstallError(
+      'Go is not on PATH: the local stack builds etcd and Kubernetes from e2e/stack/components with `go build` (Go >= the version in go.mod)',
+    );
+  }
+  const goVersion = spawnSync(goPath, ['version'], { encoding: 'utf8' }).stdout.trim();
+  const stampFile = join(binDir(), '.stamp');
+  const stamp = hashOf([
+    goVersion,
+    ...['go.mod', 'go.sum', 'tools.go'].map((f) => readFileSync(join(componentsDir, f))),
+  ]);
+  const allPresent = Object.keys(goPrograms).every((name) => existsSync(join(binDir(), name)));
+  if (allPresent && readStamp(stampFile) === stamp) return false;
+
+  note(
+    `building ${Object.keys(goPrograms).join(', ')} with ${goVersion} (cold: several minutes on 2 cores; log ${logFile('build-go')})`,
+  );
+  const started = Date.now();
+  mkdirSync(binDir(), { recursive: true });
+  await runLogged(
+    'go build of the Kubernetes and etcd programs',
+    goPath,
+    ['build', '-trimpath', '-ldflags=-s -w', '-o', `${binDir()}/`, ...Object.values(goPrograms)],
+    componentsDir,
+    logFile('build-go'),
+  );
+  renameSync(join(binDir(), 'server'), join(binDir(), 'etcd'));
+  writeFileSync(stampFile, `${stamp}\n`);
+  note(`built the Go programs in ${((Date.now() - started) / 1000).toFixed(1)}s`);
+  return true;
+}
+
+/** Copies the Kafka jars from Maven Central into the cache unless the stamp matches the pom. */
+export async function ensureKafkaJars(): Promise<boolean> {
+  const pom = join(kafkaPomDir, 'pom.xml');
+  const stampFile = join(kafkaLibDir(), '.stamp');
+  const stamp = hashOf([readFileSync(pom)]);
+  if (readStamp(stampFile) === stamp) return false;
+  const java = which('java');
+  const mvn = which('mvn');
+  if (java === undefined || mvn === undefined) {
+    throw new InstallError(
+      `${java === undefined ? 'java' : 'mvn'} is not on PATH: the local Kafka broker needs Java 17+ and Maven (Debian: apt-get install -y openjdk-17-jre-headless maven)`,
+    );
+  }
+  note(`fetching the Kafka jars from Maven Central (log ${logFile('build-kafka')})`);
+  const started = Date.now();
+  const staging = `${kafkaLibDir()}.partial`;
+  rmSync(staging, { recursive: true, force: true });
+  mkdirSync(staging, { recursive: true });
+  await runLogged(
+    'mvn dependency:copy-dependencies for the Kafka broker',
+    mvn,
+    [
+      '-B',
+      '-q',
+      '-f',
+      pom,
+      'dependency:copy-dependencies',
+      '-DincludeScope=runtime',
+      `-DoutputDirectory=${staging}`,
+    ],
+    kafkaPomDir,
+    logFile('build-kafka'),
+  );
+  writeFileSync(join(staging, '.stamp'), `${stamp}\n`);
+  rmSync(kafkaLibDir(), { recursive: true, force: true });
+  renameSync(staging, kafkaLibDir());
+  note(`fetched the Kafka jars in ${((Date.now() - started) / 1000).toFixed(1)}s`);
+  return true;
+}
+
+/** The Prometheus binary, installing Debian's package when it is missing. */
+export async function ensurePrometheus(): Promise<string> {
+  const found = which('prometheus');
+  if (found !== undefined) return found;
+  if (process.getuid?.() !== 0) {
+    throw new InstallError(
+      'prometheus is not on PATH and this is not root: run `sudo apt-get install -y prometheus` (Debian package)',
+    );
+  }
+  note(`installing Debian's prometheus package (log ${logFile('build-prometheus')})`);
+  const log = logFile('build-prometheus');
+  await runLogged('apt-get update', 'apt-get', ['-q', 'update'], repoRoot, log);
+  await runLogged(
+    'apt-get install prometheus',
+    'env',
+    [
+      'DEBIAN_FRONTEND=noninteractive',
+      'apt-get',
+      'install',
+      '-y',
+      '-q',
+      '--no-install-recommends',
+      'prometheus',
+    ],
+    repoRoot,
+    `${log}.install`,
+  );
+  const installed = which('prometheus');
+  if (installed === undefined) throw new InstallError('apt-get installed prometheus but it is not on PATH');
+  return installed;
+}
+
+export function ensureOpenssl(): string {
+  const found = which('openssl');
+  if (found === undefined)
+    throw new InstallError('openssl is not on PATH (Debian: apt-get install -y openssl)');
+  return found;
+}
+
+export type Installed = { prometheus: string; openssl: string; java: string };
+
+/** Everything the stack runs, installed (in parallel where that helps). */
+export async function installAll(): Promise<Installed> {
+  mkdirSync(cacheDir(), { recursive: true });
+  const openssl = ensureOpenssl();
+  // apt-get first (it holds the dpkg lock), then the CPU-bound Go build beside the network-bound Maven fetch.
+  const prometheus = await ensurePrometheus();
+  await Promise.all([ensureGoPrograms(), ensureKafkaJars()]);
+  const java = which('java');
+  if (java === undefined) throw new InstallError('java is not on PATH: the Kafka broker needs Java 17+');
+  return { prometheus, openssl, java };
+}

@@ -1,0 +1,166 @@
+// Certificates, keys and kubeconfigs of the local Kubernetes, made with openssl once and kept
+// in .local/pki: a CA, the API server's serving certificate (127.0.0.1, localhost and the
+// in-cluster names), client certificates for the admin (O=system:masters), the controller
+// manager and the scheduler, and the service-account token signing key pair.
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { paths } from './paths.ts';
+
+export const pkiFiles = {
+  caCert: join(paths.pki, 'ca.crt'),
+  caKey: join(paths.pki, 'ca.key'),
+  apiserverCert: join(paths.pki, 'apiserver.crt'),
+  apiserverKey: join(paths.pki, 'apiserver.key'),
+  serviceAccountKey: join(paths.pki, 'sa.key'),
+  serviceAccountPub: join(paths.pki, 'sa.pub'),
+} as const;
+
+/** Client identities: file stem → subject. */
+const clients = {
+  admin: '/O=system:masters/CN=ratings-local-admin',
+  'kube-controller-manager': '/CN=system:kube-controller-manager',
+  'kube-scheduler': '/CN=system:kube-scheduler',
+} as const;
+export type ClientName = keyof typeof clients;
+
+const DAYS = '3650';
+
+function openssl(args: string[]): void {
+  execFileSync('openssl', args, { stdio: ['ignore', 'ignore', 'pipe'] });
+}
+
+function signLeaf(stem: string, subject: string, extensions: string[]): void {
+  const key = join(paths.pki, `${stem}.key`);
+  const csr = join(paths.pki, `${stem}.csr`);
+  const ext = join(paths.pki, `${stem}.ext`);
+  writeFileSync(ext, `${extensions.join('\n')}\n`);
+  openssl(['req', '-new', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-subj', subject, '-out', csr]);
+  openssl([
+    'x509',
+    '-req',
+    '-in',
+    csr,
+    '-CA',
+    pkiFiles.caCert,
+    '-CAkey',
+    pkiFiles.caKey,
+    '-CAcreateserial',
+    '-days',
+    DAYS,
+    '-sha256',
+    '-extfile',
+    ext,
+    '-out',
+    join(paths.pki, `${stem}.crt`),
+  ]);
+  rmSync(csr);
+  rmSync(ext);
+}
+
+/** Creates whatever part of the PKI is missing (all of it, if the CA is missing). */
+export function ensurePki(): void {
+  mkdirSync(paths.pki, { recursive: true, mode: 0o700 });
+  const wanted = [
+    pkiFiles.caCert,
+    pkiFiles.apiserverCert,
+    pkiFiles.serviceAccountKey,
+    pkiFiles.serviceAccountPub,
+    ...Object.keys(clients).map((c) => join(paths.pki, `${c}.crt`)),
+  ];
+  if (wanted.every((f) => existsSync(f))) return;
+  if (!existsSync(pkiFiles.caCert) || !existsSync(pkiFiles.caKey)) {
+    // A new CA invalidates every certificate signed by the old one.
+    rmSync(paths.pki, { recursive: true, force: true });
+    mkdirSync(paths.pki, { recursive: true, mode: 0o700 });
+    openssl([
+      'req',
+      '-x509',
+      '-new',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      pkiFiles.caKey,
+      '-out',
+      pkiFiles.caCert,
+      '-days',
+      DAYS,
+      '-sha256',
+      '-subj',
+      '/CN=ratings-local-ca',
+      '-addext',
+      'basicConstraints=critical,CA:TRUE',
+      '-addext',
+      'keyUsage=critical,keyCertSign,cRLSign,digitalSignature',
+    ]);
+  }
+  if (!existsSync(pkiFiles.apiserverCert)) {
+    signLeaf('apiserver', '/CN=kube-apiserver', [
+      'basicConstraints=CA:FALSE',
+      'keyUsage=critical,digitalSignature,keyEncipherment',
+      'extendedKeyUsage=serverAuth',
+      'subjectAltName=IP:127.0.0.1,IP:10.0.0.1,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local',
+    ]);
+  }
+  for (const [stem, subject] of Object.entries(clients)) {
+    if (existsSync(join(paths.pki, `${stem}.crt`))) continue;
+    signLeaf(stem, subject, [
+      'basicConstraints=CA:FALSE',
+      'keyUsage=critical,digitalSignature,keyEncipherment',
+      'extendedKeyUsage=clientAuth',
+    ]);
+  }
+  if (!existsSync(pkiFiles.serviceAccountKey) || !existsSync(pkiFiles.serviceAccountPub)) {
+    openssl(['genrsa', '-out', pkiFiles.serviceAccountKey, '2048']);
+    openssl(['rsa', '-in', pkiFiles.serviceAccountKey, '-pubout', '-out', pkiFiles.serviceAccountPub]);
+  }
+}
+
+function b64(file: string): string {
+  return readFileSync(file).toString('base64');
+}
+
+/** A kubeconfig with the CA and the client's certificate and key embedded. */
+export function kubeconfigYaml(client: ClientName, apiserverPort: number): string {
+  return [
+    'apiVersion: v1',
+    'kind: Config',
+    'clusters:',
+    '  - name: ratings-local',
+    '    cluster:',
+    `      server: https://127.0.0.1:${apiserverPort}`,
+    `      certificate-authority-data: ${b64(pkiFiles.caCert)}`,
+    'users:',
+    `  - name: ${client}`,
+    '    user:',
+    `      client-certificate-data: ${b64(join(paths.pki, `${client}.crt`))}`,
+    `      client-key-data: ${b64(join(paths.pki, `${client}.key`))}`,
+    'contexts:',
+    '  - name: ratings-local',
+    '    context:',
+    '      cluster: ratings-local',
+    `      user: ${client}`,
+    'current-context: ratings-local',
+    '',
+  ].join('\n');
+}
+
+/** Writes a file only when its content changes (keeps mtimes stable for a reused stack). */
+export function writeIfChanged(file: string, content: string, mode = 0o600): void {
+  if (existsSync(file) && readFileSync(file, 'utf8') === content) return;
+  writeFileSync(file, content, { mode });
+}
+
+/** The admin kubeconfig at .local/kubeconfig and one per control-plane client under .local/config. */
+export function writeKubeconfigs(apiserverPort: number): Record<ClientName, string> {
+  mkdirSync(paths.config, { recursive: true });
+  writeIfChanged(paths.kubeconfig, kubeconfigYaml('admin', apiserverPort));
+  const result = { admin: paths.kubeconfig } as Record<ClientName, string>;
+  for (const client of ['kube-controller-manager', 'kube-scheduler'] as const) {
+    const file = join(paths.config, `${client}.kubeconfig`);
+    writeIfChanged(file, kubeconfigYaml(client, apiserverPort));
+    result[client] = file;
+  }
+  return result;
+}
