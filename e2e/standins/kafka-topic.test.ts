@@ -79,11 +79,12 @@ describe('planTopic', () => {
   });
 
   it('rewrites the config when a value changed, was added or was removed', () => {
-    for (const config of [
+    const configs: Record<string, string>[] = [
       { 'retention.ms': '5' },
       {},
       { 'retention.ms': '1000', 'cleanup.policy': 'compact' },
-    ]) {
+    ];
+    for (const config of configs) {
       expect(planTopic(desired, { partitions: 3, replicas: 1, config }).actions).toEqual([
         { kind: 'alterConfig', config: desired.config },
       ]);
