@@ -20,11 +20,9 @@ import type { RatingExperiment } from '../api/v1alpha1.ts';
 import { API_VERSION, GROUP, KIND, PLURAL } from '../api/v1alpha1.ts';
 import type { Component } from './names.ts';
 import {
-  ANNOTATION_CATALOG_HASH,
   accessName,
   consumerName,
   experimentRef,
-  fnv1a,
   kafkaTopicResourceName,
   labels,
   producerName,
@@ -137,10 +135,9 @@ export function desiredChildren(exp: RatingExperiment, options: ChildrenOptions)
       replicas,
       selector: { matchLabels: selectorLabels(ref.name, component) },
       template: {
-        metadata: {
-          labels: labels(ref.name, component),
-          annotations: { [ANNOTATION_CATALOG_HASH]: catalogHash(spec) },
-        },
+        // Only what the pods cannot read live goes into the template: they poll their experiment
+        // for the catalog and rates, so changing those does not restart them.
+        metadata: { labels: labels(ref.name, component) },
         spec: {
           serviceAccountName: access,
           automountServiceAccountToken: true,
@@ -224,11 +221,6 @@ export function desiredKafkaTopic(ref: { namespace: string; name: string }, spec
   };
 }
 
-/** A fingerprint of voices, battles and scale: pods restart when the catalog changes. */
-export function catalogHash(spec: Pick<ResolvedSpec, 'voices' | 'battles' | 'scale'>): string {
-  return fnv1a(JSON.stringify([spec.voices, spec.battles, spec.scale]));
-}
-
 /** Pod-level settings of the restricted Pod Security Standard. */
 export function podSecurityContext(): V1PodSecurityContext {
   return {
@@ -295,9 +287,6 @@ function container(
     { name: 'PORT', value: String(HTTP_PORT) },
     { name: 'POD_NAME', valueFrom: { fieldRef: { apiVersion: 'v1', fieldPath: 'metadata.name' } } },
     { name: 'LOG_LEVEL', value: options.logLevel ?? 'info' },
-    component === 'producer'
-      ? { name: 'RATINGS_PER_SECOND', value: String(spec.producer.ratingsPerSecond) }
-      : { name: 'CHECKPOINT_INTERVAL_SECONDS', value: String(spec.consumer.checkpointIntervalSeconds) },
   ];
   return {
     name: component,

@@ -16,8 +16,6 @@ export const LABEL_MANAGED_BY = 'app.kubernetes.io/managed-by';
 /** On KafkaTopics, which live in the Kafka namespace where owner references cannot reach. */
 export const LABEL_EXPERIMENT_NAMESPACE = `${GROUP}/experiment-namespace`;
 export const LABEL_EXPERIMENT_NAME = `${GROUP}/experiment-name`;
-/** Pod template annotation: changes with voices, battles or scale, so that pods restart on them. */
-export const ANNOTATION_CATALOG_HASH = `${GROUP}/catalog-hash`;
 
 /** Label selector matching everything the operator manages (for the controller's watches). */
 export const MANAGED_SELECTOR = `${LABEL_MANAGED_BY}=${MANAGED_BY}`;
