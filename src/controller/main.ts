@@ -1,4 +1,83 @@
-// Placeholder until the controller mode lands; replaced by its issue.
+// `ratings-operator controller`: the operator's control plane.
+import { ConfigError } from '../common/env.ts';
+import { startHttpServer } from '../common/http.ts';
+import { loadKubeConfig } from '../common/kube.ts';
+import { createLogger } from '../common/logger.ts';
+import { onShutdown } from '../common/shutdown.ts';
+import { readConfig, type ControllerConfig } from './config.ts';
+import { Controller } from './controller.ts';
+import { EventRecorder } from './events.ts';
+import { KubeClient } from './kube-client.ts';
+import { LeaderElector } from './leader-election.ts';
+import { ControllerMetrics } from './metrics.ts';
+
 export async function main(): Promise<void> {
-  throw new Error('the controller mode is not built yet');
+  const logger = createLogger('controller');
+  let config: ControllerConfig;
+  try {
+    config = readConfig();
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    process.stderr.write(`ratings-operator controller: ${err.message}\n`);
+    process.exit(2);
+  }
+
+  const metrics = new ControllerMetrics();
+  const client = await KubeClient.create(loadKubeConfig(), {
+    onRequest: metrics.countRequest,
+    userAgent: `ratings-operator-controller/${config.podName}`,
+  });
+  const recorder = new EventRecorder({ client, logger, instance: config.podName });
+  const controller = new Controller({ client, config, logger, metrics, recorder });
+
+  const startWorkers = (): void => {
+    metrics.leader.set(1);
+    controller.startWorkers().catch((err: unknown) => {
+      logger.error({ err }, 'could not start the workers');
+      process.exit(1);
+    });
+  };
+  const elector = config.leaderElection.enabled
+    ? new LeaderElector({
+        client,
+        logger,
+        namespace: config.leaderElection.namespace,
+        name: config.leaderElection.leaseName,
+        identity: config.podName,
+        onStartedLeading: startWorkers,
+        // Another replica may already lead: stop at once rather than reconcile alongside it.
+        onStoppedLeading: () => {
+          metrics.leader.set(0);
+          process.exit(1);
+        },
+      })
+    : undefined;
+
+  const server = await startHttpServer({
+    port: config.port,
+    logger,
+    registry: metrics.registry,
+    notReadyReason: () => controller.notReadyReason(),
+  });
+
+  controller.startInformers();
+  if (elector === undefined) startWorkers();
+  else elector.start();
+  logger.info(
+    {
+      watchNamespace: config.watchNamespace ?? '(all)',
+      image: config.image,
+      leaderElection: config.leaderElection.enabled,
+    },
+    'controller started',
+  );
+
+  onShutdown(logger, async () => {
+    await controller.stopWorkers();
+    await elector?.stop();
+    metrics.leader.set(0);
+    await controller.stopInformers();
+    await server.close();
+    client.close();
+  });
 }

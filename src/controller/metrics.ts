@@ -3,8 +3,6 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import { WRITE_VERBS, type Verb } from './kube-client.ts';
 import type { ResourceType } from './resources.ts';
 
-export type ReconcileResult = 'success' | 'error' | 'requeue';
-
 export class ControllerMetrics {
   readonly registry = new Registry();
   readonly reconciles = new Counter({
@@ -24,10 +22,12 @@ export class ControllerMetrics {
     buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
     registers: [this.registry],
   });
+  private depth: () => number = () => 0;
   readonly queueDepth = new Gauge({
     name: 'ratings_operator_workqueue_depth',
     help: 'Keys waiting in the work queue.',
     registers: [this.registry],
+    collect: () => this.queueDepth.set(this.depth()),
   });
   readonly retries = new Counter({
     name: 'ratings_operator_workqueue_retries_total',
@@ -55,6 +55,11 @@ export class ControllerMetrics {
   constructor() {
     collectDefaultMetrics({ register: this.registry });
     this.leader.set(0);
+  }
+
+  /** The queue depth is read when scraped. */
+  trackQueueDepth(depth: () => number): void {
+    this.depth = depth;
   }
 
   /** For KubeClient's onRequest. */

@@ -1,0 +1,153 @@
+// The controller: informers feed a work queue with the keys of experiments to reconcile;
+// while this replica leads, workers take keys from the queue and reconcile them.
+import type { RatingExperiment } from '../api/v1alpha1.ts';
+import type { Logger } from '../common/logger.ts';
+import { MANAGED_SELECTOR, type Kafka } from '../model/index.ts';
+import type { ControllerConfig } from './config.ts';
+import type { EventRecorder } from './events.ts';
+import { Informer, stripManagedFields } from './informer.ts';
+import type { KubeClient } from './kube-client.ts';
+import { experimentNeedsReconcile, experimentsUsingKafka, ownerKey, topicOwnerKey } from './mapping.ts';
+import type { ControllerMetrics } from './metrics.ts';
+import { Reconciler, type Caches } from './reconciler.ts';
+import { objectKey, resources, type KubeObject, type ResourceType } from './resources.ts';
+import type { Change } from './store.ts';
+import { WorkQueue } from './workqueue.ts';
+
+export interface ControllerOptions {
+  client: KubeClient;
+  config: ControllerConfig;
+  logger: Logger;
+  metrics: ControllerMetrics;
+  recorder: EventRecorder;
+}
+
+const OWNED_KINDS: ResourceType[] = [
+  resources.serviceAccount,
+  resources.role,
+  resources.roleBinding,
+  resources.service,
+  resources.deployment,
+];
+
+export class Controller {
+  private readonly options: ControllerOptions;
+  private readonly caches: Caches;
+  private readonly informers: Informer<KubeObject>[];
+  private readonly queue = new WorkQueue();
+  private readonly reconciler: Reconciler;
+  private workers: Promise<void>[] = [];
+  private resyncTimer: NodeJS.Timeout | undefined;
+
+  constructor(options: ControllerOptions) {
+    this.options = options;
+    const { client, config, logger } = options;
+    const informer = <T extends KubeObject>(
+      type: ResourceType,
+      scope: { namespace?: string; labelSelector?: string },
+    ) => new Informer<T>({ client, type, logger, transform: stripManagedFields, ...scope });
+
+    const namespace = config.watchNamespace;
+    this.caches = {
+      experiments: informer<RatingExperiment & KubeObject>(resources.ratingExperiment, { namespace }),
+      // Topics and Kafka clusters live in the Kafka namespace, wherever the experiments are.
+      kafkaTopics: informer(resources.kafkaTopic, { labelSelector: MANAGED_SELECTOR }),
+      kafkas: informer<Kafka & KubeObject>(resources.kafka, {}),
+      children: new Map(
+        OWNED_KINDS.map((t) => [t.kind, informer(t, { namespace, labelSelector: MANAGED_SELECTOR })]),
+      ),
+    };
+    this.informers = [
+      this.caches.experiments,
+      this.caches.kafkaTopics,
+      this.caches.kafkas,
+      ...this.caches.children.values(),
+    ] as Informer<KubeObject>[];
+    this.reconciler = new Reconciler({
+      client,
+      caches: this.caches,
+      recorder: options.recorder,
+      logger,
+      image: config.image,
+    });
+
+    this.caches.experiments.onChange((change) => {
+      if (change.type === 'delete') this.queue.forget(objectKey(change.object));
+      else if (change.type === 'add' || experimentNeedsReconcile(change.old, change.object)) {
+        this.queue.add(objectKey(change.object));
+      }
+    });
+    for (const child of this.caches.children.values())
+      child.onChange((c) => this.enqueue(ownerKey(c.object)));
+    this.caches.kafkaTopics.onChange((c) => this.enqueue(topicOwnerKey(c.object)));
+    this.caches.kafkas.onChange((c: Change<Kafka & KubeObject>) => {
+      for (const key of experimentsUsingKafka(c.object, this.caches.experiments.list())) this.queue.add(key);
+    });
+    options.metrics.trackQueueDepth(() => this.queue.depth);
+  }
+
+  /** Starts the informers; keys accumulate in the queue until startWorkers(). */
+  startInformers(): void {
+    for (const informer of this.informers) informer.start();
+  }
+
+  /** Why the controller is not ready yet (for /readyz), or undefined. */
+  notReadyReason(): string | undefined {
+    const pending = this.informers.filter((i) => !i.hasSynced()).map((i) => i.type.plural);
+    return pending.length === 0 ? undefined : `waiting for the caches of ${pending.join(', ')}`;
+  }
+
+  /** Runs the workers (once leading): only after every cache is filled, so that nothing is judged missing by mistake. */
+  async startWorkers(): Promise<void> {
+    await Promise.all(this.informers.map((i) => i.waitForSync()));
+    const { config, logger } = this.options;
+    for (const exp of this.caches.experiments.list()) this.queue.add(objectKey(exp));
+    this.workers = Array.from({ length: config.maxConcurrentReconciles }, () => this.work());
+    if (config.resyncSeconds > 0) {
+      // A safety net for missed events; in steady state it causes no writes.
+      this.resyncTimer = setInterval(() => {
+        for (const exp of this.caches.experiments.list()) this.queue.add(objectKey(exp));
+      }, config.resyncSeconds * 1000);
+      this.resyncTimer.unref();
+    }
+    logger.info({ workers: config.maxConcurrentReconciles }, 'workers started');
+  }
+
+  /** Stops handing out keys and waits for the reconciles in flight. */
+  async stopWorkers(): Promise<void> {
+    clearInterval(this.resyncTimer);
+    await this.queue.shutDownWithDrain();
+    await Promise.all(this.workers);
+  }
+
+  async stopInformers(): Promise<void> {
+    await Promise.all(this.informers.map((i) => i.stop()));
+  }
+
+  private enqueue(key: string | undefined): void {
+    if (key !== undefined) this.queue.add(key);
+  }
+
+  private async work(): Promise<void> {
+    const { metrics, logger } = this.options;
+    for (;;) {
+      const key = await this.queue.get();
+      if (key === undefined) return;
+      const stopTimer = metrics.reconcileDuration.startTimer();
+      try {
+        await this.reconciler.reconcile(key);
+        this.queue.forget(key);
+        metrics.reconciles.inc({ result: 'success' });
+      } catch (err) {
+        metrics.reconciles.inc({ result: 'error' });
+        metrics.reconcileErrors.inc();
+        metrics.retries.inc();
+        logger.warn({ experiment: key, err, retries: this.queue.retries(key) }, 'reconcile failed, retrying');
+        this.queue.addRateLimited(key);
+      } finally {
+        stopTimer();
+        this.queue.done(key);
+      }
+    }
+  }
+}
