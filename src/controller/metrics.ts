@@ -23,7 +23,7 @@ export class ControllerMetrics {
     registers: [this.registry],
   });
   private depth: () => number = () => 0;
-  readonly queueDepth = new Gauge({
+  readonly queueDepth: Gauge = new Gauge({
     name: 'ratings_operator_workqueue_depth',
     help: 'Keys waiting in the work queue.',
     registers: [this.registry],
