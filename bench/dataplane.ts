@@ -1,0 +1,57 @@
+// `npm run bench:dataplane`: data-plane throughput on the local stack's broker, next to Kafka's
+// own perf tools on the same broker. Prints a table; the figures are recorded in bench/README.md.
+import { readStackEnv } from '../e2e/stack/stack.ts';
+import { kafkaLibDir } from '../e2e/stack/paths.ts';
+import { benchProducer } from './producer.ts';
+
+const seconds = Number(process.env.BENCH_SECONDS ?? 10);
+const partitions = Number(process.env.BENCH_PARTITIONS ?? 3);
+
+interface Row {
+  measure: string;
+  value: string;
+  note: string;
+}
+
+function printTable(rows: Row[]): void {
+  const headers: Row = { measure: 'measure', value: 'value', note: 'note' };
+  const all = [headers, ...rows];
+  const width = (key: keyof Row) => Math.max(...all.map((r) => r[key].length));
+  const line = (r: Row) =>
+    `${r.measure.padEnd(width('measure'))}  ${r.value.padStart(width('value'))}  ${r.note}`.trimEnd();
+  process.stdout.write(
+    `${[line(headers), '-'.repeat(line(headers).length + 20), ...rows.map(line)].join('\n')}\n`,
+  );
+}
+
+const fmt = (n: number): string => Math.round(n).toLocaleString('en-US');
+
+async function main(): Promise<void> {
+  const bootstrap = process.env.KAFKA_BOOTSTRAP_SERVERS ?? readStackEnv().KAFKA_BOOTSTRAP_SERVERS;
+  process.stdout.write(`broker ${bootstrap}, ${partitions} partitions, ${seconds}s per run\n\n`);
+
+  const producer = await benchProducer({ bootstrap, kafkaLibDir: kafkaLibDir(), seconds, partitions });
+  printTable([
+    { measure: 'record size', value: `${producer.recordBytes} B`, note: 'mean encoded JSON v1 rating' },
+    {
+      measure: 'producer (ours)',
+      value: `${fmt(producer.ours.perSecond)}/s`,
+      note: `${fmt(producer.ours.ratings)} ratings acknowledged in ${producer.ours.seconds.toFixed(1)}s, one process`,
+    },
+    {
+      measure: 'ProducerPerformance (Kafka)',
+      value: `${fmt(producer.kafka.perSecond)}/s`,
+      note: `${fmt(producer.kafka.records)} records, idempotent, acks=all`,
+    },
+    {
+      measure: 'producer ratio ours/Kafka',
+      value: (producer.ours.perSecond / producer.kafka.perSecond).toFixed(2),
+      note: `target: ≥ 50,000 ratings/s per process`,
+    },
+  ]);
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.exit(1);
+});
