@@ -46,7 +46,7 @@ export class NodeAgent {
     let node: V1Node;
     try {
       node = await core.createNode({ body: desired });
-      logger.info({ node: nodeName }, 'registered node');
+      logger.info('registered node');
     } catch (err) {
       if ((err as { code?: number }).code !== 409) throw err;
       node = await core.patchNode(
@@ -58,7 +58,7 @@ export class NodeAgent {
         },
         mergePatch,
       );
-      logger.info({ node: nodeName }, 'adopted existing node');
+      logger.info('adopted existing node');
     }
     this.nodeUid = node.metadata?.uid;
     await this.postStatus(node);
@@ -97,11 +97,11 @@ export class NodeAgent {
     const { coordination, nodeName } = this.options;
     const lease = leaseObject(nodeName, this.nodeUid, new Date());
     try {
-      await coordination.replaceNamespacedLease({
-        name: nodeName,
-        namespace: NODE_LEASE_NAMESPACE,
-        body: lease,
-      });
+      // A merge patch needs no resourceVersion: we are the lease's only writer.
+      await coordination.patchNamespacedLease(
+        { name: nodeName, namespace: NODE_LEASE_NAMESPACE, body: { spec: lease.spec } },
+        mergePatch,
+      );
     } catch (err) {
       if ((err as { code?: number }).code !== 404) throw err;
       await coordination.createNamespacedLease({ namespace: NODE_LEASE_NAMESPACE, body: lease });

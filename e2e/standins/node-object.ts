@@ -31,8 +31,12 @@ export function nodeObject(name: string): V1Node {
 }
 
 /** Node status as JSON; the Ready heartbeat moves, lastTransitionTime only when Ready flips. */
+interface PreviousStatus {
+  conditions?: { type: string; status: string; lastTransitionTime?: Date | string }[];
+}
+
 export function nodeStatus(
-  previous: V1Node['status'] | undefined,
+  previous: PreviousStatus | undefined,
   now: Date,
   ip: string,
   kubeletVersion: string,

@@ -26,7 +26,7 @@ import { WatchedCollection, describe } from './watched-collection.ts';
 /** Every pod shares the host's loopback address; ports keep them apart. */
 const POD_IP = '127.0.0.1';
 /** On our own shutdown, give each pod at most this long to stop before SIGKILL. */
-const SHUTDOWN_GRACE_CAP_MS = 10_000;
+const SHUTDOWN_GRACE_CAP_MS = 8_000;
 
 async function main(): Promise<void> {
   const env = new EnvReader();
@@ -110,7 +110,7 @@ async function main(): Promise<void> {
   );
   registered = true;
   await pods.start();
-  logger.info({ healthPort }, 'process-kubelet stand-in ready');
+  logger.info({ healthPort }, 'watching pods bound to the node');
 }
 
 async function retry(action: () => Promise<void>, onError: (err: unknown) => void): Promise<void> {

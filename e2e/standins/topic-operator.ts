@@ -89,7 +89,7 @@ async function main(): Promise<void> {
   );
   kafkaConnected = true;
   await topics.start();
-  logger.info({ healthPort }, 'topic-operator stand-in ready');
+  logger.info({ healthPort }, 'watching KafkaTopics');
 }
 
 async function connectWithRetry(
