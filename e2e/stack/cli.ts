@@ -10,14 +10,6 @@ import { pathToFileURL } from 'node:url';
 import { ensureStack, kubectlPath, paths, stopStack } from './stack.ts';
 import type { StackEnv } from './stack.ts';
 
-// kafkajs 2.2.4 schedules a timer with a negative delay when it is not throttled, which Node 24
-// reports as a TimeoutNegativeWarning (harmless: Node uses 1 ms). Keep every other warning.
-process.removeAllListeners('warning');
-process.on('warning', (warning) => {
-  if (warning.name !== 'TimeoutNegativeWarning')
-    process.stderr.write(`${warning.name}: ${warning.message}\n`);
-});
-
 const usage = 'usage: node e2e/stack/cli.ts <up|down [--purge]|local>\n';
 
 function printEnv(env: StackEnv): void {

@@ -71,8 +71,26 @@ async function ok(url: string, options: Parameters<typeof httpGet>[1] = {}): Pro
   return result !== undefined && result.status === 200;
 }
 
+// kafkajs 2.2.4 schedules a timer with a negative delay when it is not throttled, which Node 24
+// reports as a TimeoutNegativeWarning (harmless: Node uses 1 ms instead). The stack's health
+// checks would print it on every stack:up; drop that one warning, print every other one.
+let warningFilterInstalled = false;
+function dropKafkajsTimerWarning(): void {
+  if (warningFilterInstalled) return;
+  warningFilterInstalled = true;
+  const previous = process.listeners('warning');
+  process.removeAllListeners('warning');
+  process.on('warning', (warning) => {
+    if (warning.name === 'TimeoutNegativeWarning') return;
+    if (previous.length === 0)
+      process.stderr.write(`(node:${process.pid}) ${warning.name}: ${warning.message}\n`);
+    for (const listener of previous) listener(warning);
+  });
+}
+
 /** Whether the broker answers metadata requests through kafkajs (the client this project uses). */
 export async function kafkaHealthy(port: number): Promise<boolean> {
+  dropKafkajsTimerWarning();
   const kafka = new Kafka({
     clientId: 'stack-health',
     brokers: [`127.0.0.1:${port}`],

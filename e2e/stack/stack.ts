@@ -186,14 +186,25 @@ async function bringUp(component: Component): Promise<ComponentReport> {
   return { name: component.name, state: 'started', seconds: seconds() };
 }
 
-export type EnsureResult = { started: boolean; env: StackEnv; reports: ComponentReport[] };
+export type EnsureResult = {
+  /** Whether any process was started (rather than all reused). */
+  started: boolean;
+  /** The names of the components this call started. */
+  startedComponents: string[];
+  env: StackEnv;
+  reports: ComponentReport[];
+};
 
 /**
  * Brings the stack up: installs what is missing, starts every part that is not running and
  * healthy (each as soon as what it needs is ready), installs the Strimzi fixtures, writes
  * .local/stack.env. `started` is true when at least one process was started.
  */
-export async function ensureStack(): Promise<EnsureResult> {
+export async function ensureStack(options: { quiet?: boolean } = {}): Promise<EnsureResult> {
+  // Quiet: report only what had to be started or applied (the jest harness calls this per suite).
+  const say = (message: string, always = false) => {
+    if (always || options.quiet !== true) log(message);
+  };
   return withLock(async () => {
     const t0 = Date.now();
     const installed = await installAll();
@@ -221,8 +232,9 @@ export async function ensureStack(): Promise<EnsureResult> {
           applied: 'applied in',
           skipped: 'skipped',
         }[report.state];
-        log(
+        say(
           `${report.name.padEnd(24)} ${how}${report.state === 'skipped' ? ' (not present)' : ` ${report.seconds.toFixed(1)}s`}`,
+          report.state === 'started' || report.state === 'applied',
         );
       })();
       // Failures surface through Promise.allSettled below; avoid unhandled-rejection noise.
@@ -244,7 +256,10 @@ export async function ensureStack(): Promise<EnsureResult> {
       schedule(component.name, component.needs, () => bringUp(component));
     }
     const results = await Promise.allSettled([...ready.values()]);
-    const errors = results.flatMap((r) => (r.status === 'rejected' ? [r.reason as unknown] : []));
+    // A part that failed also fails everything that needs it: report each error once.
+    const errors = [
+      ...new Set(results.flatMap((r) => (r.status === 'rejected' ? [r.reason as unknown] : []))),
+    ];
     if (errors.length > 0) {
       const message = errors.map((e) => (e instanceof Error ? e.message : String(e))).join('\n\n');
       throw new StackError(
@@ -253,17 +268,24 @@ export async function ensureStack(): Promise<EnsureResult> {
     }
     const env = stackEnvFor();
     writeStackEnv(env);
-    log(`stack ready in ${((Date.now() - t0) / 1000).toFixed(1)}s; environment in ${paths.stackEnv}`);
-    return { started: reports.some((r) => r.state === 'started'), env, reports };
+    const startedComponents = reports.filter((r) => r.state === 'started').map((r) => r.name);
+    say(
+      `stack ready in ${((Date.now() - t0) / 1000).toFixed(1)}s; environment in ${paths.stackEnv}`,
+      startedComponents.length > 0,
+    );
+    return { started: startedComponents.length > 0, startedComponents, env, reports };
   });
 }
 
-/** Stops every process the stack recorded, dependents first, and checks that its ports are free. */
-export async function stopStack(): Promise<{ stopped: string[]; busyPorts: number[] }> {
+/**
+ * Stops every process the stack recorded (or only the components named in `only`), dependents
+ * first, and checks that their ports are free.
+ */
+export async function stopStack(only?: string[]): Promise<{ stopped: string[]; busyPorts: number[] }> {
   return withLock(async () => {
     const p = ports();
     const stub = { prometheus: 'prometheus', openssl: 'openssl', java: 'java' };
-    const list = components(p, stub, {});
+    const list = components(p, stub, {}).filter((c) => only === undefined || only.includes(c.name));
     const stopped: string[] = [];
     // Dependents first: stand-ins, then the control plane, then storage and the broker.
     for (const component of [...list].reverse()) {
@@ -276,7 +298,7 @@ export async function stopStack(): Promise<{ stopped: string[]; busyPorts: numbe
     for (const port of list.flatMap((c) => c.ports)) {
       if (await portInUse(port)) busyPorts.push(port);
     }
-    rmSync(paths.stackEnv, { force: true });
+    if (only === undefined) rmSync(paths.stackEnv, { force: true });
     return { stopped, busyPorts };
   });
 }
