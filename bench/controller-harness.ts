@@ -1,0 +1,257 @@
+// Runs the controller as a real process on the local stack, under its own ServiceAccount bound
+// to the ClusterRole that config/rbac ships (never as admin), for the controller's integration
+// tests and benchmark.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import yaml from 'js-yaml';
+import { loadCrd } from '../src/api/crd.ts';
+import { KubeClient } from '../src/controller/kube-client.ts';
+import type { KubeObject, ResourceType } from '../src/controller/resources.ts';
+import { paths, repoRoot } from '../e2e/stack/stack.ts';
+
+export const FIELD_MANAGER = 'ratings-operator-tests';
+export const TEST_IMAGE = 'ghcr.io/conglombo/ratings-operator:dev';
+
+const cluster = (group: string, version: string, plural: string, kind: string): ResourceType => ({
+  group,
+  version,
+  plural,
+  kind,
+  namespaced: false,
+});
+const namespaced = (group: string, version: string, plural: string, kind: string): ResourceType => ({
+  ...cluster(group, version, plural, kind),
+  namespaced: true,
+});
+
+export const adminTypes = {
+  crd: cluster('apiextensions.k8s.io', 'v1', 'customresourcedefinitions', 'CustomResourceDefinition'),
+  namespace: cluster('', 'v1', 'namespaces', 'Namespace'),
+  clusterRole: cluster('rbac.authorization.k8s.io', 'v1', 'clusterroles', 'ClusterRole'),
+  clusterRoleBinding: cluster('rbac.authorization.k8s.io', 'v1', 'clusterrolebindings', 'ClusterRoleBinding'),
+  role: namespaced('rbac.authorization.k8s.io', 'v1', 'roles', 'Role'),
+  roleBinding: namespaced('rbac.authorization.k8s.io', 'v1', 'rolebindings', 'RoleBinding'),
+  serviceAccount: namespaced('', 'v1', 'serviceaccounts', 'ServiceAccount'),
+};
+
+export function readYamlDocuments(path: string): KubeObject[] {
+  return yaml.loadAll(readFileSync(join(repoRoot, path), 'utf8')).filter((d) => d !== null) as KubeObject[];
+}
+
+/** Installs the CRD of crds/ (server-side apply) and waits until it is served. */
+export async function installCrd(admin: KubeClient): Promise<void> {
+  const crd = loadCrd() as unknown as KubeObject;
+  await admin.apply(adminTypes.crd, crd, FIELD_MANAGER);
+  await waitFor('the CRD to be established', async () => {
+    const live = await admin.get<
+      KubeObject & { status?: { conditions?: { type: string; status: string }[] } }
+    >(adminTypes.crd, '', crd.metadata?.name ?? '');
+    return live?.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True') === true;
+  });
+}
+
+/**
+ * The controller's identity in `namespace`: ServiceAccount `ratings-operator`, the ClusterRole of
+ * config/rbac bound to it, the leader-election Role of config/rbac; returns a kubeconfig file
+ * holding a TokenRequest token of that ServiceAccount.
+ */
+export async function controllerKubeconfig(
+  adminConfig: KubeConfig,
+  admin: KubeClient,
+  namespace: string,
+): Promise<string> {
+  for (const doc of readYamlDocuments('config/rbac/service_account.yaml')) {
+    await admin.apply(adminTypes.serviceAccount, inNamespace(doc, namespace), FIELD_MANAGER);
+  }
+  for (const doc of readYamlDocuments('config/rbac/cluster_role.yaml')) {
+    await admin.apply(adminTypes.clusterRole, doc, FIELD_MANAGER);
+  }
+  for (const doc of readYamlDocuments('config/rbac/cluster_role_binding.yaml')) {
+    const binding = {
+      ...doc,
+      metadata: { ...doc.metadata, name: `ratings-operator-${namespace}` },
+      subjects: [{ kind: 'ServiceAccount', name: 'ratings-operator', namespace }],
+    };
+    await admin.apply(adminTypes.clusterRoleBinding, binding, FIELD_MANAGER);
+  }
+  for (const doc of readYamlDocuments('config/rbac/leader_election_role.yaml')) {
+    const local = inNamespace(doc, namespace) as KubeObject & { subjects?: { namespace?: string }[] };
+    if (local.subjects !== undefined) local.subjects = local.subjects.map((s) => ({ ...s, namespace }));
+    await admin.apply(doc.kind === 'Role' ? adminTypes.role : adminTypes.roleBinding, local, FIELD_MANAGER);
+  }
+  const token = await adminConfig.makeApiClient(CoreV1Api).createNamespacedServiceAccountToken({
+    namespace,
+    name: 'ratings-operator',
+    body: { spec: { audiences: [], expirationSeconds: 3600 } },
+  });
+  const server = adminConfig.getCurrentCluster();
+  if (server === null || token.status?.token === undefined) throw new Error('no cluster or no token');
+  const kc = new KubeConfig();
+  kc.loadFromOptions({
+    clusters: [
+      {
+        name: 'local',
+        server: server.server,
+        caData: server.caData,
+        caFile: server.caFile,
+        skipTLSVerify: false,
+      },
+    ],
+    users: [{ name: 'ratings-operator', token: token.status.token }],
+    contexts: [{ name: 'controller', cluster: 'local', user: 'ratings-operator' }],
+    currentContext: 'controller',
+  });
+  const dir = join(paths.local, 'controller');
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, `${namespace}.kubeconfig`);
+  writeFileSync(file, kc.exportConfig(), { mode: 0o600 });
+  return file;
+}
+
+function inNamespace(doc: KubeObject, namespace: string): KubeObject {
+  return { ...doc, metadata: { ...doc.metadata, namespace } };
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address !== null ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export interface ControllerProcessOptions {
+  kubeconfig: string;
+  podName: string;
+  leaseNamespace: string;
+  watchNamespace?: string;
+  env?: Record<string, string>;
+}
+
+/** A controller running as `node src/cli.ts controller`, logging to .local/logs/controller-<pod>.log. */
+export class ControllerProcess {
+  readonly port: number;
+  readonly podName: string;
+  readonly exited: Promise<number | null>;
+  private readonly child: ChildProcess;
+
+  private constructor(child: ChildProcess, port: number, podName: string) {
+    this.child = child;
+    this.port = port;
+    this.podName = podName;
+    this.exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+  }
+
+  static async start(options: ControllerProcessOptions): Promise<ControllerProcess> {
+    const port = await freePort();
+    const log = createWriteStream(join(paths.logs, `controller-${options.podName}.log`), { flags: 'a' });
+    const child = spawn(
+      join(repoRoot, 'node_modules', '.bin', 'node'),
+      [join(repoRoot, 'src', 'cli.ts'), 'controller'],
+      {
+        cwd: repoRoot,
+        env: {
+          PATH: process.env.PATH,
+          KUBECONFIG: options.kubeconfig,
+          OPERATOR_IMAGE: TEST_IMAGE,
+          POD_NAME: options.podName,
+          LEADER_ELECTION_NAMESPACE: options.leaseNamespace,
+          PORT: String(port),
+          LOG_LEVEL: 'info',
+          ...(options.watchNamespace !== undefined && { WATCH_NAMESPACE: options.watchNamespace }),
+          ...options.env,
+        },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    child.stdout?.pipe(log);
+    child.stderr?.pipe(log);
+    const proc = new ControllerProcess(child, port, options.podName);
+    await waitFor(`controller ${options.podName} to be ready`, async () => {
+      if (child.exitCode !== null) return true;
+      return (await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined))?.ok === true;
+    });
+    if (child.exitCode !== null)
+      throw new Error(`controller ${options.podName} exited with ${child.exitCode}; see its log`);
+    return proc;
+  }
+
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
+  /** SIGTERM (graceful) or SIGKILL (a crash); resolves with the exit code. */
+  async stop(signal: 'SIGTERM' | 'SIGKILL' = 'SIGTERM'): Promise<number | null> {
+    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill(signal);
+    return this.exited;
+  }
+
+  async metrics(): Promise<Metrics> {
+    const res = await fetch(`http://127.0.0.1:${this.port}/metrics`);
+    return parseMetrics(await res.text());
+  }
+}
+
+/** Samples by metric name and label set, e.g. get('x_total', { verb: 'apply' }) sums the matching samples. */
+export class Metrics {
+  readonly samples: { name: string; labels: Record<string, string>; value: number }[];
+
+  constructor(samples: Metrics['samples']) {
+    this.samples = samples;
+  }
+
+  get(name: string, match: Record<string, string> = {}, exclude: Record<string, string> = {}): number {
+    return this.samples
+      .filter((s) => s.name === name)
+      .filter((s) => Object.entries(match).every(([k, v]) => s.labels[k] === v))
+      .filter((s) => Object.entries(exclude).every(([k, v]) => s.labels[k] !== v))
+      .reduce((sum, s) => sum + s.value, 0);
+  }
+}
+
+export function parseMetrics(text: string): Metrics {
+  const samples: Metrics['samples'] = [];
+  for (const line of text.split('\n')) {
+    const match = /^([a-zA-Z_:][\w:]*)(?:\{(.*)\})?\s+(\S+)/.exec(line);
+    if (match === null || line.startsWith('#')) continue;
+    const labels: Record<string, string> = {};
+    for (const pair of (match[2] ?? '').matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)) labels[pair[1]!] = pair[2]!;
+    samples.push({ name: match[1]!, labels, value: Number(match[3]) });
+  }
+  return new Metrics(samples);
+}
+
+/** Polls `check` every 200 ms until it returns true; throws after `timeoutMs`. */
+export async function waitFor(
+  what: string,
+  check: () => Promise<boolean>,
+  timeoutMs = 60_000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  for (;;) {
+    try {
+      if (await check()) return;
+    } catch (err) {
+      lastError = err;
+    }
+    if (Date.now() > deadline) {
+      throw new Error(
+        `timed out after ${timeoutMs} ms waiting for ${what}${lastError ? `: ${String(lastError)}` : ''}`,
+      );
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+/** A KubeClient with the stack's admin credentials. */
+export async function adminClient(kubeConfig: KubeConfig): Promise<KubeClient> {
+  return KubeClient.create(kubeConfig, { userAgent: 'ratings-operator-tests' });
+}
