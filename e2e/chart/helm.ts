@@ -1,6 +1,9 @@
 // Runs the chart through the real helm binary: lint and template, the rendered objects parsed.
 import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { loadAll } from 'js-yaml';
+import { repoRoot } from '../stack/paths.ts';
 
 export interface KubeObject {
   apiVersion: string;
@@ -16,6 +19,8 @@ export interface RenderOptions {
   kubeVersion: string;
   /** `--set` values (helm types them: numbers, booleans), as key path → value. */
   values?: Record<string, string>;
+  /** Values files (`--values`), applied before `values`. */
+  valuesFiles?: string[];
   includeCrds?: boolean;
 }
 
@@ -40,7 +45,9 @@ export function helmLint(helm: string, chartDir: string, values?: Record<string,
 /** The objects `helm template` renders, in helm's order. */
 export function helmTemplate(helm: string, chartDir: string, options: RenderOptions): KubeObject[] {
   const args = ['template', options.release, chartDir, '--namespace', options.namespace];
-  args.push('--kube-version', options.kubeVersion, ...setArgs(options.values));
+  args.push('--kube-version', options.kubeVersion);
+  for (const file of options.valuesFiles ?? []) args.push('--values', file);
+  args.push(...setArgs(options.values));
   if (options.includeCrds === true) args.push('--include-crds');
   return parseManifests(run(helm, args));
 }
@@ -48,4 +55,16 @@ export function helmTemplate(helm: string, chartDir: string, options: RenderOpti
 /** The objects of a multi-document YAML stream; empty documents are skipped. */
 export function parseManifests(text: string): KubeObject[] {
   return loadAll(text).filter((doc): doc is KubeObject => doc != null);
+}
+
+/**
+ * The Kubernetes release the local stack builds its API server from (e2e/stack/components/go.mod).
+ * Built without version stamping, that server reports v0.0.0 itself, which no kubeVersion
+ * constraint accepts.
+ */
+export function stackKubernetesVersion(): string {
+  const goMod = readFileSync(join(repoRoot, 'e2e', 'stack', 'components', 'go.mod'), 'utf8');
+  const pinned = /^\s*k8s\.io\/kubernetes (v\d+\.\d+\.\d+)\s*$/m.exec(goMod);
+  if (pinned === null) throw new Error('e2e/stack/components/go.mod pins no k8s.io/kubernetes version');
+  return pinned[1]!;
 }
