@@ -4,13 +4,15 @@
 //   node e2e/stack/cli.ts down          stop everything the stack started (by pid)
 //   node e2e/stack/cli.ts down --purge  … and delete its data (etcd, Kafka, Prometheus)
 //   node e2e/stack/cli.ts local         up, then what `npm run local` does on top (see runLocal)
+//   node e2e/stack/cli.ts install       only the install step (build/fetch into the cache)
 import { rmSync } from 'node:fs';
 import { realpathSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
-import { ensureStack, kubectlPath, paths, stopStack } from './stack.ts';
+import { installAll } from './install.ts';
+import { cacheDir, ensureStack, kubectlPath, paths, stopStack } from './stack.ts';
 import type { StackEnv } from './stack.ts';
 
-const usage = 'usage: node e2e/stack/cli.ts <up|down [--purge]|local>\n';
+const usage = 'usage: node e2e/stack/cli.ts <up|down [--purge]|local|install>\n';
 
 function printEnv(env: StackEnv): void {
   process.stdout.write(
@@ -69,6 +71,15 @@ export async function main(argv: string[]): Promise<number> {
         process.stderr.write(`[stack] ports still in use after stopping: ${busyPorts.join(', ')}\n`);
         return 1;
       }
+      return 0;
+    }
+    case 'install': {
+      if (rest.length > 0) break;
+      const started = Date.now();
+      await installAll();
+      process.stdout.write(
+        `[stack] install step done in ${((Date.now() - started) / 1000).toFixed(1)}s (cache ${cacheDir()})\n`,
+      );
       return 0;
     }
     case 'local': {
