@@ -1,0 +1,374 @@
+// `ratings-operator producer` as a real child process against the local stack's API server and
+// Kafka broker: what it writes to the topic, what its HTTP intake answers, how it starts, fails
+// and stops.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import {
+  ApiextensionsV1Api,
+  ApiException,
+  CoreV1Api,
+  CustomObjectsApi,
+  KubeConfig,
+  PatchStrategy,
+  setHeaderOptions,
+} from '@kubernetes/client-node';
+import kafkajs, { type Consumer, type KafkaMessage } from 'kafkajs';
+import { loadCrd } from '../api/crd.ts';
+import { GROUP, PLURAL, VERSION, CRD_NAME, KIND, API_VERSION } from '../api/v1alpha1.ts';
+import { readStackEnv, repoRoot } from '../../e2e/stack/stack.ts';
+import { catalogFromSpec } from '../ratings/catalog.ts';
+import { parseRecord } from '../ratings/rating.ts';
+
+const { Kafka, logLevel } = kafkajs;
+
+const stack = readStackEnv();
+const kubeConfig = new KubeConfig();
+kubeConfig.loadFromFile(stack.KUBECONFIG);
+const kafka = new Kafka({
+  clientId: 'producer-it',
+  brokers: [stack.KAFKA_BOOTSTRAP_SERVERS],
+  logLevel: logLevel.NOTHING,
+});
+
+const suffix = randomBytes(3).toString('hex');
+const namespace = `producer-it-${suffix}`;
+const name = 'erb';
+const topic = `producer-it-${suffix}`;
+const catalogSpec = {
+  voices: ['Darth Vader', 'Joan of Arc', 'Beyoncé'],
+  battles: ['Adam vs Eve', 'Zeus vs Thor'],
+  scale: ['Hated', 'Meh', 'Liked'],
+};
+const catalog = catalogFromSpec(catalogSpec);
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function waitFor<T>(
+  what: string,
+  probe: () => Promise<T | undefined> | T | undefined,
+  timeoutMs = 30_000,
+) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(200);
+  }
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  await new Promise((resolve) => server.close(resolve));
+  if (typeof address !== 'object' || address === null) throw new Error('no port');
+  return address.port;
+}
+
+/** Installs the RatingExperiment CRD from crds/ when the stack does not have it yet. */
+async function ensureCrd(): Promise<void> {
+  const api = kubeConfig.makeApiClient(ApiextensionsV1Api);
+  try {
+    await api.readCustomResourceDefinition({ name: CRD_NAME });
+  } catch (err) {
+    if (!(err instanceof ApiException) || err.code !== 404) throw err;
+    await api.createCustomResourceDefinition({ body: loadCrd() as never });
+  }
+  await waitFor('the CRD to be established', async () => {
+    const crd = await api.readCustomResourceDefinition({ name: CRD_NAME });
+    return crd.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True')
+      ? true
+      : undefined;
+  });
+}
+
+interface Producer {
+  child: ChildProcess;
+  port: number;
+  output: () => string;
+  exited: Promise<number | null>;
+}
+
+function runProducer(env: Record<string, string>): Omit<Producer, 'port'> {
+  const child = spawn(process.execPath, [join(repoRoot, 'src', 'cli.ts'), 'producer'], {
+    env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'info', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return { child, output: () => output, exited };
+}
+
+async function startProducer(overrides: Record<string, string> = {}): Promise<Producer> {
+  const port = await freePort();
+  const producer = runProducer({
+    KUBECONFIG: stack.KUBECONFIG,
+    EXPERIMENT_NAMESPACE: namespace,
+    EXPERIMENT_NAME: name,
+    KAFKA_BOOTSTRAP_SERVERS: stack.KAFKA_BOOTSTRAP_SERVERS,
+    KAFKA_TOPIC: topic,
+    PORT: String(port),
+    POD_NAME: `producer-${suffix}`,
+    EXPERIMENT_POLL_SECONDS: '1',
+    ...overrides,
+  });
+  await waitFor(
+    'the producer to listen',
+    async () => {
+      if (producer.child.exitCode !== null) throw new Error(`producer exited:\n${producer.output()}`);
+      return (await fetch(`http://127.0.0.1:${port}/healthz`).catch(() => undefined))?.ok ? true : undefined;
+    },
+    60_000,
+  );
+  return { ...producer, port };
+}
+
+const url = (producer: Producer, path: string) => `http://127.0.0.1:${producer.port}${path}`;
+
+async function post(producer: Producer, body: string, contentType = 'application/json') {
+  const res = await fetch(url(producer, '/api/ratings'), {
+    method: 'POST',
+    headers: { 'content-type': contentType },
+    body,
+  });
+  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+}
+
+/** Every record of the topic, from the beginning, as it arrives. */
+async function readTopic(): Promise<{ consumer: Consumer; messages: KafkaMessage[] }> {
+  const consumer = kafka.consumer({ groupId: `producer-it-reader-${randomBytes(4).toString('hex')}` });
+  const messages: KafkaMessage[] = [];
+  await consumer.connect();
+  await consumer.subscribe({ topic, fromBeginning: true });
+  await consumer.run({
+    eachMessage: async ({ message }) => {
+      messages.push(message);
+    },
+  });
+  return { consumer, messages };
+}
+
+const good = { battle: 'Zeus vs Thor', voices: ['Beyoncé', 'Joan of Arc'], rating: 2, researcher: 'Dr. Ada' };
+let producer: Producer;
+let reader: { consumer: Consumer; messages: KafkaMessage[] };
+
+beforeAll(async () => {
+  await ensureCrd();
+  await kubeConfig.makeApiClient(CoreV1Api).createNamespace({ body: { metadata: { name: namespace } } });
+  await kubeConfig.makeApiClient(CustomObjectsApi).createNamespacedCustomObject({
+    group: GROUP,
+    version: VERSION,
+    namespace,
+    plural: PLURAL,
+    body: {
+      apiVersion: API_VERSION,
+      kind: KIND,
+      metadata: { name },
+      spec: {
+        kafka: { cluster: 'kafka', namespace: 'queuing' },
+        topic: { name: topic, partitions: 3 },
+        producer: { ratingsPerSecond: 50 },
+        ...catalogSpec,
+      },
+    },
+  });
+  const admin = kafka.admin();
+  await admin.connect();
+  await admin.createTopics({ topics: [{ topic, numPartitions: 3 }], waitForLeaders: true });
+  await admin.disconnect();
+  reader = await readTopic();
+  producer = await startProducer();
+  await waitFor('the producer to be ready', async () =>
+    (await fetch(url(producer, '/readyz'))).ok ? true : undefined,
+  );
+}, 120_000);
+
+afterAll(async () => {
+  producer?.child.kill('SIGKILL');
+  await reader?.consumer.disconnect();
+  await kubeConfig
+    .makeApiClient(CoreV1Api)
+    .deleteNamespace({ name: namespace })
+    .catch(() => undefined);
+  const admin = kafka.admin();
+  await admin.connect();
+  await admin.deleteTopics({ topics: [topic] }).catch(() => undefined);
+  await admin.disconnect();
+});
+
+describe('ratings-operator producer', () => {
+  it('writes generated ratings as JSON v1 records keyed by battle', async () => {
+    const generated = await waitFor('20 generated ratings', () => {
+      const sims = reader.messages.filter((m) => m.value?.toString().includes('"researcher":"sim-'));
+      return sims.length >= 20 ? sims : undefined;
+    });
+    for (const message of generated) {
+      const parsed = parseRecord(message.value, catalog);
+      expect(parsed).toMatchObject({ ok: true });
+      const rating = JSON.parse(message.value!.toString()) as Record<string, unknown>;
+      expect(Object.keys(rating)).toEqual(['v', 'id', 'battle', 'voices', 'rating', 'researcher', 'ratedAt']);
+      expect(rating.v).toBe(1);
+      expect(rating.researcher).toMatch(/^sim-\d+$/);
+      expect(message.key?.toString()).toBe(rating.battle);
+    }
+  });
+
+  it('answers 400 with every reason for bad bodies, and for non-JSON', async () => {
+    expect(
+      await post(producer, JSON.stringify({ ...good, voices: ['Beyoncé', 'Beyoncé'], rating: 7 })),
+    ).toEqual({
+      status: 400,
+      body: {
+        error: 'invalid rating',
+        reasons: [
+          'the two voices must differ, got "Beyoncé" twice',
+          'rating must be an integer from 0 to 2 (0=Hated, 1=Meh, 2=Liked)',
+        ],
+      },
+    });
+    expect(await post(producer, JSON.stringify({ ...good, battle: 'Cats vs Dogs', extra: 1 }))).toEqual({
+      status: 400,
+      body: {
+        error: 'invalid rating',
+        reasons: ['unexpected field "extra"', 'unknown battle "Cats vs Dogs"'],
+      },
+    });
+    expect(await post(producer, JSON.stringify({ voices: ['Elmo', 'Beyoncé'] }))).toEqual({
+      status: 400,
+      body: {
+        error: 'invalid rating',
+        reasons: [
+          'battle is required',
+          'unknown voice "Elmo"',
+          'rating is required',
+          'researcher is required',
+        ],
+      },
+    });
+    expect(await post(producer, '{"battle": ')).toEqual({
+      status: 400,
+      body: { error: 'invalid rating', reasons: ['body is not valid JSON'] },
+    });
+    expect(await post(producer, 'Zeus vs Thor|Beyoncé|Joan of Arc|2', 'text/plain')).toEqual({
+      status: 400,
+      body: {
+        error: 'invalid rating',
+        reasons: ['body must be a JSON object {battle, voices, rating, researcher}'],
+      },
+    });
+  });
+
+  it('answers 202 with the id of a good rating, which is then in the topic', async () => {
+    const { status, body } = await post(producer, JSON.stringify(good));
+    expect(status).toBe(202);
+    expect(body.id).toMatch(/^[0-9a-f-]{36}$/);
+    // Acknowledged means written: the record is there as soon as the reader catches up.
+    const message = await waitFor('the posted rating in the topic', () =>
+      reader.messages.find((m) => m.value?.toString().includes(`"id":"${String(body.id)}"`)),
+    );
+    expect(message.key?.toString()).toBe('Zeus vs Thor');
+    expect(JSON.parse(message.value!.toString())).toMatchObject({ v: 1, id: body.id, ...good });
+  });
+
+  it('shows recent ratings on / with labels, escaped', async () => {
+    const html = await (await fetch(url(producer, '/'))).text();
+    expect(html).toContain('<td>Zeus vs Thor</td><td>Beyoncé</td><td>Joan of Arc</td><td>Liked</td>');
+  });
+
+  it('follows a change of ratingsPerSecond without a restart', async () => {
+    const targetRate = async () =>
+      /^ratings_producer_target_rate (\S+)$/m.exec(
+        await (await fetch(url(producer, '/metrics'))).text(),
+      )?.[1];
+    expect(await targetRate()).toBe('50');
+    await kubeConfig.makeApiClient(CustomObjectsApi).patchNamespacedCustomObject(
+      {
+        group: GROUP,
+        version: VERSION,
+        namespace,
+        plural: PLURAL,
+        name,
+        body: { spec: { producer: { ratingsPerSecond: 0 } } },
+      },
+      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+    );
+    await waitFor('the new rate', async () => ((await targetRate()) === '0' ? true : undefined));
+    // Intake only now: the generated count stops moving while HTTP still works.
+    const generated = () =>
+      reader.messages.filter((m) => m.value?.toString().includes('"researcher":"sim-')).length;
+    await sleep(1000);
+    const before = generated();
+    await sleep(1500);
+    expect(generated()).toBe(before);
+    expect((await post(producer, JSON.stringify(good))).status).toBe(202);
+  });
+
+  it('on SIGTERM loses no acknowledged rating and exits 0', async () => {
+    // Researchers keep posting while the producer is told to stop, so some ratings are in
+    // flight at SIGTERM; each must end as 202 and written, or as a refusal.
+    const answers: ({ status: number; body: Record<string, unknown> } | undefined)[] = [];
+    const researcher = async () => {
+      for (;;) {
+        const answer = await post(producer, JSON.stringify(good)).catch(() => undefined);
+        answers.push(answer);
+        if (answer === undefined) return;
+      }
+    };
+    const researchers = Array.from({ length: 8 }, researcher);
+    await waitFor('a first accepted rating', () =>
+      answers.some((a) => a?.status === 202) ? true : undefined,
+    );
+    producer.child.kill('SIGTERM');
+    expect(await producer.exited).toBe(0);
+    await Promise.all(researchers);
+
+    const accepted = answers.filter((a) => a?.status === 202).map((a) => String(a!.body.id));
+    expect(accepted.length).toBeGreaterThan(0);
+    await waitFor('every acknowledged rating in the topic', () => {
+      const ids = new Set(reader.messages.map((m) => (JSON.parse(m.value!.toString()) as { id: string }).id));
+      return accepted.every((id) => ids.has(id)) ? true : undefined;
+    });
+    for (const answer of answers) expect([202, 503, undefined]).toContain(answer?.status);
+  });
+});
+
+describe('ratings-operator producer, failing', () => {
+  it('exits non-zero listing every configuration problem', async () => {
+    const run = runProducer({ KUBECONFIG: stack.KUBECONFIG, EXPERIMENT_NAME: 'erb', PORT: 'eighty' });
+    expect(await run.exited).not.toBe(0);
+    expect(run.output()).toContain('EXPERIMENT_NAMESPACE is required');
+    expect(run.output()).toContain('PORT must be an integer in [0, 65535], got "eighty"');
+  });
+
+  it('exits non-zero when the experiment does not exist', async () => {
+    const run = runProducer({
+      KUBECONFIG: stack.KUBECONFIG,
+      EXPERIMENT_NAMESPACE: namespace,
+      EXPERIMENT_NAME: 'missing',
+      KAFKA_BOOTSTRAP_SERVERS: stack.KAFKA_BOOTSTRAP_SERVERS,
+    });
+    expect(await run.exited).not.toBe(0);
+    expect(run.output()).toContain(`RatingExperiment ${namespace}/missing not found`);
+  });
+
+  it('answers 503 and is not ready while Kafka is unreachable', async () => {
+    const unreachable = await startProducer({ KAFKA_BOOTSTRAP_SERVERS: `127.0.0.1:${await freePort()}` });
+    try {
+      const ready = await fetch(url(unreachable, '/readyz'));
+      expect(ready.status).toBe(503);
+      expect(await ready.text()).toBe('not ready: connecting to Kafka\n');
+      expect(await post(unreachable, JSON.stringify(good))).toEqual({
+        status: 503,
+        body: { error: 'not accepting ratings: connecting to Kafka' },
+      });
+    } finally {
+      unreachable.child.kill('SIGTERM');
+      expect(await unreachable.exited).toBe(0);
+    }
+  });
+});
