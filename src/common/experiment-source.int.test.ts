@@ -1,0 +1,205 @@
+// ExperimentSource against the local stack's API server, with RBAC on: the first read, its
+// errors, and following spec changes by polling.
+import { randomBytes } from 'node:crypto';
+import {
+  ApiextensionsV1Api,
+  ApiException,
+  CoreV1Api,
+  CustomObjectsApi,
+  KubeConfig,
+  PatchStrategy,
+  RbacAuthorizationV1Api,
+  setHeaderOptions,
+} from '@kubernetes/client-node';
+import { pino } from 'pino';
+import { loadCrd } from '../api/crd.ts';
+import { API_VERSION, CRD_NAME, GROUP, KIND, PLURAL, VERSION } from '../api/v1alpha1.ts';
+import { readStackEnv } from '../../e2e/stack/stack.ts';
+import { ExperimentSource, type ExperimentSnapshot } from './experiment-source.ts';
+
+const admin = new KubeConfig();
+admin.loadFromFile(readStackEnv().KUBECONFIG);
+const namespace = `source-it-${randomBytes(3).toString('hex')}`;
+const logger = pino({ level: 'silent' });
+const sources: ExperimentSource[] = [];
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function waitFor<T>(
+  what: string,
+  probe: () => Promise<T | undefined> | T | undefined,
+  timeoutMs = 20_000,
+) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(100);
+  }
+}
+
+async function ensureCrd(): Promise<void> {
+  const api = admin.makeApiClient(ApiextensionsV1Api);
+  try {
+    await api.readCustomResourceDefinition({ name: CRD_NAME });
+  } catch (err) {
+    if (!(err instanceof ApiException) || err.code !== 404) throw err;
+    await api.createCustomResourceDefinition({ body: loadCrd() as never });
+  }
+  await waitFor('the CRD to be established', async () => {
+    const crd = await api.readCustomResourceDefinition({ name: CRD_NAME });
+    return crd.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True')
+      ? true
+      : undefined;
+  });
+}
+
+/** A kubeconfig holding a token of a fresh service account, optionally allowed to get experiments. */
+async function serviceAccountConfig(name: string, canGet: boolean): Promise<KubeConfig> {
+  const core = admin.makeApiClient(CoreV1Api);
+  await core.createNamespacedServiceAccount({ namespace, body: { metadata: { name } } });
+  if (canGet) {
+    const rbac = admin.makeApiClient(RbacAuthorizationV1Api);
+    await rbac.createNamespacedRole({
+      namespace,
+      body: { metadata: { name }, rules: [{ apiGroups: [GROUP], resources: [PLURAL], verbs: ['get'] }] },
+    });
+    await rbac.createNamespacedRoleBinding({
+      namespace,
+      body: {
+        metadata: { name },
+        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name },
+        subjects: [{ kind: 'ServiceAccount', name, namespace }],
+      },
+    });
+  }
+  const token = await core.createNamespacedServiceAccountToken({
+    name,
+    namespace,
+    body: { spec: { audiences: [] } },
+  });
+  const cluster = admin.getCurrentCluster()!;
+  const kc = new KubeConfig();
+  kc.loadFromClusterAndUser(cluster, { name, token: token.status?.token });
+  return kc;
+}
+
+async function createExperiment(name: string, ratingsPerSecond: number): Promise<void> {
+  await admin.makeApiClient(CustomObjectsApi).createNamespacedCustomObject({
+    group: GROUP,
+    version: VERSION,
+    namespace,
+    plural: PLURAL,
+    body: {
+      apiVersion: API_VERSION,
+      kind: KIND,
+      metadata: { name },
+      spec: { kafka: { cluster: 'kafka', namespace: 'queuing' }, producer: { ratingsPerSecond } },
+    },
+  });
+}
+
+async function mergePatch(name: string, body: object): Promise<void> {
+  await admin
+    .makeApiClient(CustomObjectsApi)
+    .patchNamespacedCustomObject(
+      { group: GROUP, version: VERSION, namespace, plural: PLURAL, name, body },
+      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+    );
+}
+
+beforeAll(async () => {
+  await ensureCrd();
+  await admin.makeApiClient(CoreV1Api).createNamespace({ body: { metadata: { name: namespace } } });
+  await createExperiment('erb', 5);
+});
+
+afterAll(async () => {
+  for (const source of sources) source.stop();
+  await admin
+    .makeApiClient(CoreV1Api)
+    .deleteNamespace({ name: namespace })
+    .catch(() => undefined);
+});
+
+describe('ExperimentSource', () => {
+  it('reads the experiment with only "get" allowed, defaults and catalog included', async () => {
+    const kubeConfig = await serviceAccountConfig('reader', true);
+    const source = await ExperimentSource.start({
+      kubeConfig,
+      namespace,
+      name: 'erb',
+      logger,
+      pollIntervalMs: 200,
+    });
+    sources.push(source);
+    expect(source.current.experiment.spec.producer?.ratingsPerSecond).toBe(5);
+    // The API server filled in the catalog from the CRD's defaults.
+    expect(source.current.catalog.scale).toEqual(['Hated', 'Meh', 'Liked']);
+    expect(source.current.catalog.voices.length).toBeGreaterThanOrEqual(2);
+  });
+
+  it('tells listeners about spec changes, not about status changes', async () => {
+    const source = await ExperimentSource.start({
+      kubeConfig: admin,
+      namespace,
+      name: 'erb',
+      logger,
+      pollIntervalMs: 200,
+    });
+    sources.push(source);
+    const changes: ExperimentSnapshot[] = [];
+    source.onChange((current) => changes.push(current));
+
+    await mergePatch('erb', { spec: { producer: { ratingsPerSecond: 42 }, voices: ['a', 'b'] } });
+    const changed = await waitFor('the change', () => changes[0]);
+    expect(changed.experiment.spec.producer?.ratingsPerSecond).toBe(42);
+    expect(changed.catalog.voices).toEqual(['a', 'b']);
+
+    // A status write moves resourceVersion but not generation: no event.
+    await admin
+      .makeApiClient(CustomObjectsApi)
+      .patchNamespacedCustomObjectStatus(
+        {
+          group: GROUP,
+          version: VERSION,
+          namespace,
+          plural: PLURAL,
+          name: 'erb',
+          body: { status: { produced: 7 } },
+        },
+        setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+      );
+    await waitFor('the status to be seen', () =>
+      source.current.experiment.status?.produced === 7 ? true : undefined,
+    );
+    expect(changes).toHaveLength(1);
+  });
+
+  it('says the experiment is not found, naming it and the variables', async () => {
+    await expect(
+      ExperimentSource.start({ kubeConfig: admin, namespace, name: 'missing', logger }),
+    ).rejects.toThrow(
+      `RatingExperiment ${namespace}/missing not found on ${admin.getCurrentCluster()!.server} (is EXPERIMENT_NAMESPACE/EXPERIMENT_NAME right, and the CRD installed?)`,
+    );
+  });
+
+  it('says which permission is missing when RBAC forbids the read', async () => {
+    const kubeConfig = await serviceAccountConfig('nobody', false);
+    await expect(ExperimentSource.start({ kubeConfig, namespace, name: 'erb', logger })).rejects.toThrow(
+      `not allowed to get RatingExperiment ${namespace}/erb: the pod's service account needs "get" on ratingexperiments.ratings.conglombo.io`,
+    );
+  });
+
+  it('says when the API server cannot be reached', async () => {
+    const kubeConfig = new KubeConfig();
+    kubeConfig.loadFromClusterAndUser(
+      { name: 'gone', server: 'https://127.0.0.1:1', skipTLSVerify: true },
+      { name: 'u' },
+    );
+    await expect(ExperimentSource.start({ kubeConfig, namespace, name: 'erb', logger })).rejects.toThrow(
+      `cannot reach https://127.0.0.1:1 to read RatingExperiment ${namespace}/erb`,
+    );
+  });
+});
