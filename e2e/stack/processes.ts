@@ -104,6 +104,42 @@ export function groupMembers(pgid: number): number[] {
   return members;
 }
 
+/** Every live descendant of `pid` (children that started process groups of their own included). */
+export function descendants(pid: number): number[] {
+  const children = new Map<number, number[]>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (fields[0] === 'Z') continue;
+      const parent = Number(fields[1]);
+      children.set(parent, [...(children.get(parent) ?? []), Number(entry)]);
+    } catch {
+      // the process ended while we looked
+    }
+  }
+  const found: number[] = [];
+  const queue = [pid];
+  while (queue.length > 0) {
+    const next = queue.shift() as number;
+    for (const child of children.get(next) ?? []) {
+      found.push(child);
+      queue.push(child);
+    }
+  }
+  return found;
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return !isZombie(pid);
+  } catch {
+    return false;
+  }
+}
+
 function signalGroup(pid: number, signal: NodeJS.Signals): void {
   try {
     process.kill(-pid, signal);
@@ -128,6 +164,9 @@ export async function stopProcess(name: string, identity: string, graceMs = 15_0
     rmSync(pidFile(name), { force: true });
     return false;
   }
+  // Processes it started in groups of their own (the process kubelet's pods) are not reached by
+  // signalling its group; they are noted now and stopped too if they outlive it.
+  const spawned = descendants(pid);
   const alive = () => groupMembers(pid).length > 0 || livePid(name, identity) !== undefined;
   signalGroup(pid, 'SIGTERM');
   const deadline = Date.now() + graceMs;
@@ -136,6 +175,13 @@ export async function stopProcess(name: string, identity: string, graceMs = 15_0
     signalGroup(pid, 'SIGKILL');
     const killDeadline = Date.now() + 5_000;
     while (alive() && Date.now() < killDeadline) await sleep(100);
+  }
+  const leftovers = spawned.filter(isAlive);
+  if (leftovers.length > 0) {
+    for (const child of leftovers) signalGroup(child, 'SIGTERM');
+    const childDeadline = Date.now() + 5_000;
+    while (leftovers.some(isAlive) && Date.now() < childDeadline) await sleep(100);
+    for (const child of leftovers.filter(isAlive)) signalGroup(child, 'SIGKILL');
   }
   rmSync(pidFile(name), { force: true });
   return true;
