@@ -48,8 +48,6 @@ export interface PodWorkerOptions {
   targetsDir: string;
   credentialsDir: string;
   logsDir: string;
-  /** Called once the pod is gone and everything of it cleaned up. */
-  onFinished: () => void;
 }
 
 interface Slot {
@@ -395,7 +393,6 @@ export class PodWorker {
       }
     }
     this.finished = true;
-    this.options.onFinished();
   }
 
   private async stopContainers(graceMs: number): Promise<void> {

@@ -122,7 +122,7 @@ describe('process-kubelet stand-in', () => {
     const node = await core.readNode({ name: NODE_NAME });
     expect(node.status?.conditions?.find((c) => c.type === 'Ready')?.status).toBe('True');
     expect(node.metadata?.annotations?.['standin.ratings.conglombo.io/description']).toMatch(/STAND-IN/);
-  });
+  }, 120_000);
 
   it('runs a Deployment: Available, env and credentials, restarts, readiness, replacement on deletion', async () => {
     const notReadyFile = join(scratch, 'not-ready');
@@ -185,7 +185,7 @@ describe('process-kubelet stand-in', () => {
       setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
     );
     await eventually('no pods left', async () => (await podsOf('echo')).length === 0);
-  });
+  }, 120_000);
 
   it('leaves a pod of a foreign image Pending with the reason', async () => {
     await core.createNamespacedPod({
@@ -206,7 +206,7 @@ describe('process-kubelet stand-in', () => {
         (await core.listNamespacedPod({ namespace, fieldSelector: 'metadata.name=nginx' })).items.length ===
         0,
     );
-  });
+  }, 120_000);
 
   it('reports a missing ConfigMap as CreateContainerConfigError', async () => {
     await core.createNamespacedPod({
@@ -234,7 +234,7 @@ describe('process-kubelet stand-in', () => {
     });
     expect(pod.status?.message).toMatch(/ConfigMap .*\/absent not found/);
     await core.deleteNamespacedPod({ name: 'no-config', namespace });
-  });
+  }, 120_000);
 });
 
 function isAlive(pid: number): boolean {

@@ -61,6 +61,7 @@ async function main(): Promise<void> {
     let worker = workers.get(uid);
     if (deleted) {
       worker?.gone();
+      workers.delete(uid);
       return;
     }
     if (worker === undefined) {
@@ -74,7 +75,6 @@ async function main(): Promise<void> {
         targetsDir,
         credentialsDir,
         logsDir,
-        onFinished: () => workers.delete(uid),
       });
       workers.set(uid, worker);
     }

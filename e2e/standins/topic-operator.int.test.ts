@@ -96,7 +96,7 @@ describe('topic-operator stand-in', () => {
     await api.deleteNamespacedCustomObject({ ...coordinates, namespace, name: 'ratings' });
     await eventually('the KafkaTopic gone', async () => (await read('ratings')) === undefined);
     expect(await admin.listTopics()).not.toContain(topic);
-  });
+  }, 120_000);
 
   it('reports Kafka refusing the topic as Ready=False with the reason', async () => {
     const topic = `standin-${randomSuffix()}`;
@@ -112,7 +112,7 @@ describe('topic-operator stand-in', () => {
     // Deleting a KafkaTopic whose topic never existed must not hang on the finalizer.
     await api.deleteNamespacedCustomObject({ ...coordinates, namespace, name: 'too-many-replicas' });
     await eventually('the KafkaTopic gone', async () => (await read('too-many-replicas')) === undefined);
-  });
+  }, 120_000);
 
   it('gives a topic name to the first KafkaTopic asking for it and reports the conflict on the second', async () => {
     const topic = `standin-${randomSuffix()}`;
@@ -128,7 +128,7 @@ describe('topic-operator stand-in', () => {
     await api.deleteNamespacedCustomObject({ ...coordinates, namespace, name: 'second' });
     await eventually('second gone', async () => (await read('second')) === undefined);
     expect(await admin.listTopics()).toContain(topic); // the owner's topic survives
-  });
+  }, 120_000);
 
   it('writes nothing while nothing changes, across a periodic resync', async () => {
     await create('steady', { topicName: `standin-${randomSuffix()}`, partitions: 1, replicas: 1 });
@@ -138,5 +138,5 @@ describe('topic-operator stand-in', () => {
     });
     await new Promise((resolve) => setTimeout(resolve, 35_000)); // the stand-in resyncs every 30 s
     expect((await read('steady'))?.metadata.resourceVersion).toBe(first.metadata.resourceVersion);
-  });
+  }, 120_000);
 });
