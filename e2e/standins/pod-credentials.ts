@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import type { CoreV1Api, KubeConfig, V1Pod } from '@kubernetes/client-node';
 
 const TOKEN_SECONDS = 3600;
+const MAX_REFRESH_MS = TOKEN_SECONDS * 1000;
 
 export interface ClusterAccess {
   server: string;
@@ -115,7 +116,8 @@ export class PodCredentials {
     const expiresAt = new Date(
       response.status?.expirationTimestamp ?? Date.now() + TOKEN_SECONDS * 1000,
     ).getTime();
-    return Math.max(10_000, (expiresAt - Date.now()) * 0.8);
+    // Capped: an API server may extend bound tokens far beyond what timers can hold.
+    return Math.min(MAX_REFRESH_MS, Math.max(10_000, (expiresAt - Date.now()) * 0.8));
   }
 }
 
