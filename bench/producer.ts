@@ -33,7 +33,7 @@ export interface ProducerBenchResult {
   kafka: { records: number; perSecond: number; summary: string };
 }
 
-async function createTopic(bootstrap: string, topic: string, partitions: number): Promise<void> {
+async function withAdmin(bootstrap: string, fn: (admin: kafkajs.Admin) => Promise<unknown>): Promise<void> {
   const admin = new Kafka({
     clientId: 'bench-admin',
     brokers: [bootstrap],
@@ -41,10 +41,7 @@ async function createTopic(bootstrap: string, topic: string, partitions: number)
   }).admin();
   await admin.connect();
   try {
-    await admin.createTopics({
-      topics: [{ topic, numPartitions: partitions, replicationFactor: 1 }],
-      waitForLeaders: true,
-    });
+    await fn(admin);
   } finally {
     await admin.disconnect();
   }
@@ -140,12 +137,20 @@ export async function benchProducer(options: ProducerBenchOptions): Promise<Prod
   const suffix = Date.now().toString(36);
   const oursTopic = `bench-producer-ours-${suffix}`;
   const kafkaTopic = `bench-producer-kafka-${suffix}`;
-  await createTopic(options.bootstrap, oursTopic, options.partitions);
-  await createTopic(options.bootstrap, kafkaTopic, options.partitions);
-
-  const ours = await runOurs(options, oursTopic, catalog);
-  // As many records as ours sent per second over the same time, so both runs last about as long.
-  const records = Math.max(100_000, Math.round(ours.perSecond * options.seconds));
-  const kafka = await runKafkaTool(options, kafkaTopic, recordBytes, records);
-  return { recordBytes, ours, kafka };
+  const topics = [oursTopic, kafkaTopic];
+  await withAdmin(options.bootstrap, (admin) =>
+    admin.createTopics({
+      topics: topics.map((topic) => ({ topic, numPartitions: options.partitions, replicationFactor: 1 })),
+      waitForLeaders: true,
+    }),
+  );
+  try {
+    const ours = await runOurs(options, oursTopic, catalog);
+    // As many records as ours sent per second over the same time, so both runs last about as long.
+    const records = Math.max(100_000, Math.round(ours.perSecond * options.seconds));
+    const kafka = await runKafkaTool(options, kafkaTopic, recordBytes, records);
+    return { recordBytes, ours, kafka };
+  } finally {
+    await withAdmin(options.bootstrap, (admin) => admin.deleteTopics({ topics }));
+  }
 }
