@@ -6,7 +6,7 @@ import { createWriteStream, mkdirSync, readFileSync, writeFileSync } from 'node:
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
-import yaml from 'js-yaml';
+import { loadAll } from 'js-yaml';
 import { loadCrd } from '../src/api/crd.ts';
 import { KubeClient } from '../src/controller/kube-client.ts';
 import type { KubeObject, ResourceType } from '../src/controller/resources.ts';
@@ -38,7 +38,7 @@ export const adminTypes = {
 };
 
 export function readYamlDocuments(path: string): KubeObject[] {
-  return yaml.loadAll(readFileSync(join(repoRoot, path), 'utf8')).filter((d) => d !== null) as KubeObject[];
+  return loadAll(readFileSync(join(repoRoot, path), 'utf8')).filter((d) => d !== null) as KubeObject[];
 }
 
 /** Installs the CRD of crds/ (server-side apply) and waits until it is served. */

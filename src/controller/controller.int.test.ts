@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import type { RatingExperiment } from '../api/v1alpha1.ts';
 import { FINALIZER } from '../api/v1alpha1.ts';
 import { randomSuffix, useStack, type StackHandle } from '../../e2e/stack/harness.ts';
+import { repoRoot } from '../../e2e/stack/stack.ts';
 import {
   ControllerProcess,
   FIELD_MANAGER,
@@ -134,7 +135,13 @@ beforeAll(async () => {
   stack = await useStack();
   admin = await adminClient(stack.kubeConfig);
   // The process kubelet runs our pods from dist/.
-  execFileSync(join(process.cwd(), 'node_modules', '.bin', 'npm'), ['run', 'build'], { stdio: 'ignore' });
+  execFileSync(
+    process.execPath,
+    [join(repoRoot, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'],
+    {
+      cwd: repoRoot,
+    },
+  );
   await installCrd(admin);
   controllerNs = await stack.newNamespace('rexp-controller');
   ns = await stack.newNamespace('rexp');

@@ -269,7 +269,12 @@ export class KubeClient {
     if (typeof auth.auth === 'string')
       headers.authorization = `Basic ${Buffer.from(auth.auth).toString('base64')}`;
     const body = spec.body === undefined ? undefined : JSON.stringify(spec.body);
-    if (body !== undefined) headers['content-type'] = spec.contentType ?? 'application/json';
+    if (body !== undefined) {
+      headers['content-type'] = spec.contentType ?? 'application/json';
+      // Not chunked: the API server may answer before reading a chunked body (a DELETE's
+      // options), and the bytes left on the kept-alive socket would corrupt the next request.
+      headers['content-length'] = String(Buffer.byteLength(body));
+    }
     const request = url.protocol === 'https:' ? https.request : http.request;
     return new Promise((resolve, reject) => {
       const req = request(url, {
