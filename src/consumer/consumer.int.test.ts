@@ -1,0 +1,481 @@
+// The consumer mode against the local stack's API server and Kafka broker, run as real
+// processes (`node src/cli.ts consumer`): exact totals with two consumers, through SIGKILLs and
+// scaling, rejected records, and /api/totals and /metrics agreeing with the status.
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { createInterface } from 'node:readline';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { CoreV1Api, CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
+import kafkajs, { type Admin, type Kafka as KafkaClient } from 'kafkajs';
+import { kubectlPath, readStackEnv, repoRoot, type StackEnv } from '../../e2e/stack/stack.ts';
+import { GROUP, PLURAL, VERSION, crdPath, type RatingExperiment, type VoiceTotal } from '../api/v1alpha1.ts';
+
+const { Kafka, logLevel } = kafkajs;
+
+const CATALOG = {
+  voices: ['Darth Vader', 'Macho Man', 'Stephen Hawking', 'Big Bird', 'Joan of Arc', '<b>Santa & Co</b>'],
+  battles: ['Adam vs Eve', 'Zeus vs Thor', 'Mozart vs Skrillex'],
+  scale: ['Hated', 'Meh', 'Liked'],
+};
+
+/** What a record contributes to the totals when counted; undefined for a record to reject. */
+type Contribution = { voices: [string, string]; rating: number } | undefined;
+
+interface Expected {
+  sums: Map<string, number>;
+  counts: Map<string, number>;
+  counted: number;
+  rejected: number;
+  records: number;
+}
+
+/** A seeded generator, so that a failing run can be replayed. */
+function random(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = Math.imul(a ^ (a >>> 15), a | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/**
+ * Valid ratings (JSON v1 mostly, some in the pipe format) with, when `invalidEvery` is set, one
+ * invalid record of each kind the consumer must reject mixed in regularly.
+ */
+function makeRecords(count: number, seed: number, invalidEvery?: number): { value: string; key: string }[] {
+  const rand = random(seed);
+  const pick = <T>(list: readonly T[]): T => list[Math.floor(rand() * list.length)]!;
+  const invalid = [
+    '{"v":1,"id":"x","battle":"Adam vs Eve"', // malformed JSON
+    JSON.stringify(rating('Adam vs Eve', ['Darth Vader', 'Elvis'], 1)), // unknown voice
+    JSON.stringify(rating('Adam vs Eve', ['Darth Vader', 'Big Bird'], 3)), // outside the scale
+    JSON.stringify(rating('Adam vs Eve', ['Big Bird', 'Big Bird'], 1)), // same voice twice
+    JSON.stringify({ v: 1, battle: 'Adam vs Eve', voices: ['Big Bird', 'Macho Man'], rating: 1 }), // fields missing
+    'Adam vs Eve|Big Bird|Macho Man|7', // pipe, outside the scale
+    'not a rating at all',
+  ];
+  return Array.from({ length: count }, (_, i) => {
+    if (invalidEvery !== undefined && i % invalidEvery === invalidEvery - 1) {
+      return { key: 'invalid', value: invalid[((i / invalidEvery) % invalid.length) | 0]! };
+    }
+    const battle = pick(CATALOG.battles);
+    const a = pick(CATALOG.voices);
+    let b = pick(CATALOG.voices);
+    while (b === a) b = pick(CATALOG.voices);
+    const value = Math.floor(rand() * CATALOG.scale.length);
+    const text =
+      i % 10 === 0 ? `${battle}|${a}|${b}|${value}` : JSON.stringify(rating(battle, [a, b], value));
+    return { key: battle, value: text };
+  });
+}
+
+function rating(battle: string, voices: [string, string], value: number) {
+  return {
+    v: 1,
+    id: randomUUID(),
+    battle,
+    voices,
+    rating: value,
+    researcher: 'integration',
+    ratedAt: new Date().toISOString(),
+  };
+}
+
+/**
+ * The reference count, independent of the consumer's code: what each record is known to be
+ * (from how it was made), counted over the records as read back from the topic.
+ */
+async function countTopic(
+  kafka: KafkaClient,
+  topic: string,
+  known: Map<string, Contribution>,
+): Promise<Expected> {
+  const admin = kafka.admin();
+  await admin.connect();
+  const ends = await admin.fetchTopicOffsets(topic);
+  await admin.disconnect();
+  const remaining = new Map(ends.map((p) => [p.partition, Number(p.high)]));
+  const expected: Expected = { sums: new Map(), counts: new Map(), counted: 0, rejected: 0, records: 0 };
+  const consumer = kafka.consumer({ groupId: `reference-${randomUUID()}` });
+  await consumer.connect();
+  await consumer.subscribe({ topic, fromBeginning: true });
+  await new Promise<void>((resolve, reject) => {
+    const done = () => [...remaining.values()].every((left) => left <= 0);
+    if (done()) return resolve();
+    consumer
+      .run({
+        eachBatch: async ({ batch }) => {
+          for (const message of batch.messages) {
+            const value = message.value?.toString() ?? '';
+            if (!known.has(value))
+              throw new Error(`record not produced by this test at offset ${message.offset}`);
+            const contribution = known.get(value);
+            expected.records++;
+            if (contribution === undefined) expected.rejected++;
+            else {
+              expected.counted++;
+              for (const voice of contribution.voices) {
+                expected.sums.set(voice, (expected.sums.get(voice) ?? 0) + contribution.rating);
+                expected.counts.set(voice, (expected.counts.get(voice) ?? 0) + 1);
+              }
+            }
+          }
+          remaining.set(batch.partition, Number(batch.highWatermark) - Number(batch.lastOffset()) - 1);
+          if (done()) resolve();
+        },
+      })
+      .catch(reject);
+  });
+  await consumer.disconnect();
+  return expected;
+}
+
+function contributions(records: { value: string }[]): Map<string, Contribution> {
+  const known = new Map<string, Contribution>();
+  for (const { value } of records) {
+    let contribution: Contribution;
+    if (value.includes('|')) {
+      const [, a, b, r] = value.split('|');
+      contribution = Number(r) < CATALOG.scale.length ? { voices: [a!, b!], rating: Number(r) } : undefined;
+    } else if (value.startsWith('{')) {
+      try {
+        const doc = JSON.parse(value) as { id?: string; voices: [string, string]; rating: number };
+        const [a, b] = doc.voices;
+        const valid =
+          doc.id !== undefined &&
+          a !== b &&
+          CATALOG.voices.includes(a) &&
+          CATALOG.voices.includes(b) &&
+          doc.rating < CATALOG.scale.length;
+        contribution = valid ? { voices: doc.voices, rating: doc.rating } : undefined;
+      } catch {
+        contribution = undefined;
+      }
+    }
+    known.set(value, contribution);
+  }
+  return known;
+}
+
+async function produce(
+  kafka: KafkaClient,
+  topic: string,
+  records: { key: string; value: string }[],
+): Promise<void> {
+  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 5 });
+  await producer.connect();
+  for (let i = 0; i < records.length; i += 5000) {
+    await producer.send({ topic, acks: -1, messages: records.slice(i, i + 5000) });
+  }
+  await producer.disconnect();
+}
+
+/** A consumer as a real process, its JSON log lines collected. */
+class ConsumerProcess {
+  readonly logs: Record<string, unknown>[] = [];
+  readonly port: Promise<number>;
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  private readonly child: ChildProcess;
+
+  constructor(podName: string, env: Record<string, string>) {
+    this.child = spawn(process.execPath, [join(repoRoot, 'src', 'cli.ts'), 'consumer'], {
+      cwd: repoRoot,
+      env: { ...process.env, ...env, POD_NAME: podName, PORT: '0', LOG_LEVEL: 'info' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    this.child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    this.exited = new Promise((resolve) =>
+      this.child.once('exit', (code, signal) => resolve({ code, signal })),
+    );
+    this.port = new Promise((resolve, reject) => {
+      createInterface({ input: this.child.stdout! }).on('line', (line) => {
+        let entry: Record<string, unknown>;
+        try {
+          entry = JSON.parse(line) as Record<string, unknown>;
+        } catch {
+          return;
+        }
+        this.logs.push(entry);
+        if (entry.msg === 'http server listening') resolve(entry.port as number);
+      });
+      void this.exited.then(({ code, signal }) =>
+        reject(new Error(`consumer ${podName} exited (${code ?? signal}) before listening: ${stderr}`)),
+      );
+    });
+    // Only a test that asks for the port cares whether it ever listened.
+    this.port.catch(() => {});
+  }
+
+  async stop(signal: NodeJS.Signals): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+    this.child.kill(signal);
+    return this.exited;
+  }
+
+  async get(path: string): Promise<string> {
+    const res = await fetch(`http://127.0.0.1:${await this.port}${path}`);
+    return res.text();
+  }
+}
+
+async function eventually<T>(
+  what: string,
+  probe: () => Promise<T | undefined>,
+  timeoutMs = 90_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const value = await probe();
+      if (value !== undefined) return value;
+    } catch (err) {
+      last = err;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  throw new Error(`timed out waiting for ${what}${last === undefined ? '' : `: ${String(last)}`}`);
+}
+
+function totalsOf(expected: Expected): VoiceTotal[] {
+  return [...expected.sums.keys()]
+    .map((voice) => {
+      const sum = expected.sums.get(voice)!;
+      const count = expected.counts.get(voice)!;
+      return { voice, sum, count, mean: sum / count };
+    })
+    .sort((a, b) => b.sum - a.sum || (a.voice < b.voice ? -1 : 1));
+}
+
+describe('consumer on the local stack', () => {
+  let stack: StackEnv;
+  let kubeConfig: KubeConfig;
+  let kafka: KafkaClient;
+  let admin: Admin;
+  let api: CustomObjectsApi;
+  const namespaces: string[] = [];
+  const running: ConsumerProcess[] = [];
+
+  beforeAll(async () => {
+    stack = readStackEnv();
+    kubeConfig = new KubeConfig();
+    kubeConfig.loadFromFile(stack.KUBECONFIG);
+    kafka = new Kafka({
+      clientId: 'consumer-int-test',
+      brokers: [stack.KAFKA_BOOTSTRAP_SERVERS],
+      logLevel: logLevel.WARN,
+    });
+    admin = kafka.admin();
+    await admin.connect();
+    api = kubeConfig.makeApiClient(CustomObjectsApi);
+    await installCrd(stack.KUBECONFIG);
+  });
+
+  afterEach(async () => {
+    await Promise.all(running.splice(0).map((c) => c.stop('SIGKILL')));
+  });
+
+  afterAll(async () => {
+    const core = kubeConfig.makeApiClient(CoreV1Api);
+    await Promise.all(namespaces.map((name) => core.deleteNamespace({ name })));
+    await admin?.disconnect();
+  });
+
+  /** A namespace, a 3-partition topic and an experiment pointing at them. */
+  async function experiment(name: string, checkpointIntervalSeconds = 1) {
+    const namespace = `consumer-${name}-${randomUUID().slice(0, 8)}`;
+    await kubeConfig.makeApiClient(CoreV1Api).createNamespace({ body: { metadata: { name: namespace } } });
+    namespaces.push(namespace);
+    const topic = `${namespace}-${name}`;
+    await admin.createTopics({
+      topics: [{ topic, numPartitions: 3, replicationFactor: 1 }],
+      waitForLeaders: true,
+    });
+    await api.createNamespacedCustomObject({
+      group: GROUP,
+      version: VERSION,
+      namespace,
+      plural: PLURAL,
+      body: {
+        apiVersion: `${GROUP}/${VERSION}`,
+        kind: 'RatingExperiment',
+        metadata: { name, namespace },
+        spec: {
+          kafka: { cluster: 'kafka', namespace: 'queuing' },
+          topic: { name: topic, partitions: 3 },
+          ...CATALOG,
+          consumer: { replicas: 2, checkpointIntervalSeconds },
+        },
+      },
+    });
+    const env = {
+      KUBECONFIG: stack.KUBECONFIG,
+      EXPERIMENT_NAMESPACE: namespace,
+      EXPERIMENT_NAME: name,
+      KAFKA_BOOTSTRAP_SERVERS: stack.KAFKA_BOOTSTRAP_SERVERS,
+      KAFKA_TOPIC: topic,
+    };
+    const start = (podName: string): ConsumerProcess => {
+      const consumer = new ConsumerProcess(podName, env);
+      running.push(consumer);
+      return consumer;
+    };
+    const read = async () =>
+      (await api.getNamespacedCustomObject({
+        group: GROUP,
+        version: VERSION,
+        namespace,
+        plural: PLURAL,
+        name,
+      })) as RatingExperiment;
+    /** Waits until the status covers every record of the topic, and returns it. */
+    const settled = (records: number) =>
+      eventually(`status covering ${records} records`, async () => {
+        const { status } = await read();
+        const covered = (status?.partitions ?? []).reduce((sum, cp) => sum + cp.offset, 0);
+        return covered === records ? status : undefined;
+      });
+    return { namespace, topic, start, read, settled };
+  }
+
+  it('counts 100,000 ratings through 3 partitions and 2 consumers exactly, rejects the invalid ones, and serves the same totals over HTTP', async () => {
+    const exp = await experiment('exact');
+    const records = makeRecords(100_000, 1, 97);
+    await produce(kafka, exp.topic, records);
+    const expected = await countTopic(kafka, exp.topic, contributions(records));
+    expect(expected.records).toBe(100_000);
+
+    const consumers = [exp.start('exact-0'), exp.start('exact-1')];
+    const status = await exp.settled(100_000);
+
+    expect(status?.totals).toEqual(totalsOf(expected));
+    expect(status?.counted).toBe(expected.counted);
+    expect(status?.rejected).toBe(expected.rejected);
+    expect(status?.produced).toBe(100_000);
+    expect(status?.leader).toBe(totalsOf(expected)[0]!.voice);
+
+    // Every rejected record was logged with its coordinates, by whoever counted it.
+    const rejections = consumers.flatMap((c) => c.logs.filter((l) => l.msg === 'rejected record'));
+    expect(new Set(rejections.map((l) => `${l.partition}:${l.offset}`)).size).toBe(expected.rejected);
+    expect(rejections[0]).toMatchObject({ topic: exp.topic, reason: expect.any(String) });
+
+    // Each pod serves the merged status, not only its partitions, once it has read it back.
+    for (const consumer of consumers) {
+      await eventually('/api/totals equal to the status', async () => {
+        const body = JSON.parse(await consumer.get('/api/totals')) as {
+          totals: VoiceTotal[];
+          counted: number;
+        };
+        return body.counted === expected.counted ? body : undefined;
+      }).then((body) => expect(body.totals).toEqual(status?.totals));
+      const metrics = await consumer.get('/metrics');
+      for (const total of status?.totals ?? []) {
+        const labels = `voice="${total.voice.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
+        expect(metrics).toMatch(
+          new RegExp(`ratings_voice_sum\\{[^}]*${escapeRegExp(labels)}[^}]*\\} ${total.sum}\\n`),
+        );
+        expect(metrics).toMatch(
+          new RegExp(`ratings_voice_count\\{[^}]*${escapeRegExp(labels)}[^}]*\\} ${total.count}\\n`),
+        );
+      }
+      expect(metrics).toMatch(new RegExp(`ratings_counted\\{[^}]*\\} ${expected.counted}\\n`));
+      expect(metrics).toMatch(new RegExp(`ratings_rejected\\{[^}]*\\} ${expected.rejected}\\n`));
+      expect(metrics).toMatch(/ratings_lag\{[^}]*\} 0\n/);
+      const page = await consumer.get('/');
+      expect(page).toContain('&lt;b&gt;Santa &amp; Co&lt;/b&gt;');
+      expect(page).not.toContain('<b>Santa');
+    }
+
+    // SIGTERM: a last checkpoint, then a clean exit.
+    for (const consumer of consumers)
+      expect(await consumer.stop('SIGTERM')).toEqual({ code: 0, signal: null });
+  }, 240_000);
+
+  it('stays exact while consumers are SIGKILLed mid-stream and scaled 1 → 3 → 1', async () => {
+    const exp = await experiment('chaos');
+    const records = makeRecords(100_000, 2, 211);
+    let produced = 0;
+    const producing = (async () => {
+      for (let i = 0; i < records.length; i += 5_000) {
+        await produce(kafka, exp.topic, records.slice(i, i + 5_000));
+        produced = i + 5_000;
+        await new Promise((resolve) => setTimeout(resolve, 1500));
+      }
+    })();
+    const checkpointed = async () => {
+      const { status } = await exp.read();
+      return (status?.counted ?? 0) + (status?.rejected ?? 0);
+    };
+    const progress = async (more: number) => {
+      const target = (await checkpointed()) + more;
+      await eventually(`checkpoints past ${target}`, async () =>
+        (await checkpointed()) >= target ? true : undefined,
+      );
+    };
+    /** Waits until the consumer holds partitions in the group's latest generation. */
+    const holding = (consumer: ConsumerProcess) =>
+      eventually('partitions assigned', async () => {
+        const assignments = consumer.logs.filter((l) => l.msg === 'partitions assigned');
+        return (assignments.at(-1)?.partitions as number[] | undefined)?.length ? true : undefined;
+      });
+
+    const a = exp.start('chaos-a');
+    await holding(a);
+    await progress(5_000);
+    await a.stop('SIGKILL');
+
+    const b = exp.start('chaos-b');
+    await holding(b);
+    await progress(5_000);
+
+    // 1 → 3: both newcomers take partitions from b in a rebalance, mid-stream.
+    const c = exp.start('chaos-c');
+    const d = exp.start('chaos-d');
+    await Promise.all([holding(c), holding(d)]);
+    await progress(5_000);
+    await c.stop('SIGKILL');
+    expect(produced).toBeLessThan(records.length);
+    const e = exp.start('chaos-e');
+    await holding(e);
+    await progress(5_000);
+
+    // 3 → 1: one killed, one stopped gracefully; e takes everything.
+    await b.stop('SIGKILL');
+    expect(await d.stop('SIGTERM')).toEqual({ code: 0, signal: null });
+    await producing;
+    const expected = await countTopic(kafka, exp.topic, contributions(records));
+    expect(expected.records).toBe(100_000);
+
+    const status = await exp.settled(100_000);
+    expect(status?.totals).toEqual(totalsOf(expected));
+    expect(status?.counted).toBe(expected.counted);
+    expect(status?.rejected).toBe(expected.rejected);
+    // The scenario did what it says: later consumers resumed from checkpoints others wrote.
+    const resumed = [b, c, d, e]
+      .flatMap((x) => x.logs)
+      .filter((l) => l.msg === 'partition restored from checkpoint');
+    expect(resumed.some((l) => (l.offset as number) > 0)).toBe(true);
+    expect(await e.stop('SIGTERM')).toEqual({ code: 0, signal: null });
+  }, 300_000);
+});
+
+async function installCrd(kubeconfig: string): Promise<void> {
+  const kubectl = (...args: string[]) =>
+    promisify(execFile)(kubectlPath(), ['--kubeconfig', kubeconfig, ...args]);
+  await kubectl(
+    'apply',
+    '--server-side',
+    '--force-conflicts',
+    '--field-manager=consumer-int-test',
+    '-f',
+    crdPath(),
+  );
+  await kubectl('wait', '--for=condition=Established', '--timeout=60s', '-f', crdPath());
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
