@@ -15,7 +15,7 @@ import {
   nodeObject,
   nodeStatus,
 } from './node-object.ts';
-import { describe } from './watched-collection.ts';
+import { describeError } from './describe-error.ts';
 
 const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 const LEASE_RENEW_MS = (LEASE_DURATION_SECONDS / 4) * 1000;
@@ -80,7 +80,7 @@ export class NodeAgent {
     try {
       await action();
     } catch (err) {
-      this.options.logger.warn({ err: describe(err) }, `${what} failed`);
+      this.options.logger.warn({ err: describeError(err) }, `${what} failed`);
     }
   }
 

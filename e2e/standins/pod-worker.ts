@@ -32,7 +32,7 @@ import { ProbeLoop } from './probe-loop.ts';
 import { probeSettings, type ProbeKind } from './probes.ts';
 import { BACKOFF_RESET_MS, restartDelayMs, shouldRestart } from './restart-policy.ts';
 import { removeTargetFile, scrapeTarget, targetFile, writeTargetFile } from './scrape-target.ts';
-import { describe } from './watched-collection.ts';
+import { describeError } from './describe-error.ts';
 
 const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 /** How long to wait before retrying a pod whose configuration could not be prepared. */
@@ -156,7 +156,7 @@ export class PodWorker {
           pod: this.pod,
           baseDir: this.options.credentialsDir,
           onRefreshError: (err) =>
-            this.logger.error({ err: describe(err) }, 'service account token refresh failed'),
+            this.logger.error({ err: describeError(err) }, 'service account token refresh failed'),
         });
         await credentials.issue();
         this.credentials = credentials;
@@ -178,7 +178,7 @@ export class PodWorker {
       }
       this.writeScrapeTarget();
     } catch (err) {
-      const message = err instanceof ConfigProblem ? err.message : describe(err);
+      const message = err instanceof ConfigProblem ? err.message : describeError(err);
       if (this.finished || this.terminating) return;
       this.logger.warn({ err: message, retryInMs: PREPARE_RETRY_MS }, 'cannot start the pod yet');
       this.setProblem('CreateContainerConfigError', message);
@@ -215,9 +215,9 @@ export class PodWorker {
   private async fetchSources(container: V1Container): Promise<EnvSources> {
     const namespace = this.pod.metadata?.namespace ?? '';
     const { configMaps, secrets } = referencedSources(container);
-    const sources = { configMaps: new Map(), secrets: new Map() } as {
-      configMaps: Map<string, Record<string, string> | undefined>;
-      secrets: Map<string, Record<string, string> | undefined>;
+    const sources = {
+      configMaps: new Map<string, Record<string, string> | undefined>(),
+      secrets: new Map<string, Record<string, string> | undefined>(),
     };
     for (const name of configMaps) {
       sources.configMaps.set(
@@ -359,7 +359,10 @@ export class PodWorker {
       slot.restartCount += 1;
       await this.run(slot, result.env);
     } catch (err) {
-      this.logger.warn({ container: slot.container.name, err: describe(err) }, 'restart failed, retrying');
+      this.logger.warn(
+        { container: slot.container.name, err: describeError(err) },
+        'restart failed, retrying',
+      );
       slot.restartTimer = setTimeout(() => void this.restart(slot), PREPARE_RETRY_MS);
     }
   }
@@ -388,7 +391,7 @@ export class PodWorker {
         });
       } catch (err) {
         if ((err as { code?: number }).code !== 404 && (err as { code?: number }).code !== 409) {
-          this.logger.error({ err: describe(err) }, 'could not remove the deleted pod');
+          this.logger.error({ err: describeError(err) }, 'could not remove the deleted pod');
         }
       }
     }
@@ -477,7 +480,7 @@ export class PodWorker {
           );
         } catch (err) {
           if ((err as { code?: number }).code === 404) break;
-          this.logger.warn({ err: describe(err) }, 'pod status update failed, retrying');
+          this.logger.warn({ err: describeError(err) }, 'pod status update failed, retrying');
           await new Promise((resolve) => setTimeout(resolve, 1000));
           this.syncAgain = true;
         }

@@ -21,7 +21,8 @@ import { NODE_NAME } from './node-object.ts';
 import { NodeAgent } from './node-agent.ts';
 import { clusterAccess } from './pod-credentials.ts';
 import { PodWorker } from './pod-worker.ts';
-import { WatchedCollection, describe } from './watched-collection.ts';
+import { describeError } from './describe-error.ts';
+import { WatchedCollection } from './watched-collection.ts';
 
 /** Every pod shares the host's loopback address; ports keep them apart. */
 const POD_IP = '127.0.0.1';
@@ -106,7 +107,7 @@ async function main(): Promise<void> {
 
   await retry(
     () => agent.register(),
-    (err) => logger.warn({ err: describe(err) }, 'node registration failed, retrying'),
+    (err) => logger.warn({ err: describeError(err) }, 'node registration failed, retrying'),
   );
   registered = true;
   await pods.start();

@@ -20,7 +20,8 @@ import {
 } from './kafka-topic.ts';
 import { KeyedQueue } from './keyed-queue.ts';
 import { TopicReconciler } from './topic-reconciler.ts';
-import { WatchedCollection, describe } from './watched-collection.ts';
+import { describeError } from './describe-error.ts';
+import { WatchedCollection } from './watched-collection.ts';
 
 /** Reconcile everything this often too, so that Kafka-side drift and refusals get retried. */
 const RESYNC_MS = 30_000;
@@ -65,7 +66,7 @@ async function main(): Promise<void> {
       return reconciler.reconcile(namespace, name);
     },
     onError: (k, err, retryInMs) =>
-      logger.warn({ kafkaTopic: k, err: describe(err), retryInMs }, 'reconcile failed'),
+      logger.warn({ kafkaTopic: k, err: describeError(err), retryInMs }, 'reconcile failed'),
   });
 
   const health = await startHealthServer(healthPort, () => {
@@ -85,7 +86,7 @@ async function main(): Promise<void> {
 
   await connectWithRetry(
     () => admin.connect(),
-    (err, delay) => logger.warn({ err: describe(err), retryInMs: delay }, 'Kafka not reachable yet'),
+    (err, delay) => logger.warn({ err: describeError(err), retryInMs: delay }, 'Kafka not reachable yet'),
   );
   kafkaConnected = true;
   await topics.start();

@@ -9,6 +9,7 @@ import {
   type KubernetesObject,
 } from '@kubernetes/client-node';
 import type { Logger } from '../../src/common/logger.ts';
+import { describeError } from './describe-error.ts';
 import { retryDelayMs } from './keyed-queue.ts';
 
 export interface WatchedCollectionOptions<T extends KubernetesObject> {
@@ -43,7 +44,7 @@ export class WatchedCollection<T extends KubernetesObject> {
       if (this.stopped) return;
       this.failures += 1;
       const delay = retryDelayMs(this.failures, 500, 30_000);
-      logger.warn({ err: describe(err), path, retryInMs: delay }, 'watch failed, restarting');
+      logger.warn({ err: describeError(err), path, retryInMs: delay }, 'watch failed, restarting');
       this.restartTimer = setTimeout(() => void this.start(), delay);
     });
   }
@@ -73,27 +74,5 @@ export class WatchedCollection<T extends KubernetesObject> {
     this.stopped = true;
     if (this.restartTimer !== undefined) clearTimeout(this.restartTimer);
     await this.listWatch.stop();
-  }
-}
-
-/** A loggable one-liner for client and network errors (never the request's headers). */
-export function describe(err: unknown): string {
-  if (err instanceof Error) {
-    const code = (err as { code?: unknown }).code;
-    const body = (err as { body?: unknown }).body;
-    const message = typeof body === 'string' && body !== '' ? tryStatusMessage(body) : undefined;
-    return [code !== undefined ? `${String(code)}` : undefined, message ?? err.message]
-      .filter(Boolean)
-      .join(': ');
-  }
-  return String(err);
-}
-
-function tryStatusMessage(body: string): string | undefined {
-  try {
-    const status = JSON.parse(body) as { message?: unknown };
-    return typeof status.message === 'string' ? status.message : undefined;
-  } catch {
-    return undefined;
   }
 }
