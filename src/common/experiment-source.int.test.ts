@@ -158,19 +158,17 @@ describe('ExperimentSource', () => {
     expect(changed.catalog.voices).toEqual(['a', 'b']);
 
     // A status write moves resourceVersion but not generation: no event.
-    await admin
-      .makeApiClient(CustomObjectsApi)
-      .patchNamespacedCustomObjectStatus(
-        {
-          group: GROUP,
-          version: VERSION,
-          namespace,
-          plural: PLURAL,
-          name: 'erb',
-          body: { status: { produced: 7 } },
-        },
-        setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
-      );
+    await admin.makeApiClient(CustomObjectsApi).patchNamespacedCustomObjectStatus(
+      {
+        group: GROUP,
+        version: VERSION,
+        namespace,
+        plural: PLURAL,
+        name: 'erb',
+        body: { status: { produced: 7 } },
+      },
+      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+    );
     await waitFor('the status to be seen', () =>
       source.current.experiment.status?.produced === 7 ? true : undefined,
     );
