@@ -206,7 +206,7 @@ describe('the chart, on the local API server', () => {
       const applied = await dryRunApply(object);
       expect(applied.metadata?.name).toBe(object.metadata.name);
     }
-  });
+  }, 60_000);
 
   it('runs a controller pod that the restricted Pod Security Standard admits, and no other', async () => {
     await objectApi.patch(
@@ -238,5 +238,5 @@ describe('the chart, on the local API server', () => {
     await expect(objectApi.create(pod(loose), undefined, 'All')).rejects.toThrow(
       /violates PodSecurity.*allowPrivilegeEscalation != false/,
     );
-  });
+  }, 60_000);
 });

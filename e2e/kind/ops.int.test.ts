@@ -94,7 +94,7 @@ describe('ops/ layers built by kustomize', () => {
     const objects = build('infrastructure/configs');
     expect(kinds(objects)).toEqual(['Kafka/kafka', 'KafkaNodePool/dual-role']);
     for (const object of objects) await expect(dryRunApply(object)).resolves.toBeDefined();
-  });
+  }, 60_000);
 
   it('experiments defines RatingExperiments that the CRD admits', async () => {
     const objects = build('experiments');
@@ -104,5 +104,5 @@ describe('ops/ layers built by kustomize', () => {
     const experiment = objects.find((o) => o.kind === 'RatingExperiment')!;
     const invalid = { ...experiment, spec: { ...(experiment.spec as object), topic: { partitions: 0 } } };
     await expect(dryRunApply(invalid)).rejects.toThrow(/spec\.topic\.partitions/);
-  });
+  }, 60_000);
 });
