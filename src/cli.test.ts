@@ -1,5 +1,6 @@
 import { jest } from '@jest/globals';
-import { modes, run, usage } from './cli.ts';
+import { ConfigError } from './common/env.ts';
+import { describeFailure, modes, run, usage } from './cli.ts';
 
 describe('cli', () => {
   let stderr: string;
@@ -38,5 +39,19 @@ describe('cli', () => {
   it('prints usage on --help and exits 0', async () => {
     expect(await run(['--help'])).toBe(0);
     expect(stdout).toContain('usage:');
+  });
+});
+
+describe('describeFailure', () => {
+  it('prints only the message of configuration errors', () => {
+    expect(describeFailure(new ConfigError(['PORT must be an integer']))).toBe(
+      'invalid configuration:\n  - PORT must be an integer',
+    );
+  });
+
+  it('keeps the stack of unexpected errors', () => {
+    const err = new TypeError('boom');
+    expect(describeFailure(err)).toBe(err.stack);
+    expect(describeFailure('plain')).toBe('plain');
   });
 });

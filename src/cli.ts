@@ -44,6 +44,14 @@ export async function run(argv: string[]): Promise<number> {
   return 0;
 }
 
+// Errors that explain a misconfiguration: their message is the whole story, a stack would bury it.
+const USER_FACING_ERRORS = new Set(['ConfigError', 'ExperimentSourceError', 'CatalogError']);
+
+export function describeFailure(err: unknown): string {
+  if (!(err instanceof Error)) return String(err);
+  return USER_FACING_ERRORS.has(err.name) ? err.message : (err.stack ?? err.message);
+}
+
 const invokedPath = process.argv[1];
 // Run only when executed (also through the npm bin symlink), not when imported by tests.
 if (invokedPath !== undefined && import.meta.url === pathToFileURL(realpathSync(invokedPath)).href) {
@@ -52,7 +60,7 @@ if (invokedPath !== undefined && import.meta.url === pathToFileURL(realpathSync(
       if (code !== 0) process.exit(code);
     },
     (err: unknown) => {
-      process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+      process.stderr.write(`${describeFailure(err)}\n`);
       process.exit(1);
     },
   );
