@@ -376,6 +376,12 @@ export function components(p: Ports, installed: Installed, kubeconfigs: Record<s
         ].join('\n'),
         0o644,
       );
+      // Prometheus scrapes itself, so that a fresh stack already has one target up.
+      writeIfChanged(
+        join(paths.prometheusTargets, 'prometheus.json'),
+        `${JSON.stringify([{ targets: [`127.0.0.1:${p.prometheus}`], labels: { job: 'prometheus' } }], null, 2)}\n`,
+        0o644,
+      );
       return {
         command: installed.prometheus,
         identity: `--config.file=${config}`,
