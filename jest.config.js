@@ -8,6 +8,8 @@ const shared = {
 };
 
 export default {
+  // Global only: jest ignores testTimeout inside a project. Integration tests wait on real processes.
+  testTimeout: 120_000,
   projects: [
     {
       ...shared,
@@ -21,7 +23,6 @@ export default {
       testMatch: ['<rootDir>/{src,e2e}/**/*.int.test.ts'],
       globalSetup: '<rootDir>/e2e/stack/jest-global-setup.ts',
       globalTeardown: '<rootDir>/e2e/stack/jest-global-teardown.ts',
-      testTimeout: 120_000,
     },
   ],
 };
