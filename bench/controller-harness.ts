@@ -228,11 +228,12 @@ export function parseMetrics(text: string): Metrics {
   return new Metrics(samples);
 }
 
-/** Polls `check` every 200 ms until it returns true; throws after `timeoutMs`. */
+/** Polls `check` every `intervalMs` until it returns true; throws after `timeoutMs`. */
 export async function waitFor(
   what: string,
   check: () => Promise<boolean>,
   timeoutMs = 60_000,
+  intervalMs = 200,
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
@@ -247,7 +248,7 @@ export async function waitFor(
         `timed out after ${timeoutMs} ms waiting for ${what}${lastError ? `: ${String(lastError)}` : ''}`,
       );
     }
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }
 }
 

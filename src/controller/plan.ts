@@ -147,17 +147,31 @@ function withAppliedHash(desired: KubeObject): KubeObject {
   };
 }
 
-/** The Event about a child write that succeeded. */
-export function childEvent(write: ChildWrite): EventSpec {
-  const what = `${write.type.kind} ${write.object.metadata?.namespace}/${write.object.metadata?.name}`;
-  return write.change === 'create'
-    ? { type: 'Normal', reason: 'Created', action: 'Apply', note: `created ${what}` }
-    : {
-        type: 'Normal',
-        reason: 'Updated',
-        action: 'Apply',
-        note: `updated ${what} (${write.change.field} differed)`,
-      };
+/** Events about the child writes that succeeded: one for those created, one for those updated. */
+export function childEvents(writes: readonly ChildWrite[]): EventSpec[] {
+  const what = (w: ChildWrite) => `${w.type.kind} ${w.object.metadata?.namespace}/${w.object.metadata?.name}`;
+  const created = writes.filter((w) => w.change === 'create').map(what);
+  const updated = writes.flatMap((w) =>
+    w.change === 'create' ? [] : [`${what(w)} (${w.change.field} differed)`],
+  );
+  const events: EventSpec[] = [];
+  if (created.length > 0) {
+    events.push({
+      type: 'Normal',
+      reason: 'Created',
+      action: 'Apply',
+      note: `created ${created.join(', ')}`,
+    });
+  }
+  if (updated.length > 0) {
+    events.push({
+      type: 'Normal',
+      reason: 'Updated',
+      action: 'Apply',
+      note: `updated ${updated.join(', ')}`,
+    });
+  }
+  return events;
 }
 
 /** One Event when Ready changes status or reason; nothing while it stays the same. */

@@ -16,7 +16,7 @@ import { FIELD_MANAGER } from './field-manager.ts';
 import { stripManagedFields, type Informer } from './informer.ts';
 import { isNotFound, type KubeClient } from './kube-client.ts';
 import { topicOwnerKey } from './mapping.ts';
-import { childEvent, planSync } from './plan.ts';
+import { childEvents, planSync, type ChildWrite } from './plan.ts';
 import { resources, splitKey, typeOf, type KubeObject } from './resources.ts';
 
 /** The informers the reconciler reads from. */
@@ -77,17 +77,18 @@ export class Reconciler {
 
     // Every write is attempted, so that one failing child does not hold back the others.
     const failures: string[] = [];
+    const applied: ChildWrite[] = [];
     for (const write of plan.writes) {
       const what = `${write.type.kind} ${write.object.metadata?.namespace}/${write.object.metadata?.name}`;
       try {
         await client.apply(write.type, write.object, FIELD_MANAGER);
+        applied.push(write);
         logger.info({ experiment: keyOf(exp), change: write.change }, `applied ${what}`);
-        await recorder.record(exp, childEvent(write));
       } catch (err) {
         failures.push(`${what}: ${(err as Error).message}`);
       }
     }
-    for (const event of plan.events) await recorder.record(exp, event);
+    for (const event of [...childEvents(applied), ...plan.events]) await recorder.record(exp, event);
     if (plan.status !== undefined) {
       try {
         await client.mergePatch(

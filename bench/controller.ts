@@ -1,0 +1,248 @@
+// Controller benchmark on the local stack (`npm run bench:controller`; the stack must be up).
+// For 1, 100 and 1,000 experiments it prints: the time for the controller (a real process under
+// the config/rbac ClusterRole) to converge them, the time for a plain parallel client to create
+// the same objects (the floor), API requests per reconcile, and, at the largest size, writes
+// per minute in steady state and the controller's RSS.
+//
+// Pods are kept out of it: each bench namespace has a ResourceQuota of 0 pods, so the
+// Deployments exist but start nothing (the measure is the control plane, not 2,000 processes).
+// KafkaTopics are real: the topic-operator stand-in creates their Kafka topics (1 partition).
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { RatingExperiment } from '../src/api/v1alpha1.ts';
+import { childList, desiredChildren } from '../src/model/index.ts';
+import type { KubeClient } from '../src/controller/kube-client.ts';
+import { childWrite } from '../src/controller/plan.ts';
+import { resources, typeOf, type KubeObject, type ResourceType } from '../src/controller/resources.ts';
+import { loadKubeConfig } from '../src/common/kube.ts';
+import { readStackEnv } from '../e2e/stack/stack.ts';
+import {
+  ControllerProcess,
+  FIELD_MANAGER,
+  TEST_IMAGE,
+  adminClient,
+  adminTypes,
+  controllerKubeconfig,
+  installCrd,
+  waitFor,
+} from './controller-harness.ts';
+
+const SIZES = (process.env.BENCH_SIZES ?? '1,100,1000').split(',').map(Number);
+const PARALLEL = Number(process.env.BENCH_PARALLEL ?? 16);
+const STEADY_SECONDS = Number(process.env.BENCH_STEADY_SECONDS ?? 60);
+const BOOTSTRAP = '127.0.0.1:19092';
+const quota: ResourceType = {
+  group: '',
+  version: 'v1',
+  plural: 'resourcequotas',
+  kind: 'ResourceQuota',
+  namespaced: true,
+};
+
+type Experiment = RatingExperiment & KubeObject;
+
+function experiment(namespace: string, name: string): Experiment {
+  return {
+    apiVersion: 'ratings.conglombo.io/v1alpha1',
+    kind: 'RatingExperiment',
+    metadata: { name, namespace },
+    spec: {
+      // Topics in the bench namespace, so that deleting it cleans everything up.
+      kafka: { cluster: 'bench', namespace, bootstrapServers: BOOTSTRAP },
+      topic: { partitions: 1, replicas: 1 },
+      producer: { replicas: 0, ratingsPerSecond: 1 },
+      consumer: { replicas: 1 },
+      deletionPolicy: 'Delete',
+    },
+  } as unknown as Experiment;
+}
+
+async function inParallel<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) await fn(items[next++] as T);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+}
+
+async function benchNamespace(admin: KubeClient, name: string): Promise<string> {
+  await admin.apply(
+    adminTypes.namespace,
+    { apiVersion: 'v1', kind: 'Namespace', metadata: { name } },
+    FIELD_MANAGER,
+  );
+  await admin.apply(
+    quota,
+    {
+      apiVersion: 'v1',
+      kind: 'ResourceQuota',
+      metadata: { name: 'no-pods', namespace: name },
+      spec: { hard: { pods: '0' } },
+    } as KubeObject,
+    FIELD_MANAGER,
+  );
+  return name;
+}
+
+async function deleteNamespace(admin: KubeClient, name: string): Promise<void> {
+  await admin.delete(adminTypes.namespace, '', name);
+  await waitFor(
+    `namespace ${name} to go`,
+    async () => (await admin.get(adminTypes.namespace, '', name)) === undefined,
+    600_000,
+  );
+}
+
+/** The floor: a plain client creates each experiment, applies its children and writes a status. */
+async function floor(admin: KubeClient, namespace: string, n: number): Promise<number> {
+  const names = Array.from({ length: n }, (_, i) => `floor-${i}`);
+  const start = performance.now();
+  await inParallel(names, PARALLEL, async (name) => {
+    const created = await admin.create<Experiment>(
+      resources.ratingExperiment,
+      experiment(namespace, name),
+      FIELD_MANAGER,
+    );
+    const children = desiredChildren(created, { image: TEST_IMAGE, bootstrapServers: BOOTSTRAP });
+    for (const child of childList(children) as KubeObject[]) {
+      await admin.apply(typeOf(child)!, childWrite(child, undefined)!.object, FIELD_MANAGER);
+    }
+    const status = {
+      observedGeneration: created.metadata?.generation,
+      topic: `${name}-ratings`,
+      bootstrapServers: BOOTSTRAP,
+    };
+    await admin.mergePatch(resources.ratingExperiment, namespace, name, { status }, FIELD_MANAGER, 'status');
+  });
+  return performance.now() - start;
+}
+
+/** Every experiment has its status written for its generation and all its children exist. */
+async function converged(admin: KubeClient, namespace: string, n: number): Promise<boolean> {
+  const { items } = await admin.list<Experiment>(resources.ratingExperiment, { namespace });
+  const done = items.filter(
+    (e) => e.status?.observedGeneration === e.metadata?.generation && e.status?.topic,
+  );
+  if (done.length < n) return false;
+  for (const type of [
+    resources.serviceAccount,
+    resources.role,
+    resources.roleBinding,
+    resources.service,
+    resources.deployment,
+    resources.kafkaTopic,
+  ]) {
+    const perExperiment = type === resources.service || type === resources.deployment ? 2 : 1;
+    const { items: children } = await admin.list(type, {
+      namespace,
+      labelSelector: 'app.kubernetes.io/managed-by=ratings-operator',
+    });
+    if (children.length < n * perExperiment) return false;
+  }
+  return true;
+}
+
+interface Row {
+  n: number;
+  controllerMs: number;
+  floorMs: number;
+  requestsPerReconcile: number;
+  reconciles: number;
+  steadyWritesPerMinute?: number;
+  rssMiB?: number;
+}
+
+async function main(): Promise<void> {
+  const env = readStackEnv();
+  const kubeConfig = loadKubeConfig({ KUBECONFIG: env.KUBECONFIG });
+  const admin = await adminClient(kubeConfig);
+  await installCrd(admin);
+  const run = Date.now().toString(36);
+  const controllerNs = await benchNamespace(admin, `bench-ctl-${run}`);
+  const kubeconfig = await controllerKubeconfig(kubeConfig, admin, controllerNs);
+  const rows: Row[] = [];
+  try {
+    for (const n of SIZES) {
+      const floorNs = await benchNamespace(admin, `bench-floor-${n}-${run}`);
+      const floorMs = await floor(admin, floorNs, n);
+      await deleteNamespace(admin, floorNs);
+
+      const ns = await benchNamespace(admin, `bench-exp-${n}-${run}`);
+      const controller = await ControllerProcess.start({
+        kubeconfig,
+        podName: `bench-${n}`,
+        leaseNamespace: controllerNs,
+        watchNamespace: ns,
+        env: { MAX_CONCURRENT_RECONCILES: String(PARALLEL), LOG_LEVEL: 'warn', LEASE_NAME: `bench-${n}` },
+      });
+      await waitFor(
+        'the lease',
+        async () => (await controller.metrics()).get('ratings_operator_leader') === 1,
+        30_000,
+      );
+      const start = performance.now();
+      const names = Array.from({ length: n }, (_, i) => `exp-${i}`);
+      await inParallel(names, PARALLEL, async (name) => {
+        await admin.create(resources.ratingExperiment, experiment(ns, name), FIELD_MANAGER);
+      });
+      await waitFor(`${n} experiments to converge`, () => converged(admin, ns, n), 600_000, 1000);
+      const controllerMs = performance.now() - start;
+
+      const metrics = await controller.metrics();
+      const reconciles = metrics.get('ratings_operator_reconcile_total');
+      const requests =
+        metrics.get('ratings_operator_api_requests_total', {}, { kind: 'Lease' }) -
+        metrics.get('ratings_operator_api_requests_total', { verb: 'list' }) -
+        metrics.get('ratings_operator_api_requests_total', { verb: 'watch' });
+      const row: Row = {
+        n,
+        controllerMs,
+        floorMs,
+        reconciles,
+        requestsPerReconcile: requests / Math.max(1, reconciles),
+      };
+      if (n === Math.max(...SIZES)) {
+        // Let the topic stand-in and the Deployment controller finish their status updates first.
+        await sleep(20_000);
+        const writes = async () =>
+          (await controller.metrics()).get('ratings_operator_api_writes_total', {}, { kind: 'Lease' });
+        const before = await writes();
+        await sleep(STEADY_SECONDS * 1000);
+        row.steadyWritesPerMinute = ((await writes()) - before) * (60 / STEADY_SECONDS);
+        row.rssMiB = (await controller.metrics()).get('process_resident_memory_bytes') / 2 ** 20;
+      }
+      rows.push(row);
+      print(row);
+      await deleteNamespace(admin, ns); // while the controller runs, so that its finalizers are honoured
+      await controller.stop();
+    }
+  } finally {
+    await admin
+      .delete(adminTypes.clusterRoleBinding, '', `ratings-operator-${controllerNs}`)
+      .catch(() => undefined);
+    await admin.delete(adminTypes.namespace, '', controllerNs).catch(() => undefined);
+    admin.close();
+  }
+  process.stdout.write(`\n${table(rows)}\n`);
+}
+
+function print(row: Row): void {
+  process.stdout.write(`${JSON.stringify(row)}\n`);
+}
+
+function table(rows: Row[]): string {
+  const lines = [
+    '| experiments | controller | floor (plain client) | ratio | API requests / reconcile | reconciles | steady writes/min | RSS |',
+    '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+  ];
+  for (const r of rows) {
+    lines.push(
+      `| ${r.n} | ${(r.controllerMs / 1000).toFixed(1)} s | ${(r.floorMs / 1000).toFixed(1)} s | ${(r.controllerMs / r.floorMs).toFixed(2)} | ${r.requestsPerReconcile.toFixed(2)} | ${r.reconciles} | ${r.steadyWritesPerMinute ?? '–'} | ${r.rssMiB === undefined ? '–' : `${r.rssMiB.toFixed(0)} MiB`} |`,
+    );
+  }
+  return lines.join('\n');
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.exit(1);
+});
