@@ -147,6 +147,17 @@ describe('syncChart on a scratch repository', () => {
     expect(existsSync(join(root, CHART_DIR, 'crds/retired.yaml'))).toBe(false);
   });
 
+  it('copies only the CRDs of crds/, not a kustomization beside them', () => {
+    write('crds/kustomization.yaml', 'apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n');
+    expect(syncChart(root)).toEqual(derived);
+    expect(existsSync(join(root, CHART_DIR, 'crds/kustomization.yaml'))).toBe(false);
+  });
+
+  it('refuses a crds/ without any CRD', () => {
+    write('crds/example.yaml', 'kind: ConfigMap\n');
+    expect(() => chartDrift(root)).toThrow('no CustomResourceDefinition found in');
+  });
+
   it('names a missing source', () => {
     rmSync(join(root, leaderRole.source));
     expect(() => chartDrift(root)).toThrow(

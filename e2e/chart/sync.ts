@@ -88,6 +88,12 @@ export function roleTemplate(role: DerivedRole, rules: unknown[]): string {
   ].join('\n');
 }
 
+function isCustomResourceDefinition(yamlText: string): boolean {
+  return loadAll(yamlText).some(
+    (doc) => (doc as { kind?: unknown } | null)?.kind === 'CustomResourceDefinition',
+  );
+}
+
 function readSource(repoRoot: string, path: string): string {
   const file = join(repoRoot, path);
   if (!existsSync(file)) throw new Error(`${path} not found: the Helm chart is derived from it`);
@@ -97,14 +103,17 @@ function readSource(repoRoot: string, path: string): string {
 /** Every chart file that is derived from a source, with the content it must have. */
 export function derivedChartFiles(repoRoot: string): ChartFile[] {
   const crdDir = join(repoRoot, CRD_SOURCE_DIR);
+  // Only the CRDs: helm would try to install anything else in the chart's crds/ (such as a
+  // kustomization.yaml beside them) as one.
   const crds = readdirSync(crdDir)
     .filter((name) => name.endsWith('.yaml'))
     .sort()
     .map((name) => ({
       path: `${CHART_DIR}/crds/${name}`,
       content: readSource(repoRoot, `${CRD_SOURCE_DIR}/${name}`),
-    }));
-  if (crds.length === 0) throw new Error(`no CRD found in ${crdDir}`);
+    }))
+    .filter(({ content }) => isCustomResourceDefinition(content));
+  if (crds.length === 0) throw new Error(`no CustomResourceDefinition found in ${crdDir}`);
   const roles = DERIVED_ROLES.map((role) => ({
     path: role.template,
     content: roleTemplate(role, roleRules(readSource(repoRoot, role.source), role.kind, role.source)),
