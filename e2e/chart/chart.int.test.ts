@@ -2,11 +2,17 @@
 // real API server of the local stack (server-side dry run, Pod Security admission).
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { KubernetesObjectApi, PatchStrategy } from '@kubernetes/client-node';
-import type { KubernetesObject } from '@kubernetes/client-node';
+import { KubernetesObjectApi } from '@kubernetes/client-node';
+import type { V1PodSpec } from '@kubernetes/client-node';
 import { useStack } from '../stack/harness.ts';
 import type { StackHandle } from '../stack/harness.ts';
 import { repoRoot } from '../stack/paths.ts';
+import {
+  dryRunApply,
+  dryRunPod,
+  enforceRestrictedPodSecurity,
+  withoutContainerSecurity,
+} from './api-server.ts';
 import { HELM, ensureGoTool } from './go-tools.ts';
 import { helmLint, helmTemplate, stackKubernetesVersion } from './helm.ts';
 import type { KubeObject, RenderOptions } from './helm.ts';
@@ -31,7 +37,6 @@ interface PodSpec {
 
 const chartDir = join(repoRoot, CHART_DIR);
 const release = 'it';
-const fieldManager = 'chart-test';
 
 let stack: StackHandle;
 let objectApi: KubernetesObjectApi;
@@ -60,10 +65,6 @@ function controller(objects: KubeObject[]): Container {
 
 function env(container: Container, name: string): Container['env'][number] | undefined {
   return container.env.find((e) => e.name === name);
-}
-
-function dryRunApply(object: KubernetesObject): Promise<KubernetesObject> {
-  return objectApi.patch(object, undefined, 'All', fieldManager, true, PatchStrategy.ServerSideApply);
 }
 
 beforeAll(async () => {
@@ -203,39 +204,21 @@ describe('the chart, on the local API server', () => {
     const objects = render({}, { includeCrds: true });
     expect(objects.map((o) => o.kind)).toContain('CustomResourceDefinition');
     for (const object of objects) {
-      const applied = await dryRunApply(object);
+      const applied = await dryRunApply(objectApi, object);
       expect(applied.metadata?.name).toBe(object.metadata.name);
     }
   }, 60_000);
 
   it('runs a controller pod that the restricted Pod Security Standard admits, and no other', async () => {
-    await objectApi.patch(
-      {
-        apiVersion: 'v1',
-        kind: 'Namespace',
-        metadata: { name: namespace, labels: { 'pod-security.kubernetes.io/enforce': 'restricted' } },
-      },
-      undefined,
-      undefined,
-      fieldManager,
-      undefined,
-      PatchStrategy.MergePatch,
-    );
+    await enforceRestrictedPodSecurity(objectApi, namespace);
     const objects = render();
     // The pod's ServiceAccount must exist for admission; the namespace's cleanup removes it.
     await objectApi.create(only(objects, 'ServiceAccount'));
-    const pod = (spec: PodSpec): KubernetesObject & { spec: PodSpec } => ({
-      apiVersion: 'v1',
-      kind: 'Pod',
-      metadata: { name: 'controller', namespace },
-      spec,
-    });
-    const spec = podSpec(objects);
-    await expect(objectApi.create(pod(spec), undefined, 'All')).resolves.toBeDefined();
+    const spec = podSpec(objects) as unknown as V1PodSpec;
+    await expect(dryRunPod(objectApi, namespace, spec)).resolves.toBeDefined();
     // The control: without the container securityContext the same pod is refused, so the
     // admission above did check the restricted profile.
-    const loose = { ...spec, containers: spec.containers.map((c) => ({ ...c, securityContext: {} })) };
-    await expect(objectApi.create(pod(loose), undefined, 'All')).rejects.toThrow(
+    await expect(dryRunPod(objectApi, namespace, withoutContainerSecurity(spec))).rejects.toThrow(
       /violates PodSecurity.*allowPrivilegeEscalation != false/,
     );
   }, 60_000);

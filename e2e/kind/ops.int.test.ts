@@ -6,8 +6,8 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { KubernetesObjectApi, PatchStrategy } from '@kubernetes/client-node';
-import type { KubernetesObject } from '@kubernetes/client-node';
+import { KubernetesObjectApi } from '@kubernetes/client-node';
+import { dryRunApply, intoNamespace } from '../chart/api-server.ts';
 import { ensureGoTool, HELM, KUSTOMIZE } from '../chart/go-tools.ts';
 import { helmTemplate, parseManifests, stackKubernetesVersion } from '../chart/helm.ts';
 import type { KubeObject } from '../chart/helm.ts';
@@ -29,22 +29,6 @@ function build(layer: string): KubeObject[] {
 }
 
 const kinds = (objects: KubeObject[]): string[] => objects.map((o) => `${o.kind}/${o.metadata.name}`).sort();
-
-/** Server-side dry run of the object moved into the test namespace (namespaces are renamed). */
-function dryRunApply(object: KubeObject): Promise<KubernetesObject> {
-  const metadata =
-    object.kind === 'Namespace'
-      ? { ...object.metadata, name: `${namespace}-${object.metadata.name}` }
-      : { ...object.metadata, namespace };
-  return objectApi.patch(
-    { ...object, metadata },
-    undefined,
-    'All',
-    'ops-test',
-    true,
-    PatchStrategy.ServerSideApply,
-  );
-}
 
 beforeAll(async () => {
   stack = await useStack();
@@ -93,16 +77,20 @@ describe('ops/ layers built by kustomize', () => {
   it('infrastructure/configs defines a Kafka and its node pool that the API server accepts', async () => {
     const objects = build('infrastructure/configs');
     expect(kinds(objects)).toEqual(['Kafka/kafka', 'KafkaNodePool/dual-role']);
-    for (const object of objects) await expect(dryRunApply(object)).resolves.toBeDefined();
+    for (const object of objects)
+      await expect(dryRunApply(objectApi, intoNamespace(object, namespace))).resolves.toBeDefined();
   }, 60_000);
 
   it('experiments defines RatingExperiments that the CRD admits', async () => {
     const objects = build('experiments');
     expect(kinds(objects)).toEqual(['Namespace/appdev', 'RatingExperiment/erb-voices']);
-    for (const object of objects) await expect(dryRunApply(object)).resolves.toBeDefined();
+    for (const object of objects)
+      await expect(dryRunApply(objectApi, intoNamespace(object, namespace))).resolves.toBeDefined();
     // The control: the CRD's validation is in force, so an invalid experiment is refused.
     const experiment = objects.find((o) => o.kind === 'RatingExperiment')!;
     const invalid = { ...experiment, spec: { ...(experiment.spec as object), topic: { partitions: 0 } } };
-    await expect(dryRunApply(invalid)).rejects.toThrow(/spec\.topic\.partitions/);
+    await expect(dryRunApply(objectApi, intoNamespace(invalid, namespace))).rejects.toThrow(
+      /spec\.topic\.partitions/,
+    );
   }, 60_000);
 });
