@@ -13,7 +13,7 @@ import { childList, desiredChildren } from '../src/model/index.ts';
 import type { KubeClient } from '../src/controller/kube-client.ts';
 import { childWrite } from '../src/controller/plan.ts';
 import { resources, typeOf, type KubeObject, type ResourceType } from '../src/controller/resources.ts';
-import { loadKubeConfig } from '../src/common/kube.ts';
+import { KubeConfig } from '@kubernetes/client-node';
 import { readStackEnv } from '../e2e/stack/stack.ts';
 import {
   ControllerProcess,
@@ -153,7 +153,8 @@ interface Row {
 
 async function main(): Promise<void> {
   const env = readStackEnv();
-  const kubeConfig = loadKubeConfig({ KUBECONFIG: env.KUBECONFIG });
+  const kubeConfig = new KubeConfig();
+  kubeConfig.loadFromFile(env.KUBECONFIG);
   const admin = await adminClient(kubeConfig);
   await installCrd(admin);
   const run = Date.now().toString(36);
