@@ -194,6 +194,13 @@ describe('the chart, rendered by helm', () => {
     expect(podSpec(objects).serviceAccountName).toBe('mine');
   });
 
+  it('refuses values outside the chart schema, naming them', () => {
+    expect(() => render({ replicas: '0' })).toThrow("at '/replicas': minimum: got 0, want 1");
+    expect(() => render({ logLevel: 'loud' })).toThrow("at '/logLevel'");
+    // A misspelt key would otherwise be ignored without a word.
+    expect(() => render({ replica: '3' })).toThrow("additional properties 'replica' not allowed");
+  });
+
   it('refuses clusters older than the CRD needs', () => {
     expect(() => render({}, { kubeVersion: 'v1.29.0' })).toThrow('chart requires kubeVersion');
   });
