@@ -2,10 +2,12 @@
 // own perf tools on the same broker. Prints a table; the figures are recorded in bench/README.md.
 import { readStackEnv } from '../e2e/stack/stack.ts';
 import { kafkaLibDir } from '../e2e/stack/paths.ts';
+import { benchConsumer } from './consumer.ts';
 import { benchProducer } from './producer.ts';
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 10);
 const partitions = Number(process.env.BENCH_PARTITIONS ?? 3);
+const consumerRecords = Number(process.env.BENCH_CONSUMER_RECORDS ?? 1_000_000);
 
 interface Row {
   measure: string;
@@ -48,6 +50,53 @@ async function main(): Promise<void> {
       value: (producer.ours.perSecond / producer.kafka.perSecond).toFixed(2),
       note: `target: ≥ 50,000 ratings/s per process`,
     },
+  ]);
+
+  const kubeconfig = process.env.KUBECONFIG ?? readStackEnv().KUBECONFIG;
+  const consumer = await benchConsumer({
+    bootstrap,
+    kubeconfig,
+    kafkaLibDir: kafkaLibDir(),
+    records: consumerRecords,
+    partitions,
+  });
+  process.stdout.write('\n');
+  printTable([
+    {
+      measure: 'consumer, exact checkpoints',
+      value: `${fmt(consumer.exact)}/s`,
+      note: `${fmt(consumer.records)} ratings, one process, checkpoint every 1 s; target ≥ 100,000/s`,
+    },
+    {
+      measure: 'consumer, no checkpoints',
+      value: `${fmt(consumer.uncheckpointed)}/s`,
+      note: 'counting only',
+    },
+    {
+      measure: 'checkpointing cost',
+      value: `${(100 * (1 - consumer.exact / consumer.uncheckpointed)).toFixed(1)}%`,
+      note: 'target < 10% (negative: within the noise)',
+    },
+    {
+      measure: 'ConsumerPerformance (Kafka)',
+      value: `${fmt(consumer.kafka.perSecond)}/s`,
+      note: 'fetch.nMsg.sec, same records, same broker',
+    },
+    {
+      measure: 'consumer ratio ours/Kafka',
+      value: (consumer.exact / consumer.kafka.perSecond).toFixed(2),
+      note: '',
+    },
+    {
+      measure: 'rating → status latency',
+      value: `${fmt(consumer.latencyMs.p50)} ms`,
+      note: `p50 of ${consumer.latencyMs.samples}, max ${fmt(consumer.latencyMs.max)} ms; interval 1 s, a write takes ${fmt(consumer.latencyMs.writeP50)} ms (p50)`,
+    },
+    ...consumer.writesPerMinute.map((w) => ({
+      measure: `status writes at ${fmt(w.ratePerSecond)}/s`,
+      value: `${w.writes.toFixed(1)}/min`,
+      note: `one consumer, checkpoint every 1 s, over ${(w.minutes * 60).toFixed(0)} s`,
+    })),
   ]);
 }
 
