@@ -7,6 +7,7 @@
 // Pods are kept out of it: each bench namespace has a ResourceQuota of 0 pods, so the
 // Deployments exist but start nothing (the measure is the control plane, not 2,000 processes).
 // KafkaTopics are real: the topic-operator stand-in creates their Kafka topics (1 partition).
+// An extra ServiceCIDR (10.1.0.0/20) makes room for the Services; namespaces are ctlbench-*.
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { RatingExperiment } from '../src/api/v1alpha1.ts';
 import { childList, desiredChildren } from '../src/model/index.ts';
