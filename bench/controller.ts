@@ -38,6 +38,15 @@ const quota: ResourceType = {
   kind: 'ResourceQuota',
   namespaced: true,
 };
+const serviceCidr: ResourceType = {
+  group: 'networking.k8s.io',
+  version: 'v1',
+  plural: 'servicecidrs',
+  kind: 'ServiceCIDR',
+  namespaced: false,
+};
+/** 1,000 experiments have 2,000 Services: more than the stack's /24 service range holds. */
+const EXTRA_SERVICE_CIDR = { name: 'ratings-operator-bench', cidr: '10.1.0.0/20' };
 
 type Experiment = RatingExperiment & KubeObject;
 
@@ -158,17 +167,27 @@ async function main(): Promise<void> {
   kubeConfig.loadFromFile(env.KUBECONFIG);
   const admin = await adminClient(kubeConfig);
   await installCrd(admin);
+  await admin.apply(
+    serviceCidr,
+    {
+      apiVersion: 'networking.k8s.io/v1',
+      kind: 'ServiceCIDR',
+      metadata: { name: EXTRA_SERVICE_CIDR.name },
+      spec: { cidrs: [EXTRA_SERVICE_CIDR.cidr] },
+    } as KubeObject,
+    FIELD_MANAGER,
+  );
   const run = Date.now().toString(36);
-  const controllerNs = await benchNamespace(admin, `bench-ctl-${run}`);
+  const controllerNs = await benchNamespace(admin, `ctlbench-controller-${run}`);
   const kubeconfig = await controllerKubeconfig(kubeConfig, admin, controllerNs);
   const rows: Row[] = [];
   try {
     for (const n of SIZES) {
-      const floorNs = await benchNamespace(admin, `bench-floor-${n}-${run}`);
+      const floorNs = await benchNamespace(admin, `ctlbench-floor-${n}-${run}`);
       const floorMs = await floor(admin, floorNs, n);
       await deleteNamespace(admin, floorNs);
 
-      const ns = await benchNamespace(admin, `bench-exp-${n}-${run}`);
+      const ns = await benchNamespace(admin, `ctlbench-exp-${n}-${run}`);
       const controller = await ControllerProcess.start({
         kubeconfig,
         podName: `bench-${n}`,
@@ -222,6 +241,8 @@ async function main(): Promise<void> {
       .delete(adminTypes.clusterRoleBinding, '', `ratings-operator-${controllerNs}`)
       .catch(() => undefined);
     await admin.delete(adminTypes.namespace, '', controllerNs).catch(() => undefined);
+    // Goes once the bench namespaces have released their Service IPs.
+    await admin.delete(serviceCidr, '', EXTRA_SERVICE_CIDR.name).catch(() => undefined);
     admin.close();
   }
   process.stdout.write(`\n${table(rows)}\n`);
