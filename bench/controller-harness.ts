@@ -7,12 +7,22 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { loadAll } from 'js-yaml';
-import { loadCrd } from '../src/api/crd.ts';
+import { loadCrd, versionSchema } from '../src/api/crd.ts';
 import { KubeClient } from '../src/controller/kube-client.ts';
 import type { KubeObject, ResourceType } from '../src/controller/resources.ts';
 import { paths, repoRoot } from '../e2e/stack/stack.ts';
 
 export const FIELD_MANAGER = 'ratings-operator-tests';
+
+/**
+ * The default catalog as crds/ declares it, for specs that must not depend on the defaults of
+ * the CRD installed in the shared stack (other suites apply their own copies).
+ */
+export const catalog = (() => {
+  const spec = versionSchema(loadCrd(), 'v1alpha1').properties?.spec?.properties ?? {};
+  const list = (field: string) => spec[field]?.default as string[];
+  return { voices: list('voices'), battles: list('battles'), scale: list('scale') };
+})();
 export const TEST_IMAGE = 'ghcr.io/conglombo/ratings-operator:dev';
 
 const cluster = (group: string, version: string, plural: string, kind: string): ResourceType => ({

@@ -10,6 +10,7 @@
 // An extra ServiceCIDR (10.1.0.0/20) makes room for the Services; namespaces are ctlbench-*.
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { RatingExperiment } from '../src/api/v1alpha1.ts';
+import { catalog } from './controller-harness.ts';
 import { childList, desiredChildren } from '../src/model/index.ts';
 import type { KubeClient } from '../src/controller/kube-client.ts';
 import { childWrite } from '../src/controller/plan.ts';
@@ -59,6 +60,10 @@ function experiment(namespace: string, name: string): Experiment {
       // Topics in the bench namespace, so that deleting it cleans everything up.
       kafka: { cluster: 'bench', namespace, bootstrapServers: BOOTSTRAP },
       topic: { partitions: 1, replicas: 1 },
+      // Spelled out rather than left to the CRD's defaults: other suites re-apply the shared CRD.
+      voices: catalog.voices,
+      battles: catalog.battles,
+      scale: catalog.scale,
       producer: { replicas: 0, ratingsPerSecond: 1 },
       consumer: { replicas: 1 },
       deletionPolicy: 'Delete',

@@ -13,6 +13,7 @@ import {
   TEST_IMAGE,
   adminClient,
   adminTypes,
+  catalog,
   controllerKubeconfig,
   installCrd,
   waitFor,
@@ -72,7 +73,16 @@ async function createExperiment(name: string, spec: Record<string, unknown> = {}
       apiVersion: 'ratings.conglombo.io/v1alpha1',
       kind: 'RatingExperiment',
       metadata: { name, namespace: ns },
-      spec: { kafka: KAFKA, topic: { partitions: 1, replicas: 1 }, consumer: { replicas: 1 }, ...spec },
+      // The catalog spelled out rather than left to the CRD's defaults: other suites re-apply the shared CRD.
+      spec: {
+        kafka: KAFKA,
+        topic: { partitions: 1, replicas: 1 },
+        consumer: { replicas: 1 },
+        voices: catalog.voices.slice(0, 4),
+        battles: catalog.battles.slice(0, 4),
+        scale: catalog.scale,
+        ...spec,
+      },
     } as KubeObject,
     FIELD_MANAGER,
   );
