@@ -7,7 +7,8 @@
 // Pods are kept out of it: each bench namespace has a ResourceQuota of 0 pods, so the
 // Deployments exist but start nothing (the measure is the control plane, not 2,000 processes).
 // KafkaTopics are real: the topic-operator stand-in creates their Kafka topics (1 partition).
-// An extra ServiceCIDR (10.1.0.0/20) makes room for the Services; namespaces are ctlbench-*.
+// An extra ServiceCIDR (10.1.0.0/20, left in place) makes room for the Services; namespaces
+// are ctlbench-*.
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { RatingExperiment } from '../src/api/v1alpha1.ts';
 import { catalog } from './controller-harness.ts';
@@ -166,88 +167,118 @@ interface Row {
   rssMiB?: number;
 }
 
+/** Adds the bench's ServiceCIDR (kept afterwards: it only widens the range, and re-runs reuse it). */
+async function ensureServiceCidr(admin: KubeClient): Promise<void> {
+  type Cidr = KubeObject & { status?: { conditions?: { type: string; status: string }[] } };
+  const get = () => admin.get<Cidr>(serviceCidr, '', EXTRA_SERVICE_CIDR.name);
+  await waitFor(
+    'a terminating ServiceCIDR to go',
+    async () => !(await get())?.metadata?.deletionTimestamp,
+    300_000,
+  );
+  const body = {
+    apiVersion: 'networking.k8s.io/v1',
+    kind: 'ServiceCIDR',
+    metadata: { name: EXTRA_SERVICE_CIDR.name },
+    spec: { cidrs: [EXTRA_SERVICE_CIDR.cidr] },
+  };
+  await admin.apply(serviceCidr, body as KubeObject, FIELD_MANAGER);
+  await waitFor('the ServiceCIDR to be ready', async () =>
+    ((await get())?.status?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True'),
+  );
+}
+
+/** Measures n experiments: the floor first, then the controller, each in a fresh namespace. */
+async function measure(
+  admin: KubeClient,
+  kubeconfig: string,
+  controllerNs: string,
+  run: string,
+  n: number,
+): Promise<Row> {
+  const floorNs = await benchNamespace(admin, `ctlbench-floor-${n}-${run}`);
+  let floorMs: number;
+  try {
+    floorMs = await floor(admin, floorNs, n);
+  } finally {
+    await deleteNamespace(admin, floorNs);
+  }
+
+  const ns = await benchNamespace(admin, `ctlbench-exp-${n}-${run}`);
+  const controller = await ControllerProcess.start({
+    kubeconfig,
+    podName: `bench-${n}`,
+    leaseNamespace: controllerNs,
+    watchNamespace: ns,
+    env: { MAX_CONCURRENT_RECONCILES: String(PARALLEL), LOG_LEVEL: 'warn', LEASE_NAME: `bench-${n}` },
+  });
+  try {
+    await waitFor(
+      'the lease',
+      async () => (await controller.metrics()).get('ratings_operator_leader') === 1,
+      30_000,
+    );
+    const start = performance.now();
+    const names = Array.from({ length: n }, (_, i) => `exp-${i}`);
+    await inParallel(names, PARALLEL, async (name) => {
+      await admin.create(resources.ratingExperiment, experiment(ns, name), FIELD_MANAGER);
+    });
+    await waitFor(`${n} experiments to converge`, () => converged(admin, ns, n), 600_000, 1000);
+    const controllerMs = performance.now() - start;
+
+    const metrics = await controller.metrics();
+    const reconciles = metrics.get('ratings_operator_reconcile_total');
+    // Per reconcile: what reconciles cause, not the informers' lists and watches or lease renewals.
+    const requests =
+      metrics.get('ratings_operator_api_requests_total', {}, { kind: 'Lease' }) -
+      metrics.get('ratings_operator_api_requests_total', { verb: 'list' }) -
+      metrics.get('ratings_operator_api_requests_total', { verb: 'watch' });
+    const row: Row = {
+      n,
+      controllerMs,
+      floorMs,
+      reconciles,
+      requestsPerReconcile: requests / Math.max(1, reconciles),
+    };
+    if (n === Math.max(...SIZES)) {
+      // Let the topic stand-in and the Deployment controller finish their status updates first.
+      await sleep(20_000);
+      const writes = async () =>
+        (await controller.metrics()).get('ratings_operator_api_writes_total', {}, { kind: 'Lease' });
+      const before = await writes();
+      await sleep(STEADY_SECONDS * 1000);
+      row.steadyWritesPerMinute = ((await writes()) - before) * (60 / STEADY_SECONDS);
+      row.rssMiB = (await controller.metrics()).get('process_resident_memory_bytes') / 2 ** 20;
+    }
+    return row;
+  } finally {
+    await deleteNamespace(admin, ns); // while the controller runs, so that its finalizers are honoured
+    await controller.stop();
+  }
+}
+
 async function main(): Promise<void> {
   const env = readStackEnv();
   const kubeConfig = new KubeConfig();
   kubeConfig.loadFromFile(env.KUBECONFIG);
   const admin = await adminClient(kubeConfig);
   await installCrd(admin);
-  await admin.apply(
-    serviceCidr,
-    {
-      apiVersion: 'networking.k8s.io/v1',
-      kind: 'ServiceCIDR',
-      metadata: { name: EXTRA_SERVICE_CIDR.name },
-      spec: { cidrs: [EXTRA_SERVICE_CIDR.cidr] },
-    } as KubeObject,
-    FIELD_MANAGER,
-  );
+  await ensureServiceCidr(admin);
   const run = Date.now().toString(36);
   const controllerNs = await benchNamespace(admin, `ctlbench-controller-${run}`);
-  const kubeconfig = await controllerKubeconfig(kubeConfig, admin, controllerNs);
   const rows: Row[] = [];
   try {
+    const kubeconfig = await controllerKubeconfig(kubeConfig, admin, controllerNs);
     for (const n of SIZES) {
-      const floorNs = await benchNamespace(admin, `ctlbench-floor-${n}-${run}`);
-      const floorMs = await floor(admin, floorNs, n);
-      await deleteNamespace(admin, floorNs);
-
-      const ns = await benchNamespace(admin, `ctlbench-exp-${n}-${run}`);
-      const controller = await ControllerProcess.start({
-        kubeconfig,
-        podName: `bench-${n}`,
-        leaseNamespace: controllerNs,
-        watchNamespace: ns,
-        env: { MAX_CONCURRENT_RECONCILES: String(PARALLEL), LOG_LEVEL: 'warn', LEASE_NAME: `bench-${n}` },
-      });
-      await waitFor(
-        'the lease',
-        async () => (await controller.metrics()).get('ratings_operator_leader') === 1,
-        30_000,
-      );
-      const start = performance.now();
-      const names = Array.from({ length: n }, (_, i) => `exp-${i}`);
-      await inParallel(names, PARALLEL, async (name) => {
-        await admin.create(resources.ratingExperiment, experiment(ns, name), FIELD_MANAGER);
-      });
-      await waitFor(`${n} experiments to converge`, () => converged(admin, ns, n), 600_000, 1000);
-      const controllerMs = performance.now() - start;
-
-      const metrics = await controller.metrics();
-      const reconciles = metrics.get('ratings_operator_reconcile_total');
-      const requests =
-        metrics.get('ratings_operator_api_requests_total', {}, { kind: 'Lease' }) -
-        metrics.get('ratings_operator_api_requests_total', { verb: 'list' }) -
-        metrics.get('ratings_operator_api_requests_total', { verb: 'watch' });
-      const row: Row = {
-        n,
-        controllerMs,
-        floorMs,
-        reconciles,
-        requestsPerReconcile: requests / Math.max(1, reconciles),
-      };
-      if (n === Math.max(...SIZES)) {
-        // Let the topic stand-in and the Deployment controller finish their status updates first.
-        await sleep(20_000);
-        const writes = async () =>
-          (await controller.metrics()).get('ratings_operator_api_writes_total', {}, { kind: 'Lease' });
-        const before = await writes();
-        await sleep(STEADY_SECONDS * 1000);
-        row.steadyWritesPerMinute = ((await writes()) - before) * (60 / STEADY_SECONDS);
-        row.rssMiB = (await controller.metrics()).get('process_resident_memory_bytes') / 2 ** 20;
-      }
+      const row = await measure(admin, kubeconfig, controllerNs, run, n);
       rows.push(row);
       print(row);
-      await deleteNamespace(admin, ns); // while the controller runs, so that its finalizers are honoured
-      await controller.stop();
     }
   } finally {
     await admin
       .delete(adminTypes.clusterRoleBinding, '', `ratings-operator-${controllerNs}`)
       .catch(() => undefined);
     await admin.delete(adminTypes.namespace, '', controllerNs).catch(() => undefined);
-    // Goes once the bench namespaces have released their Service IPs.
-    await admin.delete(serviceCidr, '', EXTRA_SERVICE_CIDR.name).catch(() => undefined);
     admin.close();
   }
   process.stdout.write(`\n${table(rows)}\n`);
