@@ -27,6 +27,8 @@ export type Component = {
   healthy: () => Promise<boolean>;
   /** How long a fresh start may take to become healthy. */
   startTimeoutMs: number;
+  /** Runs once after a fresh start became healthy (e.g. to create internal state lazily made on first use). */
+  warmUp?: () => Promise<void>;
   /** How long SIGTERM may take before SIGKILL. */
   stopGraceMs: number;
   /** Optional components are skipped when `present()` is false (e.g. a stand-in not written yet). */
@@ -106,6 +108,37 @@ export async function kafkaHealthy(port: number): Promise<boolean> {
     return cluster.brokers.length > 0 && cluster.controller !== null;
   } catch {
     return false;
+  } finally {
+    await admin.disconnect().catch(() => undefined);
+  }
+}
+
+/**
+ * Makes the broker create its consumer-offsets topic now rather than on a test's first consumer
+ * group (kafkajs logs "group coordinator is not available" errors while that happens).
+ */
+export async function warmUpKafka(port: number, timeoutMs = 60_000): Promise<void> {
+  dropKafkajsTimerWarning();
+  const kafka = new Kafka({
+    clientId: 'stack-warm-up',
+    brokers: [`127.0.0.1:${port}`],
+    logLevel: logLevel.NOTHING,
+    retry: { retries: 0 },
+  });
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      try {
+        // DescribeGroups first finds the group's coordinator, which needs __consumer_offsets.
+        await admin.describeGroups(['stack-warm-up']);
+        return;
+      } catch (err) {
+        if (Date.now() > deadline) throw err;
+        await new Promise((resolve) => setTimeout(resolve, 250));
+      }
+    }
   } finally {
     await admin.disconnect().catch(() => undefined);
   }
@@ -344,6 +377,7 @@ export function components(p: Ports, installed: Installed, kubeconfigs: Record<s
       };
     },
     healthy: () => kafkaHealthy(p.kafka),
+    warmUp: () => warmUpKafka(p.kafka),
   };
 
   const prometheus: Component = {

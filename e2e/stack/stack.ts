@@ -183,6 +183,11 @@ async function bringUp(component: Component): Promise<ComponentReport> {
   }
   const pid = startDetached(component.name, spec);
   await waitHealthy(component, pid, spec, component.startTimeoutMs);
+  if (component.warmUp !== undefined) {
+    await component.warmUp().catch((err: unknown) => {
+      throw failure(component, spec, `warm-up failed: ${err instanceof Error ? err.message : String(err)}`);
+    });
+  }
   return { name: component.name, state: 'started', seconds: seconds() };
 }
 
