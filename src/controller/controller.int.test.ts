@@ -1,7 +1,7 @@
 // The controller as a real process on the local stack, under its own ServiceAccount and the
 // ClusterRole of config/rbac. One controller serves the whole file (a second joins for the
 // leader-election test), so the tests run in order and build on each other.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import type { RatingExperiment } from '../api/v1alpha1.ts';
 import { FINALIZER } from '../api/v1alpha1.ts';
@@ -130,6 +130,13 @@ async function writesBy(proc: ControllerProcess): Promise<number> {
   return (await proc.metrics()).get('ratings_operator_api_writes_total', {}, { kind: 'Lease' });
 }
 
+/** Reasons of the Events recorded about an experiment. */
+async function eventReasons(name: string): Promise<string[]> {
+  type Event = KubeObject & { reason?: string; regarding?: { name?: string } };
+  const { items } = await admin.list<Event>(resources.event, { namespace: ns });
+  return items.filter((e) => e.regarding?.name === name).map((e) => e.reason ?? '');
+}
+
 async function leaseHolder(): Promise<string | undefined> {
   const lease = await admin.get<KubeObject & { spec?: { holderIdentity?: string } }>(
     resources.lease,
@@ -228,6 +235,7 @@ describe('the controller on the local stack', () => {
       reason: 'DeploymentAvailable',
     });
     expect(ready?.status?.topic).toBe(`${main}-ratings`);
+    expect(await eventReasons(main)).toEqual(expect.arrayContaining(['Created', 'Reconciled']));
   }, 240_000);
 
   it('applies an edit to the children and observes the new generation', async () => {
@@ -259,6 +267,7 @@ describe('the controller on the local stack', () => {
       async () => condition(await getExperiment(main), 'Ready')?.status === 'True',
       120_000,
     );
+    expect(await eventReasons(main)).toContain('Updated');
   }, 180_000);
 
   it('restores a deleted Deployment and an edited Service', async () => {
@@ -376,4 +385,17 @@ describe('the controller on the local stack', () => {
     expect(live?.metadata?.labels?.[LABEL_EXPERIMENT_NAME]).toBeUndefined();
     expect(live?.metadata?.labels?.['strimzi.io/cluster']).toBe(KAFKA.cluster);
   }, 120_000);
+});
+
+describe('the controller process', () => {
+  it('exits with status 2 and names every configuration problem', () => {
+    const result = spawnSync(process.execPath, [join(repoRoot, 'src', 'cli.ts'), 'controller'], {
+      env: { PATH: process.env.PATH, MAX_CONCURRENT_RECONCILES: 'many' },
+      encoding: 'utf8',
+    });
+    expect(result.status).toBe(2);
+    expect(result.stderr).toContain('OPERATOR_IMAGE is required');
+    expect(result.stderr).toContain('POD_NAME is required');
+    expect(result.stderr).toContain('MAX_CONCURRENT_RECONCILES must be an integer');
+  });
 });
