@@ -48,6 +48,17 @@ function isZombie(pid: number): boolean {
   }
 }
 
+/** Where the command line a component was started with is recorded (beside its pid file). */
+export function commandFile(name: string): string {
+  return pidFile(name).replace(/\.pid$/, '.cmd');
+}
+
+/** The command line a running component was started with, if recorded. */
+export function recordedCommand(name: string): string | undefined {
+  const file = commandFile(name);
+  return existsSync(file) ? readFileSync(file, 'utf8').trimEnd() : undefined;
+}
+
 export function readPid(name: string): number | undefined {
   const file = pidFile(name);
   if (!existsSync(file)) return undefined;
@@ -82,6 +93,7 @@ export function startDetached(name: string, spec: ProcessSpec): number {
     if (child.pid === undefined) throw new Error(`could not start ${name}: ${commandLine(spec)}`);
     child.unref();
     writeFileSync(pidFile(name), `${child.pid}\n`);
+    writeFileSync(commandFile(name), `${commandLine(spec)}\n`);
     return child.pid;
   } finally {
     closeSync(fd);
@@ -184,6 +196,7 @@ export async function stopProcess(name: string, identity: string, graceMs = 15_0
     for (const child of leftovers.filter(isAlive)) signalGroup(child, 'SIGKILL');
   }
   rmSync(pidFile(name), { force: true });
+  rmSync(commandFile(name), { force: true });
   return true;
 }
 

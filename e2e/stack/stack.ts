@@ -22,7 +22,15 @@ import { ensureStrimziFixtures } from './fixtures.ts';
 import { installAll } from './install.ts';
 import { cacheDir, kubectlPath, logFile, paths, ports, repoRoot } from './paths.ts';
 import { ensurePki, writeKubeconfigs } from './pki.ts';
-import { commandLine, livePid, portInUse, startDetached, stopProcess, tailFile } from './processes.ts';
+import {
+  commandLine,
+  livePid,
+  portInUse,
+  recordedCommand,
+  startDetached,
+  stopProcess,
+  tailFile,
+} from './processes.ts';
 import type { ProcessSpec } from './processes.ts';
 
 export { cacheDir, kubectlPath, paths, ports, repoRoot };
@@ -160,7 +168,14 @@ async function bringUp(component: Component): Promise<ComponentReport> {
     return { name: component.name, state: 'skipped', seconds: 0 };
   }
   const spec = await component.prepare();
-  const existing = livePid(component.name, spec.identity);
+  let existing = livePid(component.name, spec.identity);
+  const recorded = recordedCommand(component.name);
+  if (existing !== undefined && recorded !== undefined && recorded !== commandLine(spec)) {
+    // Started with other flags, ports or environment (e.g. the stack's code changed): restart it.
+    log(`${component.name} (pid ${existing}) runs with a different command line: restarting it`);
+    await stopProcess(component.name, spec.identity, component.stopGraceMs);
+    existing = undefined;
+  }
   if (existing !== undefined) {
     if (await component.healthy()) return { name: component.name, state: 'reused', seconds: seconds() };
     // Still starting (another stack:up) or wedged: give it a moment, then restart it.
