@@ -101,7 +101,7 @@ describe('planSync', () => {
       bootstrapServers: 'kafka-bootstrap.queuing:9092',
     });
     expect(plan.status?.conditions.find((c) => c.type === 'Ready')).toMatchObject({ status: 'False' });
-    expect(plan.events).toEqual([expect.objectContaining({ type: 'Normal', reason: 'TopicPending' })]);
+    expect(plan.events).toEqual([]); // not ready yet is no news
     expect(childEvents(plan.writes.slice(0, 2))).toEqual([
       {
         type: 'Normal',
@@ -240,11 +240,18 @@ describe('readyTransition', () => {
     expect(readyTransition([ready('False', 'Progressing')], [ready('False', 'Progressing')])).toEqual([]);
   });
 
-  it('is Normal on becoming ready or progressing, Warning when a person must act', () => {
+  it('says nothing while Ready is False for reasons that only need time', () => {
+    expect(readyTransition(undefined, [ready('False', 'TopicPending')])).toEqual([]);
+    expect(readyTransition([ready('False', 'TopicPending')], [ready('False', 'Progressing')])).toEqual([]);
+  });
+
+  it('is Normal when Ready turns True or stops being True, Warning when a person must act', () => {
     expect(readyTransition([ready('False', 'Progressing')], [ready('True', 'Reconciled')])[0]?.type).toBe(
       'Normal',
     );
-    expect(readyTransition(undefined, [ready('False', 'TopicPending')])[0]?.type).toBe('Normal');
+    expect(readyTransition([ready('True', 'Reconciled')], [ready('False', 'Progressing')])[0]?.type).toBe(
+      'Normal',
+    );
     expect(
       readyTransition([ready('True', 'Reconciled')], [ready('False', 'ProgressDeadlineExceeded')])[0],
     ).toEqual({

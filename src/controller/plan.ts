@@ -174,7 +174,10 @@ export function childEvents(writes: readonly ChildWrite[]): EventSpec[] {
   return events;
 }
 
-/** One Event when Ready changes status or reason; nothing while it stays the same. */
+/**
+ * An Event when Ready turns True or stops being True, or when it turns False for a reason that
+ * needs a person (a Warning); nothing while it merely progresses or stays the same.
+ */
 export function readyTransition(
   before: readonly Condition[] | undefined,
   after: readonly DesiredCondition[],
@@ -183,6 +186,8 @@ export function readyTransition(
   const next = after.find((c) => c.type === ConditionType.Ready);
   if (next === undefined || (old?.status === next.status && old.reason === next.reason)) return [];
   const warning = next.status !== 'True' && WARNING_REASONS.has(next.reason);
+  const readyChanged = (old?.status === 'True') !== (next.status === 'True');
+  if (!warning && !readyChanged) return [];
   return [
     { type: warning ? 'Warning' : 'Normal', reason: next.reason, action: 'Reconcile', note: next.message },
   ];
