@@ -21,6 +21,7 @@ import { KAFKA_NAMESPACE } from '../stack/fixtures.ts';
 import { useStack } from '../stack/harness.ts';
 import type { StackHandle } from '../stack/harness.ts';
 import { repoRoot } from '../stack/paths.ts';
+import { installCrd } from './api-server.ts';
 import { HELM, ensureGoTool } from './go-tools.ts';
 import { helmTemplate, stackKubernetesVersion } from './helm.ts';
 import type { KubeObject } from './helm.ts';
@@ -105,14 +106,18 @@ beforeAll(async () => {
     kubeVersion: stackKubernetesVersion(),
     // Only this test's namespace: other suites run their own controllers on the same stack.
     values: { watchNamespace: experimentNamespace },
+    includeCrds: true,
   });
+  const isCrd = (o: KubeObject): boolean => o.kind === 'CustomResourceDefinition';
   stack.onCleanup(async () => {
-    // Cluster-scoped, so not removed with the namespaces.
-    for (const object of rendered.filter((o) => o.metadata.namespace === undefined)) {
+    // Cluster-scoped, so not removed with the namespaces. The CRD stays, as helm leaves it.
+    for (const object of rendered.filter((o) => o.metadata.namespace === undefined && !isCrd(o))) {
       await objects.delete(object).catch(() => undefined);
     }
   });
-  for (const object of rendered) {
+  // As helm installs a chart: its CRDs first, then the rest.
+  for (const crd of rendered.filter(isCrd)) await installCrd(objects, crd);
+  for (const object of rendered.filter((o) => !isCrd(o))) {
     await objects.patch(
       object,
       undefined,
