@@ -257,6 +257,7 @@ describe('consumer on the local stack', () => {
   let admin: Admin;
   let api: CustomObjectsApi;
   const namespaces: string[] = [];
+  const topics: string[] = [];
   const running: ConsumerProcess[] = [];
 
   beforeAll(async () => {
@@ -281,6 +282,7 @@ describe('consumer on the local stack', () => {
   afterAll(async () => {
     const core = kubeConfig.makeApiClient(CoreV1Api);
     await Promise.all(namespaces.map((name) => core.deleteNamespace({ name })));
+    if (topics.length > 0) await admin.deleteTopics({ topics });
     await admin?.disconnect();
   });
 
@@ -294,6 +296,7 @@ describe('consumer on the local stack', () => {
       topics: [{ topic, numPartitions: 3, replicationFactor: 1 }],
       waitForLeaders: true,
     });
+    topics.push(topic);
     await api.createNamespacedCustomObject({
       group: GROUP,
       version: VERSION,

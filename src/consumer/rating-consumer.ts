@@ -43,8 +43,6 @@ export class RatingConsumer {
   private readonly consumer: Consumer;
   private readonly owned = new OwnedPartitions();
   private readonly logger: Logger;
-  /** One status read restores every partition of a generation. */
-  private storedOfGeneration: Promise<readonly StoredCheckpoint[]> | undefined;
   private joined = false;
   private draining = false;
   private inFlight: Promise<void> | undefined;
@@ -62,7 +60,6 @@ export class RatingConsumer {
     this.consumer.on(events.GROUP_JOIN, ({ payload }) => {
       const partitions = payload.memberAssignment[options.topic] ?? [];
       const { revoked } = this.owned.assign(partitions);
-      this.storedOfGeneration = undefined;
       this.joined = true;
       this.logger.info({ partitions, revoked, groupId: payload.groupId }, 'partitions assigned');
     });
@@ -164,10 +161,8 @@ export class RatingConsumer {
   private async restore(partition: number): Promise<void> {
     let stored: readonly StoredCheckpoint[];
     try {
-      this.storedOfGeneration ??= this.options.loadCheckpoints();
-      stored = await this.storedOfGeneration;
+      stored = await this.options.loadCheckpoints();
     } catch (err) {
-      this.storedOfGeneration = undefined;
       this.logger.warn({ err: (err as Error).message, partition }, 'cannot read the checkpoints, retrying');
       await new Promise((resolve) => setTimeout(resolve, RESTORE_RETRY_MS));
       return;
