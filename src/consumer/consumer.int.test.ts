@@ -8,7 +8,14 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { CoreV1Api, CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
 import kafkajs, { type Admin, type Kafka as KafkaClient } from 'kafkajs';
-import { kubectlPath, readStackEnv, repoRoot, type StackEnv } from '../../e2e/stack/stack.ts';
+import {
+  addScrapeTarget,
+  kubectlPath,
+  readStackEnv,
+  removeScrapeTarget,
+  repoRoot,
+  type StackEnv,
+} from '../../e2e/stack/stack.ts';
 import { GROUP, PLURAL, VERSION, crdPath, type RatingExperiment, type VoiceTotal } from '../api/v1alpha1.ts';
 
 const { Kafka, logLevel } = kafkajs;
@@ -344,7 +351,7 @@ describe('consumer on the local stack', () => {
     return { namespace, topic, start, read, settled };
   }
 
-  it('counts 100,000 ratings through 3 partitions and 2 consumers exactly, rejects the invalid ones, and serves the same totals over HTTP', async () => {
+  it('counts 100,000 ratings through 3 partitions and 2 consumers exactly, rejects the invalid ones, and serves the same totals over HTTP and to Prometheus', async () => {
     const exp = await experiment('exact');
     const records = makeRecords(100_000, 1, 97);
     await produce(kafka, exp.topic, records);
@@ -390,6 +397,24 @@ describe('consumer on the local stack', () => {
       const page = await consumer.get('/');
       expect(page).toContain('&lt;b&gt;Santa &amp; Co&lt;/b&gt;');
       expect(page).not.toContain('<b>Santa');
+    }
+
+    // Prometheus scraping both pods: one query gives the totals of the status.
+    const job = `consumer-test-${exp.namespace}`;
+    addScrapeTarget(job, await Promise.all(consumers.map(async (c) => `127.0.0.1:${await c.port}`)));
+    try {
+      const query = `max by (voice) (ratings_voice_sum{experiment="exact",experiment_namespace="${exp.namespace}"})`;
+      const scraped = await eventually('Prometheus to scrape the consumers', async () => {
+        const res = await fetch(`${stack.PROMETHEUS_URL}/api/v1/query?query=${encodeURIComponent(query)}`);
+        const body = (await res.json()) as {
+          data: { result: { metric: { voice: string }; value: [number, string] }[] };
+        };
+        const sums = new Map(body.data.result.map((r) => [r.metric.voice, Number(r.value[1])]));
+        return sums.size === status?.totals?.length ? sums : undefined;
+      });
+      expect(scraped).toEqual(new Map(status?.totals?.map((t) => [t.voice, t.sum])));
+    } finally {
+      removeScrapeTarget(job);
     }
 
     // SIGTERM: a last checkpoint, then a clean exit.
