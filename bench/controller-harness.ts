@@ -1,7 +1,7 @@
 // Runs the controller as a real process on the local stack, under its own ServiceAccount bound
 // to the ClusterRole that config/rbac ships (never as admin), for the controller's integration
 // tests and benchmark.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
@@ -9,6 +9,7 @@ import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { loadAll } from 'js-yaml';
 import { loadCrd, versionSchema } from '../src/api/crd.ts';
 import { KubeClient } from '../src/controller/kube-client.ts';
+import { loadCredentials } from '../src/controller/credentials.ts';
 import type { KubeObject, ResourceType } from '../src/controller/resources.ts';
 import { paths, repoRoot } from '../e2e/stack/stack.ts';
 
@@ -137,15 +138,28 @@ export async function freePort(): Promise<number> {
   });
 }
 
+/** Compiles src/ into dist/ (what pods and the image run). */
+export function buildDist(): void {
+  execFileSync(
+    process.execPath,
+    [join(repoRoot, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'],
+    {
+      cwd: repoRoot,
+    },
+  );
+}
+
 export interface ControllerProcessOptions {
   kubeconfig: string;
+  /** Run dist/cli.js (as the image does; build first) rather than src/cli.ts. */
+  fromDist?: boolean;
   podName: string;
   leaseNamespace: string;
   watchNamespace?: string;
   env?: Record<string, string>;
 }
 
-/** A controller running as `node src/cli.ts controller`, logging to .local/logs/controller-<pod>.log. */
+/** A controller running as `node src/cli.ts controller` (or dist/cli.js), logging to .local/logs/controller-<pod>.log. */
 export class ControllerProcess {
   readonly port: number;
   readonly podName: string;
@@ -262,7 +276,9 @@ export async function waitFor(
   }
 }
 
-/** A KubeClient with the stack's admin credentials. */
-export async function adminClient(kubeConfig: KubeConfig): Promise<KubeClient> {
-  return KubeClient.create(kubeConfig, { userAgent: 'ratings-operator-tests' });
+/** A KubeClient with the stack's admin credentials (the kubeconfig file of .local/stack.env). */
+export function adminClient(kubeconfigPath: string): KubeClient {
+  return new KubeClient(loadCredentials({ KUBECONFIG: kubeconfigPath }), {
+    userAgent: 'ratings-operator-tests',
+  });
 }

@@ -26,6 +26,7 @@ import {
   TEST_IMAGE,
   adminClient,
   adminTypes,
+  buildDist,
   controllerKubeconfig,
   installCrd,
   waitFor,
@@ -231,6 +232,7 @@ async function measure(
   const controller = await ControllerProcess.start({
     kubeconfig,
     podName: `bench-${n}`,
+    fromDist: true,
     leaseNamespace: controllerNs,
     watchNamespace: ns,
     env: { MAX_CONCURRENT_RECONCILES: String(PARALLEL), LOG_LEVEL: 'warn', LEASE_NAME: `bench-${n}` },
@@ -287,7 +289,8 @@ async function main(): Promise<void> {
   const env = readStackEnv();
   const kubeConfig = new KubeConfig();
   kubeConfig.loadFromFile(env.KUBECONFIG);
-  const admin = await adminClient(kubeConfig);
+  const admin = adminClient(env.KUBECONFIG);
+  buildDist();
   await installCrd(admin);
   await ensureServiceCidr(admin);
   const run = Date.now().toString(36);

@@ -1,7 +1,7 @@
 // The controller as a real process on the local stack, under its own ServiceAccount and the
 // ClusterRole of config/rbac. One controller serves the whole file (a second joins for the
 // leader-election test), so the tests run in order and build on each other.
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import type { RatingExperiment } from '../api/v1alpha1.ts';
 import { FINALIZER } from '../api/v1alpha1.ts';
@@ -13,6 +13,7 @@ import {
   TEST_IMAGE,
   adminClient,
   adminTypes,
+  buildDist,
   catalog,
   controllerKubeconfig,
   installCrd,
@@ -150,15 +151,9 @@ const main = `erb-${randomSuffix()}`;
 
 beforeAll(async () => {
   stack = await useStack();
-  admin = await adminClient(stack.kubeConfig);
+  admin = adminClient(stack.env.KUBECONFIG);
   // The process kubelet runs our pods from dist/.
-  execFileSync(
-    process.execPath,
-    [join(repoRoot, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'],
-    {
-      cwd: repoRoot,
-    },
-  );
+  buildDist();
   await installCrd(admin);
   controllerNs = await stack.newNamespace('rexp-controller');
   ns = await stack.newNamespace('rexp');

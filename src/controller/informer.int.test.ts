@@ -13,7 +13,7 @@ let ns: string;
 
 beforeAll(async () => {
   stack = await useStack();
-  client = await adminClient(stack.kubeConfig);
+  client = adminClient(stack.env.KUBECONFIG);
   ns = await stack.newNamespace('rexp-informer');
 }, 120_000);
 

@@ -1,11 +1,12 @@
 // A small REST client for the Kubernetes API over one keep-alive connection pool.
 // The generated @kubernetes/client-node APIs convert objects into model classes (Dates,
-// renamed fields) and open a new connection per request; the controller compares live
-// objects with desired JSON and talks to the API server a lot, so it speaks JSON directly.
+// renamed fields), open a new connection per request and cost ~80 MiB of memory to import;
+// the controller compares live objects with desired JSON and talks to the API server a lot,
+// so it speaks JSON directly.
 import http from 'node:http';
 import https from 'node:https';
 import { createInterface } from 'node:readline';
-import type { KubeConfig } from '@kubernetes/client-node';
+import type { Credentials } from './credentials.ts';
 import { apiVersionOf, resourcePath, type KubeObject, type ResourceType } from './resources.ts';
 
 export type Verb = 'get' | 'list' | 'watch' | 'create' | 'update' | 'patch' | 'apply' | 'delete';
@@ -68,39 +69,18 @@ interface RequestSpec {
 }
 
 export class KubeClient {
-  private readonly kubeConfig: KubeConfig;
-  private readonly server: URL;
+  private readonly credentials: Credentials;
   private readonly agent: http.Agent;
   private readonly options: KubeClientOptions;
 
-  private constructor(
-    kubeConfig: KubeConfig,
-    server: URL,
-    tls: https.AgentOptions,
-    options: KubeClientOptions,
-  ) {
-    this.kubeConfig = kubeConfig;
-    this.server = server;
+  constructor(credentials: Credentials, options: KubeClientOptions = {}) {
+    this.credentials = credentials;
     this.options = options;
     const agentOptions = { keepAlive: true, maxSockets: options.maxSockets ?? 32 };
     this.agent =
-      server.protocol === 'https:'
-        ? new https.Agent({ ...agentOptions, ...tls })
+      credentials.server.protocol === 'https:'
+        ? new https.Agent({ ...agentOptions, ...credentials.tls })
         : new http.Agent(agentOptions);
-  }
-
-  static async create(kubeConfig: KubeConfig, options: KubeClientOptions = {}): Promise<KubeClient> {
-    const cluster = kubeConfig.getCurrentCluster();
-    if (cluster === null) throw new Error('the kubeconfig has no current cluster');
-    const tls: https.RequestOptions = {};
-    await kubeConfig.applyToHTTPSOptions(tls);
-    const { ca, cert, key, rejectUnauthorized, servername } = tls;
-    return new KubeClient(
-      kubeConfig,
-      new URL(cluster.server),
-      { ca, cert, key, rejectUnauthorized, servername },
-      options,
-    );
   }
 
   async get<T extends KubeObject>(
@@ -254,20 +234,16 @@ export class KubeClient {
   }
 
   private async send(spec: RequestSpec): Promise<http.IncomingMessage> {
-    const url = new URL(spec.path, this.server);
+    const url = new URL(spec.path, this.credentials.server);
     for (const [key, value] of Object.entries(spec.query ?? {})) {
       if (value !== undefined) url.searchParams.set(key, String(value));
     }
-    // Credentials are read per request so that rotated service-account tokens are picked up.
-    const auth: https.RequestOptions = {};
-    await this.kubeConfig.applyToHTTPSOptions(auth);
     const headers: Record<string, string> = {
       accept: 'application/json',
       'user-agent': this.options.userAgent ?? 'ratings-operator',
-      ...(auth.headers as Record<string, string> | undefined),
     };
-    if (typeof auth.auth === 'string')
-      headers.authorization = `Basic ${Buffer.from(auth.auth).toString('base64')}`;
+    const authorization = this.credentials.authorization();
+    if (authorization !== undefined) headers.authorization = authorization;
     const body = spec.body === undefined ? undefined : JSON.stringify(spec.body);
     if (body !== undefined) {
       headers['content-type'] = spec.contentType ?? 'application/json';

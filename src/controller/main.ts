@@ -1,10 +1,10 @@
 // `ratings-operator controller`: the operator's control plane.
 import { ConfigError } from '../common/env.ts';
 import { startHttpServer } from '../common/http.ts';
-import { loadKubeConfig } from '../common/kube.ts';
 import { createLogger } from '../common/logger.ts';
 import { onShutdown } from '../common/shutdown.ts';
 import { readConfig, type ControllerConfig } from './config.ts';
+import { loadCredentials } from './credentials.ts';
 import { Controller } from './controller.ts';
 import { EventRecorder } from './events.ts';
 import { KubeClient } from './kube-client.ts';
@@ -23,7 +23,7 @@ export async function main(): Promise<void> {
   }
 
   const metrics = new ControllerMetrics();
-  const client = await KubeClient.create(loadKubeConfig(), {
+  const client = new KubeClient(loadCredentials(), {
     onRequest: metrics.countRequest,
     userAgent: `ratings-operator-controller/${config.podName}`,
   });

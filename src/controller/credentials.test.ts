@@ -1,0 +1,78 @@
+import { credentialsFromKubeconfig, type Kubeconfig } from './credentials.ts';
+
+const files: Record<string, string> = {
+  '/cfg/ca.pem': 'CA',
+  '/abs/key.pem': 'KEY',
+  '/cfg/token': 'tok-from-file\n',
+};
+const read = (path: string): Buffer => {
+  const content = files[path];
+  if (content === undefined) throw new Error(`ENOENT ${path}`);
+  return Buffer.from(content);
+};
+
+function config(user: Record<string, unknown>, cluster: Record<string, unknown> = {}): Kubeconfig {
+  return {
+    'current-context': 'ctx',
+    contexts: [{ name: 'ctx', context: { cluster: 'c', user: 'u' } }],
+    clusters: [{ name: 'c', cluster: { server: 'https://127.0.0.1:6443', ...cluster } }],
+    users: [{ name: 'u', user }],
+  };
+}
+
+describe('credentialsFromKubeconfig', () => {
+  it('reads inline data and files relative to the kubeconfig', () => {
+    const creds = credentialsFromKubeconfig(
+      config(
+        { 'client-certificate-data': Buffer.from('CERT').toString('base64'), 'client-key': '/abs/key.pem' },
+        { 'certificate-authority': 'ca.pem', 'tls-server-name': 'kubernetes' },
+      ),
+      '/cfg',
+      read,
+    );
+    expect(creds.server.href).toBe('https://127.0.0.1:6443/');
+    expect(creds.tls.ca?.toString()).toBe('CA');
+    expect(creds.tls.cert?.toString()).toBe('CERT');
+    expect(creds.tls.key?.toString()).toBe('KEY');
+    expect(creds.tls.servername).toBe('kubernetes');
+    expect(creds.tls.rejectUnauthorized).toBeUndefined();
+    expect(creds.authorization()).toBeUndefined();
+  });
+
+  it('sends a bearer token, inline or from a file', () => {
+    expect(credentialsFromKubeconfig(config({ token: 'abc' }), '/cfg', read).authorization()).toBe(
+      'Bearer abc',
+    );
+    expect(credentialsFromKubeconfig(config({ tokenFile: 'token' }), '/cfg', read).authorization()).toBe(
+      'Bearer tok-from-file',
+    );
+  });
+
+  it('supports basic auth and skipping TLS verification when asked to', () => {
+    const creds = credentialsFromKubeconfig(
+      config({ username: 'admin', password: 'pw' }, { 'insecure-skip-tls-verify': true }),
+      '/cfg',
+      read,
+    );
+    expect(creds.authorization()).toBe(`Basic ${Buffer.from('admin:pw').toString('base64')}`);
+    expect(creds.tls.rejectUnauthorized).toBe(false);
+  });
+
+  it('refuses exec plugins with a message that says what to use instead', () => {
+    expect(() => credentialsFromKubeconfig(config({ exec: { command: 'aws' } }), '/cfg', read)).toThrow(
+      'kubeconfig user "u" uses an exec plugin or auth provider, which the controller does not support',
+    );
+  });
+
+  it('names what is missing', () => {
+    expect(() => credentialsFromKubeconfig({}, '/cfg', read)).toThrow(
+      'the kubeconfig has no current-context',
+    );
+    expect(() => credentialsFromKubeconfig({ ...config({}), contexts: [] }, '/cfg', read)).toThrow(
+      'the kubeconfig has no context "ctx"',
+    );
+    expect(() => credentialsFromKubeconfig({ ...config({}), clusters: [] }, '/cfg', read)).toThrow(
+      'the kubeconfig has no cluster "c" with a server',
+    );
+  });
+});
