@@ -6,7 +6,9 @@ import { randomUUID } from 'node:crypto';
 import { createInterface } from 'node:readline';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { CoreV1Api, CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { CoreV1Api, CustomObjectsApi, KubeConfig, RbacAuthorizationV1Api } from '@kubernetes/client-node';
 import kafkajs, { type Admin, type Kafka as KafkaClient } from 'kafkajs';
 import {
   addScrapeTarget,
@@ -17,6 +19,7 @@ import {
   type StackEnv,
 } from '../../e2e/stack/stack.ts';
 import { GROUP, PLURAL, VERSION, crdPath, type RatingExperiment, type VoiceTotal } from '../api/v1alpha1.ts';
+import { desiredChildren } from '../model/children.ts';
 
 const { Kafka, logLevel } = kafkajs;
 
@@ -265,6 +268,8 @@ describe('consumer on the local stack', () => {
   let api: CustomObjectsApi;
   const namespaces: string[] = [];
   const topics: string[] = [];
+  /** Hold service-account tokens: removed after the suite. */
+  const credentialDirs: string[] = [];
   const running: ConsumerProcess[] = [];
 
   beforeAll(async () => {
@@ -290,10 +295,46 @@ describe('consumer on the local stack', () => {
     const core = kubeConfig.makeApiClient(CoreV1Api);
     await Promise.all(namespaces.map((name) => core.deleteNamespace({ name })));
     if (topics.length > 0) await admin.deleteTopics({ topics });
+    await Promise.all(credentialDirs.map((dir) => rm(dir, { recursive: true, force: true })));
     await admin?.disconnect();
   });
 
   /** A namespace, a 3-partition topic and an experiment pointing at them. */
+  /**
+   * A kubeconfig holding a token of the experiment's pod service account, with the access the
+   * controller grants it (src/model), so the consumer runs with no more rights than in a pod.
+   */
+  async function podKubeconfig(experiment: RatingExperiment): Promise<string> {
+    const { serviceAccount, role, roleBinding } = desiredChildren(experiment, {
+      image: 'unused',
+      bootstrapServers: stack.KAFKA_BOOTSTRAP_SERVERS,
+    });
+    const namespace = experiment.metadata!.namespace!;
+    const core = kubeConfig.makeApiClient(CoreV1Api);
+    const rbac = kubeConfig.makeApiClient(RbacAuthorizationV1Api);
+    await core.createNamespacedServiceAccount({ namespace, body: serviceAccount });
+    await rbac.createNamespacedRole({ namespace, body: role });
+    await rbac.createNamespacedRoleBinding({ namespace, body: roleBinding });
+    const { status } = await core.createNamespacedServiceAccountToken({
+      namespace,
+      name: serviceAccount.metadata!.name!,
+      body: { spec: { audiences: [], expirationSeconds: 3600 } },
+    });
+    const pod = new KubeConfig();
+    const cluster = kubeConfig.getCurrentCluster()!;
+    pod.loadFromOptions({
+      clusters: [cluster],
+      users: [{ name: 'pod', token: status!.token }],
+      contexts: [{ name: 'pod', cluster: cluster.name, user: 'pod' }],
+      currentContext: 'pod',
+    });
+    const dir = await mkdtemp(join(tmpdir(), 'consumer-pod-'));
+    credentialDirs.push(dir);
+    const path = join(dir, 'kubeconfig');
+    await writeFile(path, pod.exportConfig(), { mode: 0o600 });
+    return path;
+  }
+
   async function experiment(name: string, checkpointIntervalSeconds = 1) {
     const namespace = `consumer-${name}-${randomUUID().slice(0, 8)}`;
     await kubeConfig.makeApiClient(CoreV1Api).createNamespace({ body: { metadata: { name: namespace } } });
@@ -304,7 +345,7 @@ describe('consumer on the local stack', () => {
       waitForLeaders: true,
     });
     topics.push(topic);
-    await api.createNamespacedCustomObject({
+    const created = (await api.createNamespacedCustomObject({
       group: GROUP,
       version: VERSION,
       namespace,
@@ -320,9 +361,10 @@ describe('consumer on the local stack', () => {
           consumer: { replicas: 2, checkpointIntervalSeconds },
         },
       },
-    });
+    })) as RatingExperiment;
     const env = {
-      KUBECONFIG: stack.KUBECONFIG,
+      // The credentials a consumer pod gets: the service account and Role the controller creates.
+      KUBECONFIG: await podKubeconfig(created),
       EXPERIMENT_NAMESPACE: namespace,
       EXPERIMENT_NAME: name,
       KAFKA_BOOTSTRAP_SERVERS: stack.KAFKA_BOOTSTRAP_SERVERS,
