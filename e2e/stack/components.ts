@@ -114,8 +114,9 @@ export async function kafkaHealthy(port: number): Promise<boolean> {
 }
 
 /**
- * Makes the broker create its consumer-offsets topic now rather than on a test's first consumer
- * group (kafkajs logs "group coordinator is not available" errors while that happens).
+ * Makes the broker create its consumer-offsets and transaction-state topics now rather than on
+ * the first consumer group or transactional producer (kafkajs logs "coordinator is not
+ * available / loading" errors and retries while that happens).
  */
 export async function warmUpKafka(port: number, timeoutMs = 60_000): Promise<void> {
   dropKafkajsTimerWarning();
@@ -123,7 +124,7 @@ export async function warmUpKafka(port: number, timeoutMs = 60_000): Promise<voi
     clientId: 'stack-warm-up',
     brokers: [`127.0.0.1:${port}`],
     logLevel: logLevel.NOTHING,
-    retry: { retries: 0 },
+    retry: { retries: 5, initialRetryTime: 100 }, // an idempotent producer needs retries
   });
   const admin = kafka.admin();
   await admin.connect();
@@ -133,7 +134,7 @@ export async function warmUpKafka(port: number, timeoutMs = 60_000): Promise<voi
       try {
         // DescribeGroups first finds the group's coordinator, which needs __consumer_offsets.
         await admin.describeGroups(['stack-warm-up']);
-        return;
+        break;
       } catch (err) {
         if (Date.now() > deadline) throw err;
         await new Promise((resolve) => setTimeout(resolve, 250));
@@ -141,6 +142,26 @@ export async function warmUpKafka(port: number, timeoutMs = 60_000): Promise<voi
     }
   } finally {
     await admin.disconnect().catch(() => undefined);
+  }
+  // An empty transaction, begun and aborted, finds (and so creates) the transaction coordinator.
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const producer = kafka.producer({
+      transactionalId: 'stack-warm-up',
+      idempotent: true,
+      maxInFlightRequests: 1,
+    });
+    try {
+      await producer.connect();
+      const transaction = await producer.transaction();
+      await transaction.abort();
+      return;
+    } catch (err) {
+      if (Date.now() > deadline) throw err;
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    } finally {
+      await producer.disconnect().catch(() => undefined);
+    }
   }
 }
 
