@@ -78,7 +78,7 @@ export type Ports = {
   processKubeletHealth: number;
 };
 
-/** Ports of the stack, each overridable by an environment variable of the same name as in the comment. */
+/** Ports of the stack (defaults below), each overridable by the STACK_*_PORT variable named beside it. */
 export function ports(): Ports {
   return {
     etcdClient: port('STACK_ETCD_PORT', 23790),

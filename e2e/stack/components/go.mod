@@ -1,4 +1,4 @@
-// Pins the Kubernetes and etcd programs the local stack builds from source (see build.sh).
+// Pins the Kubernetes and etcd programs the local stack builds from source (see e2e/stack/install.ts).
 module ratings-operator/e2e/stack/components
 
 go 1.26.0
