@@ -31,7 +31,6 @@ export async function main(): Promise<void> {
     'starting',
   );
 
-  const metrics = new ConsumerMetrics(ref);
   const writer = new CheckpointWriter(kubeConfig.makeApiClient(CustomObjectsApi), ref);
   const kafka = new Kafka({
     clientId: `ratings-consumer-${env.podName}`,
@@ -42,6 +41,7 @@ export async function main(): Promise<void> {
   const admin = kafka.admin();
 
   let status: RatingExperimentStatus | undefined = source.current.experiment.status;
+  const metrics = new ConsumerMetrics(ref, () => consumer.assigned.length);
   const consumer: RatingConsumer = new RatingConsumer({
     kafka,
     topic: target.topic,
@@ -63,7 +63,6 @@ export async function main(): Promise<void> {
     onStatus: (stored) => {
       status = stored;
       metrics.status(stored);
-      metrics.assignedPartitions(consumer.assigned.length);
     },
     onOutcome: (outcome, seconds, conflicts) => metrics.checkpoint(outcome, seconds, conflicts),
     intervalMs: () => checkpointIntervalMs(source.current.experiment),

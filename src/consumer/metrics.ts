@@ -17,12 +17,12 @@ export class ConsumerMetrics {
   private readonly produced: Gauge;
   private readonly lag: Gauge;
   private readonly records: Counter<'result'>;
-  private readonly assigned: Gauge;
   private readonly checkpoints: Counter<'outcome'>;
   private readonly conflicts: Counter;
   private readonly checkpointSeconds: Histogram;
 
-  constructor(experiment: { namespace: string; name: string }) {
+  /** `assignedPartitions` is read at each scrape. */
+  constructor(experiment: { namespace: string; name: string }, assignedPartitions: () => number) {
     this.registry.setDefaultLabels({
       experiment: experiment.name,
       experiment_namespace: experiment.namespace,
@@ -68,10 +68,13 @@ export class ConsumerMetrics {
       labelNames: ['result'],
       registers,
     });
-    this.assigned = new Gauge({
+    new Gauge({
       name: 'ratings_consumer_assigned_partitions',
       help: 'Partitions assigned to this pod',
       registers,
+      collect() {
+        this.set(assignedPartitions());
+      },
     });
     this.checkpoints = new Counter({
       name: 'ratings_checkpoints_total',
@@ -96,10 +99,6 @@ export class ConsumerMetrics {
     this.records.inc({ result: 'counted' }, result.counted);
     if (result.rejected.length > 0) this.records.inc({ result: 'rejected' }, result.rejected.length);
     if (result.skipped > 0) this.records.inc({ result: 'skipped' }, result.skipped);
-  }
-
-  assignedPartitions(count: number): void {
-    this.assigned.set(count);
   }
 
   checkpoint(outcome: CheckpointOutcome, seconds: number, conflicts: number): void {
