@@ -116,15 +116,21 @@ export async function ensureGoPrograms(): Promise<boolean> {
     `building ${Object.keys(goPrograms).join(', ')} with ${goVersion} (cold: several minutes on 2 cores; log ${logFile('build-go')})`,
   );
   const started = Date.now();
-  mkdirSync(binDir(), { recursive: true });
+  // Built beside bin/ and renamed into it: a running stack keeps executing the old files
+  // (writing over a running executable fails with ETXTBSY) and picks the new ones up on restart.
+  const staging = join(binDir(), '.build');
+  rmSync(staging, { recursive: true, force: true });
+  mkdirSync(staging, { recursive: true });
   await runLogged(
     'go build of the Kubernetes and etcd programs',
     goPath,
-    ['build', '-trimpath', '-ldflags=-s -w', '-o', `${binDir()}/`, ...Object.values(goPrograms)],
+    ['build', '-trimpath', '-ldflags=-s -w', '-o', `${staging}/`, ...Object.values(goPrograms)],
     componentsDir,
     logFile('build-go'),
   );
-  renameSync(join(binDir(), 'server'), join(binDir(), 'etcd'));
+  renameSync(join(staging, 'server'), join(staging, 'etcd'));
+  for (const name of Object.keys(goPrograms)) renameSync(join(staging, name), join(binDir(), name));
+  rmSync(staging, { recursive: true, force: true });
   writeFileSync(stampFile, `${stamp}\n`);
   note(`built the Go programs in ${((Date.now() - started) / 1000).toFixed(1)}s`);
   return true;
