@@ -5,6 +5,8 @@ const shared = {
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
   transform: { '^.+\\.ts$': ['ts-jest', { useESM: true }] },
   testEnvironment: 'node',
+  // The local stack's data (etcd snapshots, Kafka logs) is no business of jest's.
+  modulePathIgnorePatterns: ['<rootDir>/.local/'],
 };
 
 export default {
