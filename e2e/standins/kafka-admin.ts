@@ -1,24 +1,14 @@
 // The Kafka side of the topic-operator stand-in: reads a topic's shape and applies changes
 // through the kafkajs admin API, and tells Kafka's refusals apart from connection trouble.
-import kafkajs, { type Admin, type logCreator } from 'kafkajs';
+import kafkajs, { type Admin } from 'kafkajs';
+import { createKafkaClient } from '../../src/common/kafka.ts';
 import type { Logger } from '../../src/common/logger.ts';
 import type { DesiredTopic, ObservedTopic, TopicAction } from './kafka-topic.ts';
 
-const { Kafka, logLevel, ConfigResourceTypes, ConfigSource } = kafkajs;
+const { ConfigResourceTypes, ConfigSource } = kafkajs;
 
 export function createKafkaAdmin(brokers: string[], clientId: string, logger: Logger): Admin {
-  return new Kafka({ clientId, brokers, logLevel: logLevel.WARN, logCreator: kafkaLogs(logger) }).admin();
-}
-
-/** Routes kafkajs' own log lines into our JSON log. */
-function kafkaLogs(logger: Logger): logCreator {
-  return () =>
-    ({ level, log }) => {
-      const { message, ...rest } = log;
-      if (level === logLevel.ERROR) logger.error({ kafkajs: rest }, message);
-      else if (level === logLevel.WARN) logger.warn({ kafkajs: rest }, message);
-      else logger.debug({ kafkajs: rest }, message);
-    };
+  return createKafkaClient({ clientId, brokers, logger }).admin();
 }
 
 export async function observeTopic(admin: Admin, name: string): Promise<ObservedTopic | undefined> {

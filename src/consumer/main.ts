@@ -1,7 +1,7 @@
 // `ratings-operator consumer`: counts the experiment topic exactly once into the experiment
 // status (DESIGN.md sections 5 and 6).
 import { CustomObjectsApi } from '@kubernetes/client-node';
-import kafkajs from 'kafkajs';
+import { createKafkaClient } from '../common/kafka.ts';
 import type { RatingExperimentStatus } from '../api/v1alpha1.ts';
 import { ExperimentSource } from '../common/experiment-source.ts';
 import { startHttpServer } from '../common/http.ts';
@@ -11,13 +11,10 @@ import { onShutdown } from '../common/shutdown.ts';
 import { parseRecord } from '../ratings/rating.ts';
 import { Checkpointer } from './checkpointer.ts';
 import { checkpointIntervalMs, kafkaTarget, readConsumerEnv } from './config.ts';
-import { kafkaLogs } from './kafka-logs.ts';
 import { leaderboardRoutes, type TotalsView } from './leaderboard.ts';
 import { ConsumerMetrics } from './metrics.ts';
 import { RatingConsumer } from './rating-consumer.ts';
 import { CheckpointWriter } from './status-writer.ts';
-
-const { Kafka, logLevel } = kafkajs;
 
 export async function main(): Promise<void> {
   const env = readConsumerEnv();
@@ -32,11 +29,11 @@ export async function main(): Promise<void> {
   );
 
   const writer = new CheckpointWriter(kubeConfig.makeApiClient(CustomObjectsApi), ref);
-  const kafka = new Kafka({
+  const kafka = createKafkaClient({
     clientId: `ratings-consumer-${env.podName}`,
     brokers: target.brokers,
-    logLevel: logLevel.INFO,
-    logCreator: kafkaLogs(logger),
+    logger,
+    verbose: true,
   });
   const admin = kafka.admin();
 

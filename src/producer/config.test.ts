@@ -1,6 +1,5 @@
-import type { RatingExperiment } from '../api/v1alpha1.ts';
 import { ConfigError } from '../common/env.ts';
-import { readProducerConfig, resolveKafkaTarget } from './config.ts';
+import { readProducerConfig } from './config.ts';
 
 const env = { EXPERIMENT_NAMESPACE: 'appdev', EXPERIMENT_NAME: 'erb-voices' };
 
@@ -19,7 +18,7 @@ describe('readProducerConfig', () => {
     expect(readProducerConfig({ ...env, HOSTNAME: 'erb-voices-producer-abc' })).toEqual({
       namespace: 'appdev',
       name: 'erb-voices',
-      bootstrapServers: undefined,
+      brokers: undefined,
       topic: undefined,
       port: 8080,
       podName: 'erb-voices-producer-abc',
@@ -39,7 +38,7 @@ describe('readProducerConfig', () => {
       ACK_TIMEOUT_SECONDS: '3',
     });
     expect(config).toMatchObject({
-      bootstrapServers: ['kafka-0:9092', 'kafka-1:9092'],
+      brokers: ['kafka-0:9092', 'kafka-1:9092'],
       topic: 'erb.ratings_v2',
       port: 0,
       podName: 'p-1',
@@ -66,43 +65,6 @@ describe('readProducerConfig', () => {
       `KAFKA_TOPIC must be a Kafka topic name (letters, digits, '.', '_', '-'), got "bad topic"`,
       'PORT must be an integer in [0, 65535], got "70000"',
       'EXPERIMENT_POLL_SECONDS must be an integer in [1, 3600], got "0"',
-    ]);
-  });
-});
-
-describe('resolveKafkaTarget', () => {
-  const experiment = (spec: Partial<RatingExperiment['spec']>, status?: RatingExperiment['status']) =>
-    ({ spec: { kafka: { cluster: 'kafka', namespace: 'queuing' }, ...spec }, status }) as RatingExperiment;
-  const config = readProducerConfig(env);
-
-  it('lets the environment override the experiment', () => {
-    const overridden = readProducerConfig({ ...env, KAFKA_BOOTSTRAP_SERVERS: 'a:1', KAFKA_TOPIC: 't' });
-    expect(resolveKafkaTarget(overridden, experiment({}, { bootstrapServers: 'b:2', topic: 'u' }))).toEqual({
-      brokers: ['a:1'],
-      topic: 't',
-    });
-  });
-
-  it('takes brokers and topic from the status the controller wrote', () => {
-    expect(
-      resolveKafkaTarget(
-        config,
-        experiment({ topic: { name: 'spec-topic' } }, { bootstrapServers: 'b:2, c:3', topic: 'u' }),
-      ),
-    ).toEqual({ brokers: ['b:2', 'c:3'], topic: 'u' });
-  });
-
-  it('falls back to spec.topic.name, then to <name>-ratings', () => {
-    const status = { bootstrapServers: 'b:2' };
-    expect(resolveKafkaTarget(config, experiment({ topic: { name: 'spec-topic' } }, status)).topic).toBe(
-      'spec-topic',
-    );
-    expect(resolveKafkaTarget(config, experiment({}, status)).topic).toBe('erb-voices-ratings');
-  });
-
-  it('says where bootstrap servers come from when there are none', () => {
-    expect(problemsOf(() => resolveKafkaTarget(config, experiment({}, { bootstrapServers: ' ' })))).toEqual([
-      'no Kafka bootstrap servers: set KAFKA_BOOTSTRAP_SERVERS, or wait until the controller writes status.bootstrapServers of RatingExperiment appdev/erb-voices',
     ]);
   });
 });

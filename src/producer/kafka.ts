@@ -1,23 +1,10 @@
 // The Kafka side of the producer: an idempotent kafkajs producer (acks=all, retried without
 // limit, so that an acknowledged rating is written exactly once) and its logs routed to pino.
-import kafkajs, { type LogEntry, type Message, type Producer } from 'kafkajs';
+import kafkajs, { type Message, type Producer } from 'kafkajs';
+import { createKafkaClient } from '../common/kafka.ts';
 import type { Logger } from '../common/logger.ts';
 
-const { Kafka, Partitioners, logLevel } = kafkajs;
-
-/** kafkajs log lines as pino lines of the same level, under `kafka`. */
-export function kafkaLogCreator(logger: Logger) {
-  const child = logger.child({ kafka: true });
-  return () =>
-    ({ namespace, level, log }: LogEntry): void => {
-      const { message, timestamp: _timestamp, logger: _name, ...extra } = log;
-      const fields = { namespace, ...extra };
-      if (level === logLevel.ERROR) child.error(fields, message);
-      else if (level === logLevel.WARN) child.warn(fields, message);
-      else if (level === logLevel.INFO) child.info(fields, message);
-      else child.debug(fields, message);
-    };
-}
+const { Partitioners } = kafkajs;
 
 export interface KafkaRatingProducer {
   connect(): Promise<void>;
@@ -32,12 +19,7 @@ export function createKafkaProducer(options: {
   clientId: string;
   logger: Logger;
 }): KafkaRatingProducer {
-  const kafka = new Kafka({
-    clientId: options.clientId,
-    brokers: options.brokers,
-    logCreator: kafkaLogCreator(options.logger),
-    logLevel: logLevel.WARN,
-  });
+  const kafka = createKafkaClient(options);
   const producer: Producer = kafka.producer({
     idempotent: true,
     // Kafka keeps the sequence state of the last 5 batches per producer: more in flight could
