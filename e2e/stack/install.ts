@@ -14,6 +14,7 @@ import { createHash } from 'node:crypto';
 import {
   existsSync,
   mkdirSync,
+  mkdtempSync,
   readFileSync,
   renameSync,
   rmSync,
@@ -95,6 +96,24 @@ function note(message: string): void {
   process.stdout.write(`[stack] ${message}\n`);
 }
 
+/**
+ * The version stamps a Kubernetes release build gets from its Makefile, so that the API server
+ * reports the pinned release (clients and charts check `kubeVersion`) instead of v0.0.0.
+ */
+export function kubernetesVersionFlags(goMod: string): string {
+  const match = /^\s*k8s\.io\/kubernetes (v(\d+)\.(\d+)\.\d+)\s*$/m.exec(goMod);
+  if (match === null) throw new InstallError('e2e/stack/components/go.mod does not pin k8s.io/kubernetes');
+  const [, gitVersion, major, minor] = match;
+  return ['k8s.io/component-base/version', 'k8s.io/client-go/pkg/version']
+    .flatMap((pkg) => [
+      `-X ${pkg}.gitVersion=${gitVersion}`,
+      `-X ${pkg}.gitMajor=${major}`,
+      `-X ${pkg}.gitMinor=${minor}`,
+      `-X ${pkg}.gitTreeState=clean`,
+    ])
+    .join(' ');
+}
+
 /** Builds the Kubernetes and etcd programs unless the stamp says they match the pins. */
 export async function ensureGoPrograms(): Promise<boolean> {
   const goPath = which('go');
@@ -104,9 +123,11 @@ export async function ensureGoPrograms(): Promise<boolean> {
     );
   }
   const goVersion = spawnSync(goPath, ['version'], { encoding: 'utf8' }).stdout.trim();
+  const ldflags = `-s -w ${kubernetesVersionFlags(readFileSync(join(componentsDir, 'go.mod'), 'utf8'))}`;
   const stampFile = join(binDir(), '.stamp');
   const stamp = hashOf([
     goVersion,
+    ldflags,
     ...['go.mod', 'go.sum', 'tools.go'].map((f) => readFileSync(join(componentsDir, f))),
   ]);
   const allPresent = Object.keys(goPrograms).every((name) => existsSync(join(binDir(), name)));
@@ -118,13 +139,13 @@ export async function ensureGoPrograms(): Promise<boolean> {
   const started = Date.now();
   // Built beside bin/ and renamed into it: a running stack keeps executing the old files
   // (writing over a running executable fails with ETXTBSY) and picks the new ones up on restart.
-  const staging = join(binDir(), '.build');
-  rmSync(staging, { recursive: true, force: true });
-  mkdirSync(staging, { recursive: true });
+  // A staging directory of its own, so that two installs at once (two terminals) cannot collide.
+  mkdirSync(binDir(), { recursive: true });
+  const staging = mkdtempSync(join(binDir(), '.build-'));
   await runLogged(
     'go build of the Kubernetes and etcd programs',
     goPath,
-    ['build', '-trimpath', '-ldflags=-s -w', '-o', `${staging}/`, ...Object.values(goPrograms)],
+    ['build', '-trimpath', `-ldflags=${ldflags}`, '-o', `${staging}/`, ...Object.values(goPrograms)],
     componentsDir,
     logFile('build-go'),
   );
