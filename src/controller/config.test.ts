@@ -21,7 +21,6 @@ describe('readConfig', () => {
         namespace: base.LEADER_ELECTION_NAMESPACE,
         leaseName: 'ratings-operator-leader',
       },
-      logLevel: undefined,
     });
   });
 

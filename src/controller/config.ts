@@ -1,5 +1,8 @@
 // The controller's configuration, from the environment (see config/manager for the values a
-// Deployment sets).
+// Deployment sets): OPERATOR_IMAGE (required), POD_NAME (required, the leader-election
+// identity), LEADER_ELECTION_NAMESPACE (required unless LEADER_ELECT=false, for a single
+// replica run by hand), LEASE_NAME, WATCH_NAMESPACE, PORT, MAX_CONCURRENT_RECONCILES,
+// RESYNC_SECONDS. LOG_LEVEL is read by the logger.
 import { EnvReader } from '../common/env.ts';
 
 export interface ControllerConfig {
@@ -17,7 +20,6 @@ export interface ControllerConfig {
     namespace: string;
     leaseName: string;
   };
-  logLevel?: string;
 }
 
 export function readConfig(env: Record<string, string | undefined> = process.env): ControllerConfig {
@@ -41,7 +43,6 @@ export function readConfig(env: Record<string, string | undefined> = process.env
       namespace: leaderNamespace,
       leaseName: enabled ? r.kubernetesName('LEASE_NAME', 'ratings-operator-leader') : '',
     },
-    logLevel: r.optionalString('LOG_LEVEL'),
   };
   r.done();
   return config;
