@@ -142,16 +142,19 @@ export async function ensureGoPrograms(): Promise<boolean> {
   // A staging directory of its own, so that two installs at once (two terminals) cannot collide.
   mkdirSync(binDir(), { recursive: true });
   const staging = mkdtempSync(join(binDir(), '.build-'));
-  await runLogged(
-    'go build of the Kubernetes and etcd programs',
-    goPath,
-    ['build', '-trimpath', `-ldflags=${ldflags}`, '-o', `${staging}/`, ...Object.values(goPrograms)],
-    componentsDir,
-    logFile('build-go'),
-  );
-  renameSync(join(staging, 'server'), join(staging, 'etcd'));
-  for (const name of Object.keys(goPrograms)) renameSync(join(staging, name), join(binDir(), name));
-  rmSync(staging, { recursive: true, force: true });
+  try {
+    await runLogged(
+      'go build of the Kubernetes and etcd programs',
+      goPath,
+      ['build', '-trimpath', `-ldflags=${ldflags}`, '-o', `${staging}/`, ...Object.values(goPrograms)],
+      componentsDir,
+      logFile('build-go'),
+    );
+    renameSync(join(staging, 'server'), join(staging, 'etcd'));
+    for (const name of Object.keys(goPrograms)) renameSync(join(staging, name), join(binDir(), name));
+  } finally {
+    rmSync(staging, { recursive: true, force: true });
+  }
   writeFileSync(stampFile, `${stamp}\n`);
   note(`built the Go programs in ${((Date.now() - started) / 1000).toFixed(1)}s`);
   return true;
