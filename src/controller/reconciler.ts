@@ -17,7 +17,7 @@ import { stripManagedFields, type Informer } from './informer.ts';
 import { isNotFound, type KubeClient } from './kube-client.ts';
 import { topicOwnerKey } from './mapping.ts';
 import { childEvents, planSync, type ChildWrite } from './plan.ts';
-import { resources, splitKey, typeOf, type KubeObject } from './resources.ts';
+import { objectKey, resources, splitKey, typeOf, type KubeObject } from './resources.ts';
 
 /** The informers the reconciler reads from. */
 export interface Caches {
@@ -83,7 +83,7 @@ export class Reconciler {
       try {
         await client.apply(write.type, write.object, FIELD_MANAGER);
         applied.push(write);
-        logger.info({ experiment: keyOf(exp), change: write.change }, `applied ${what}`);
+        logger.info({ experiment: objectKey(exp), change: write.change }, `applied ${what}`);
       } catch (err) {
         failures.push(`${what}: ${(err as Error).message}`);
       }
@@ -181,13 +181,13 @@ export class Reconciler {
 
   /** The experiment's KafkaTopics: by label from the cache, plus its desired one read directly in case the cache lags. */
   private async topicsOf(exp: RatingExperiment & KubeObject): Promise<KubeObject[]> {
-    const key = keyOf(exp);
+    const key = objectKey(exp);
     const topics = this.options.caches.kafkaTopics.list().filter((t) => topicOwnerKey(t) === key);
     const desired = await this.uncachedTopic(exp);
     if (
       desired !== undefined &&
       topicOwnerKey(desired) === key &&
-      !topics.some((t) => sameObject(t, desired))
+      !topics.some((t) => objectKey(t) === objectKey(desired))
     ) {
       topics.push(desired);
     }
@@ -218,12 +218,4 @@ export class Reconciler {
     if (informer === undefined) throw new Error(`no cache for ${desired.kind}`);
     return informer.get(namespace, name);
   }
-}
-
-function keyOf(obj: KubeObject): string {
-  return `${obj.metadata?.namespace ?? ''}/${obj.metadata?.name ?? ''}`;
-}
-
-function sameObject(a: KubeObject, b: KubeObject): boolean {
-  return keyOf(a) === keyOf(b);
 }
