@@ -51,6 +51,11 @@ export class Informer<T extends KubeObject> {
     return this.store.list(namespace);
   }
 
+  /** Caches the server's answer to our own write at once (see Store.assume); no handler runs. */
+  assume(obj: T): void {
+    this.store.assume(this.transform(obj));
+  }
+
   /** True once the first list is in the cache. */
   hasSynced(): boolean {
     return this.synced;

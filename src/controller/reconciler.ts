@@ -81,7 +81,8 @@ export class Reconciler {
     for (const write of plan.writes) {
       const what = `${write.type.kind} ${write.object.metadata?.namespace}/${write.object.metadata?.name}`;
       try {
-        await client.apply(write.type, write.object, FIELD_MANAGER);
+        const live = await client.apply(write.type, write.object, FIELD_MANAGER);
+        this.informerFor(write.object)?.assume(live);
         applied.push(write);
         logger.info({ experiment: objectKey(exp), change: write.change }, `applied ${what}`);
       } catch (err) {
@@ -91,7 +92,7 @@ export class Reconciler {
     for (const event of [...childEvents(applied), ...plan.events]) await recorder.record(exp, event);
     if (plan.status !== undefined) {
       try {
-        await client.mergePatch(
+        const written = await client.mergePatch<RatingExperiment & KubeObject>(
           resources.ratingExperiment,
           exp.metadata?.namespace ?? '',
           exp.metadata?.name ?? '',
@@ -99,6 +100,7 @@ export class Reconciler {
           FIELD_MANAGER,
           'status',
         );
+        this.options.caches.experiments.assume(written);
       } catch (err) {
         if (!isNotFound(err)) throw err;
       }
@@ -120,6 +122,7 @@ export class Reconciler {
       },
       FIELD_MANAGER,
     );
+    this.options.caches.experiments.assume(patched);
     return stripManagedFields(patched);
   }
 
@@ -210,12 +213,14 @@ export class Reconciler {
 
   private cached(desired: KubeObject): KubeObject | undefined {
     const { namespace = '', name = '' } = desired.metadata ?? {};
-    const type = typeOf(desired);
-    const informer =
-      type === resources.kafkaTopic
-        ? this.options.caches.kafkaTopics
-        : this.options.caches.children.get(desired.kind ?? '');
+    const informer = this.informerFor(desired);
     if (informer === undefined) throw new Error(`no cache for ${desired.kind}`);
     return informer.get(namespace, name);
+  }
+
+  private informerFor(obj: KubeObject): Informer<KubeObject> | undefined {
+    return typeOf(obj) === resources.kafkaTopic
+      ? this.options.caches.kafkaTopics
+      : this.options.caches.children.get(obj.kind ?? '');
   }
 }

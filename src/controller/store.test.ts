@@ -43,6 +43,22 @@ describe('Store', () => {
     expect(store.list().map((o) => o.metadata?.name)).toEqual(['same', 'changed', 'new']);
   });
 
+  it('assumes the answer to a write silently, so that its watch event changes nothing', () => {
+    const store = new Store();
+    store.upsert(obj('a', '5'));
+    expect(store.assume(obj('a', '9'))).toBe(true);
+    expect(store.get('ns', 'a')).toEqual(obj('a', '9'));
+    expect(store.upsert(obj('a', '9'))).toBeUndefined();
+  });
+
+  it('never assumes over a newer cached version', () => {
+    const store = new Store();
+    store.upsert(obj('a', '10'));
+    expect(store.assume(obj('a', '9'))).toBe(false);
+    expect(store.get('ns', 'a')).toEqual(obj('a', '10'));
+    expect(store.assume(obj('b', '1'))).toBe(true);
+  });
+
   it('lists one namespace or all of them', () => {
     const store = new Store();
     store.replace([obj('a', '1', 'x'), obj('b', '1', 'y')]);

@@ -32,6 +32,20 @@ export class Store<T extends KubeObject> {
     return old === undefined ? { type: 'add', object } : { type: 'update', old, object };
   }
 
+  /**
+   * The server's answer to our own write, cached before its watch event arrives (which then,
+   * with the same resourceVersion, changes nothing). Ignored when the cache already holds a
+   * newer version; resourceVersions are compared as the integers the API server issues.
+   */
+  assume(object: T): boolean {
+    const key = objectKey(object);
+    const cached = this.objects.get(key)?.metadata?.resourceVersion;
+    const next = object.metadata?.resourceVersion;
+    if (cached !== undefined && (next === undefined || Number(next) <= Number(cached))) return false;
+    this.objects.set(key, object);
+    return true;
+  }
+
   /** A DELETED event. */
   remove(object: T): Change<T> | undefined {
     const key = objectKey(object);
