@@ -5,11 +5,11 @@
 //   node e2e/stack/cli.ts down --purge  … and delete its data (etcd, Kafka, Prometheus)
 //   node e2e/stack/cli.ts local         up, then what `npm run local` does on top (see runLocal)
 //   node e2e/stack/cli.ts install       only the install step (build/fetch into the cache)
-import { rmSync } from 'node:fs';
-import { realpathSync } from 'node:fs';
+import { realpathSync, rmSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { installAll } from './install.ts';
-import { cacheDir, ensureStack, kubectlPath, paths, stopStack } from './stack.ts';
+import { runLocal } from './local.ts';
+import { cacheDir, ensureStack, paths, stopStack } from './stack.ts';
 import type { StackEnv } from './stack.ts';
 
 const usage = 'usage: node e2e/stack/cli.ts <up|down [--purge]|local|install>\n';
@@ -21,27 +21,6 @@ function printEnv(env: StackEnv): void {
       `KUBECONFIG=${env.KUBECONFIG}`,
       `KAFKA_BOOTSTRAP_SERVERS=${env.KAFKA_BOOTSTRAP_SERVERS}`,
       `PROMETHEUS_URL=${env.PROMETHEUS_URL}`,
-      '',
-    ].join('\n'),
-  );
-}
-
-/**
- * What `npm run local` does once the stack is up. For now it explains how to use the stack;
- * later work extends it to run the operator and a sample experiment against it.
- */
-export async function runLocal(env: StackEnv): Promise<void> {
-  process.stdout.write(
-    [
-      '',
-      'The local stack is up. Use it from a shell with:',
-      '',
-      `  set -a; . ${paths.stackEnv}; set +a`,
-      `  ${kubectlPath()} get namespaces`,
-      `  ${kubectlPath()} -n queuing get kafka kafka`,
-      '',
-      `Kafka: ${env.KAFKA_BOOTSTRAP_SERVERS}   Prometheus: ${env.PROMETHEUS_URL}`,
-      `Logs: ${paths.logs}/<component>.log   Stop it with: npm run stack:down`,
       '',
     ].join('\n'),
   );

@@ -1,0 +1,126 @@
+// What `npm run local` does once the stack is up: deploys the operator the way a cluster user
+// would (`kubectl apply -k config/default`: CRD, RBAC, controller Deployment), applies the sample
+// experiment of ops/, and waits until it is Ready. The process kubelet runs the controller, the
+// producer and the consumers from dist/, so the code is built first.
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { PORTS_ANNOTATION } from '../standins/container-plan.ts';
+import { kubectlPath, paths, repoRoot } from './paths.ts';
+import type { StackEnv } from './stack.ts';
+
+const run = promisify(execFile);
+
+const SAMPLE = { namespace: 'appdev', name: 'erb-voices' };
+
+function say(message: string): void {
+  process.stdout.write(`[local] ${message}\n`);
+}
+
+async function step<T>(title: string, action: () => Promise<T>): Promise<T> {
+  const started = Date.now();
+  const result = await action();
+  say(`${title} (${((Date.now() - started) / 1000).toFixed(1)}s)`);
+  return result;
+}
+
+function kubectl(env: StackEnv, ...args: string[]): Promise<string> {
+  return run(kubectlPath(), args, {
+    env: { ...process.env, KUBECONFIG: env.KUBECONFIG },
+    maxBuffer: 16 * 1024 * 1024,
+  }).then(
+    ({ stdout }) => stdout,
+    (err: { stderr?: string; message: string }) => {
+      throw new Error(`kubectl ${args.join(' ')} failed: ${err.stderr?.trim() || err.message}`);
+    },
+  );
+}
+
+/** The local address of a pod's HTTP port, as the process kubelet remapped it. */
+async function podAddress(env: StackEnv, selector: string): Promise<string | undefined> {
+  const pods = JSON.parse(
+    await kubectl(env, 'get', 'pods', '-n', SAMPLE.namespace, '-l', selector, '-o', 'json'),
+  ) as { items: { metadata: { annotations?: Record<string, string> } }[] };
+  const ports = pods.items[0]?.metadata.annotations?.[PORTS_ANNOTATION];
+  if (ports === undefined) return undefined;
+  // {container: {containerPort: localPort}}
+  const mapping = JSON.parse(ports) as Record<string, Record<string, number>>;
+  const port = Object.values(Object.values(mapping)[0] ?? {})[0];
+  return port === undefined ? undefined : `http://127.0.0.1:${port}/`;
+}
+
+export async function runLocal(env: StackEnv): Promise<void> {
+  await step('built dist/ (npm run build)', () =>
+    run(join(repoRoot, 'node_modules', '.bin', 'tsc'), ['-p', 'tsconfig.build.json'], { cwd: repoRoot }),
+  );
+  await step('applied the operator: kubectl apply --server-side -k config/default', async () => {
+    await kubectl(
+      env,
+      'apply',
+      '--server-side',
+      '--force-conflicts',
+      '-k',
+      join(repoRoot, 'config', 'default'),
+    );
+    await kubectl(
+      env,
+      'wait',
+      '--for=condition=Established',
+      '--timeout=60s',
+      'crd/ratingexperiments.ratings.conglombo.io',
+    );
+  });
+  await step('controller available', () =>
+    kubectl(
+      env,
+      'wait',
+      '-n',
+      'ratings-operator-system',
+      '--for=condition=Available',
+      '--timeout=180s',
+      'deployment/ratings-operator',
+    ),
+  );
+  await step('applied the sample experiment: kubectl apply -k ops/experiments', () =>
+    kubectl(env, 'apply', '--server-side', '-k', join(repoRoot, 'ops', 'experiments')),
+  );
+  await step(`${SAMPLE.namespace}/${SAMPLE.name} Ready`, () =>
+    kubectl(
+      env,
+      'wait',
+      '-n',
+      SAMPLE.namespace,
+      '--for=condition=Ready',
+      '--timeout=300s',
+      `ratingexperiment/${SAMPLE.name}`,
+    ),
+  );
+
+  const producer = await podAddress(
+    env,
+    `app.kubernetes.io/instance=${SAMPLE.name},app.kubernetes.io/component=producer`,
+  );
+  const consumer = await podAddress(
+    env,
+    `app.kubernetes.io/instance=${SAMPLE.name},app.kubernetes.io/component=consumer`,
+  );
+  const kubectlLine = `KUBECONFIG=${env.KUBECONFIG} ${kubectlPath()}`;
+  process.stdout.write(
+    [
+      '',
+      await kubectl(env, 'get', 'ratingexperiments', '-A'),
+      'The operator and the sample experiment run on the local stack:',
+      '',
+      `  ${kubectlLine} get ratingexperiments -A`,
+      `  ${kubectlLine} -n ${SAMPLE.namespace} get rexp ${SAMPLE.name} -o yaml   # totals in status`,
+      `  recent ratings (producer):  ${producer ?? '(pod not running)'}`,
+      `  leaderboard (consumer):     ${consumer ?? '(pod not running)'}`,
+      `  Prometheus:                 ${env.PROMETHEUS_URL}/graph?g0.expr=max%20by%20(voice)%20(ratings_voice_sum)`,
+      `  rate a battle yourself:     curl -X POST -H 'content-type: application/json' ${producer ?? 'http://<producer>/'}api/ratings \\`,
+      `                                -d '{"battle":"Adam vs Eve","voices":["Big Bird","Joan of Arc"],"rating":2,"researcher":"me"}'`,
+      '',
+      `Logs: ${paths.logs}/ (pods under pods/)   Stop everything: npm run stack:down`,
+      '',
+    ].join('\n'),
+  );
+}
