@@ -48,6 +48,13 @@ describe('credentialsFromKubeconfig', () => {
     );
   });
 
+  it("reads the token file of @kubernetes/client-node's tokenFile auth provider", () => {
+    const user = { 'auth-provider': { name: 'tokenFile', config: { tokenFile: '/cfg/token' } } };
+    expect(credentialsFromKubeconfig(config(user), '/cfg', read).authorization()).toBe(
+      'Bearer tok-from-file',
+    );
+  });
+
   it('supports basic auth and skipping TLS verification when asked to', () => {
     const creds = credentialsFromKubeconfig(
       config({ username: 'admin', password: 'pw' }, { 'insecure-skip-tls-verify': true }),
@@ -62,6 +69,9 @@ describe('credentialsFromKubeconfig', () => {
     expect(() => credentialsFromKubeconfig(config({ exec: { command: 'aws' } }), '/cfg', read)).toThrow(
       'kubeconfig user "u" uses an exec plugin or auth provider, which the controller does not support',
     );
+    expect(() =>
+      credentialsFromKubeconfig(config({ 'auth-provider': { name: 'oidc', config: {} } }), '/cfg', read),
+    ).toThrow(/auth provider/);
   });
 
   it('names what is missing', () => {

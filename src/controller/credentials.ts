@@ -69,7 +69,12 @@ export function credentialsFromKubeconfig(config: Kubeconfig, dir: string, read:
     throw new Error(`the kubeconfig has no cluster "${context.cluster}" with a server`);
   }
   const user = config.users?.find((u) => u.name === context.user)?.user ?? {};
-  if (user.exec !== undefined || user['auth-provider'] !== undefined) {
+  // @kubernetes/client-node writes a refreshing token file as an auth provider named tokenFile.
+  const authProvider = user['auth-provider'] as
+    { name?: string; config?: { tokenFile?: unknown } } | undefined;
+  const tokenFile =
+    user.tokenFile ?? (authProvider?.name === 'tokenFile' ? authProvider.config?.tokenFile : undefined);
+  if (user.exec !== undefined || (authProvider !== undefined && authProvider.name !== 'tokenFile')) {
     throw new Error(
       `kubeconfig user "${context.user}" uses an exec plugin or auth provider, which the controller does not support: use a token, a token file or a client certificate`,
     );
@@ -93,11 +98,8 @@ export function credentialsFromKubeconfig(config: Kubeconfig, dir: string, read:
   if (typeof user.token === 'string') {
     const header = `Bearer ${user.token}`;
     authorization = () => header;
-  } else if (typeof user.tokenFile === 'string') {
-    authorization = bearerFromFile(
-      isAbsolute(user.tokenFile) ? user.tokenFile : join(dir, user.tokenFile),
-      read,
-    );
+  } else if (typeof tokenFile === 'string') {
+    authorization = bearerFromFile(isAbsolute(tokenFile) ? tokenFile : join(dir, tokenFile), read);
   } else if (typeof user.username === 'string') {
     const header = `Basic ${Buffer.from(`${user.username}:${String(user.password ?? '')}`).toString('base64')}`;
     authorization = () => header;
