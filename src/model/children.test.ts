@@ -233,7 +233,7 @@ describe('desiredChildren', () => {
     },
   );
 
-  it('exposes http and metrics on Services annotated for scraping', () => {
+  it('exposes http and metrics on Services and pods annotated for scraping', () => {
     for (const [svc, component] of [
       [children.producerService, 'producer'],
       [children.consumerService, 'consumer'],
@@ -243,6 +243,10 @@ describe('desiredChildren', () => {
         'prometheus.io/port': '8080',
         'prometheus.io/path': '/metrics',
       });
+      // Pods carry them as well, for pod-role discovery.
+      expect(children[`${component}Deployment`].spec?.template.metadata?.annotations).toEqual(
+        svc.metadata?.annotations,
+      );
       expect(svc.spec?.selector).toEqual(children[`${component}Deployment`].spec?.selector.matchLabels);
       expect(svc.spec?.ports?.map((p) => [p.name, p.targetPort])).toEqual([
         ['http', 'http'],

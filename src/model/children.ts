@@ -78,6 +78,15 @@ export interface DesiredChildren {
   kafkaTopic: KafkaTopic;
 }
 
+/** The conventional annotations Prometheus' Kubernetes discovery configurations look for. */
+function scrapeAnnotations(): Record<string, string> {
+  return {
+    'prometheus.io/scrape': 'true',
+    'prometheus.io/port': String(HTTP_PORT),
+    'prometheus.io/path': METRICS_PATH,
+  };
+}
+
 /** The controller owner reference every namespaced child carries. */
 export function ownerReference(exp: RatingExperiment): V1OwnerReference {
   const { name, uid } = experimentRef(exp);
@@ -137,7 +146,8 @@ export function desiredChildren(exp: RatingExperiment, options: ChildrenOptions)
       template: {
         // Only what the pods cannot read live goes into the template: they poll their experiment
         // for the catalog and rates, so changing those does not restart them.
-        metadata: { labels: labels(ref.name, component) },
+        // Scrape annotations on the pods too: pod-role discovery (and the local stack) reads them there.
+        metadata: { labels: labels(ref.name, component), annotations: scrapeAnnotations() },
         spec: {
           serviceAccountName: access,
           automountServiceAccountToken: true,
@@ -155,11 +165,7 @@ export function desiredChildren(exp: RatingExperiment, options: ChildrenOptions)
     kind: 'Service',
     metadata: {
       ...meta(name, component),
-      annotations: {
-        'prometheus.io/scrape': 'true',
-        'prometheus.io/port': String(HTTP_PORT),
-        'prometheus.io/path': METRICS_PATH,
-      },
+      annotations: scrapeAnnotations(),
     },
     spec: {
       type: 'ClusterIP',
