@@ -24,7 +24,12 @@ export const catalog = (() => {
   const list = (field: string) => spec[field]?.default as string[];
   return { voices: list('voices'), battles: list('battles'), scale: list('scale') };
 })();
-export const TEST_IMAGE = 'ghcr.io/conglombo/ratings-operator:dev';
+/**
+ * The image config/manager deploys: should an operator installed from config/ (or the chart)
+ * also run in the shared stack, it then wants the same children as the one under test rather
+ * than fighting over them.
+ */
+export const TEST_IMAGE = 'ghcr.io/conglombo/ratings-operator:0.1.0';
 
 const cluster = (group: string, version: string, plural: string, kind: string): ResourceType => ({
   group,

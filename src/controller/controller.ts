@@ -124,8 +124,11 @@ export class Controller {
     await Promise.all(this.informers.map((i) => i.stop()));
   }
 
+  /** KafkaTopics are watched in every namespace: keep only keys of experiments we watch. */
   private enqueue(key: string | undefined): void {
-    if (key !== undefined) this.queue.add(key);
+    const namespace = this.options.config.watchNamespace;
+    if (key !== undefined && (namespace === undefined || key.startsWith(`${namespace}/`)))
+      this.queue.add(key);
   }
 
   private async work(): Promise<void> {

@@ -59,6 +59,21 @@ describe('Store', () => {
     expect(store.assume(obj('b', '1'))).toBe(true);
   });
 
+  it('ignores a late watch event older than what it holds', () => {
+    const store = new Store();
+    store.assume(obj('a', '20'));
+    expect(store.upsert(obj('a', '15'))).toBeUndefined();
+    expect(store.get('ns', 'a')).toEqual(obj('a', '20'));
+  });
+
+  it('takes a relist as the truth, even over an assumed newer version', () => {
+    const store = new Store();
+    store.assume(obj('a', '20'));
+    expect(store.replace([obj('a', '18')])).toEqual([
+      { type: 'update', old: obj('a', '20'), object: obj('a', '18') },
+    ]);
+  });
+
   it('lists one namespace or all of them', () => {
     const store = new Store();
     store.replace([obj('a', '1', 'x'), obj('b', '1', 'y')]);

@@ -22,12 +22,14 @@ export class Store<T extends KubeObject> {
     return this.objects.size;
   }
 
-  /** An ADDED or MODIFIED event. Nothing happens when the resourceVersion is already known. */
+  /**
+   * An ADDED or MODIFIED event. Nothing happens when the cache already holds this version or a
+   * newer one (the answer to our own write, assumed before the watch caught up).
+   */
   upsert(object: T): Change<T> | undefined {
     const key = objectKey(object);
     const old = this.objects.get(key);
-    if (old !== undefined && old.metadata?.resourceVersion === object.metadata?.resourceVersion)
-      return undefined;
+    if (old !== undefined && !isNewer(object, old)) return undefined;
     this.objects.set(key, object);
     return old === undefined ? { type: 'add', object } : { type: 'update', old, object };
   }
@@ -39,9 +41,8 @@ export class Store<T extends KubeObject> {
    */
   assume(object: T): boolean {
     const key = objectKey(object);
-    const cached = this.objects.get(key)?.metadata?.resourceVersion;
-    const next = object.metadata?.resourceVersion;
-    if (cached !== undefined && (next === undefined || Number(next) <= Number(cached))) return false;
+    const cached = this.objects.get(key);
+    if (cached !== undefined && !isNewer(object, cached)) return false;
     this.objects.set(key, object);
     return true;
   }
@@ -65,10 +66,27 @@ export class Store<T extends KubeObject> {
         changes.push({ type: 'delete', object: old });
       }
     }
+    // A list is the server's truth: it replaces whatever was cached or assumed.
     for (const object of objects) {
-      const change = this.upsert(object);
-      if (change !== undefined) changes.push(change);
+      const key = objectKey(object);
+      const old = this.objects.get(key);
+      if (old?.metadata?.resourceVersion === object.metadata?.resourceVersion) continue;
+      this.objects.set(key, object);
+      changes.push(old === undefined ? { type: 'add', object } : { type: 'update', old, object });
     }
     return changes;
   }
+}
+
+/**
+ * Whether `next` is a later version than `cached`. resourceVersions are opaque to clients in
+ * principle; the API server issues them from etcd's increasing revision, and comparing them as
+ * integers is what keeps a late watch event from undoing an assumed write.
+ */
+function isNewer(next: KubeObject, cached: KubeObject): boolean {
+  const a = next.metadata?.resourceVersion;
+  const b = cached.metadata?.resourceVersion;
+  if (a === b) return false;
+  const [x, y] = [Number(a), Number(b)];
+  return Number.isFinite(x) && Number.isFinite(y) ? x > y : true;
 }
