@@ -181,25 +181,23 @@ export class ControllerProcess {
   static async start(options: ControllerProcessOptions): Promise<ControllerProcess> {
     const port = await freePort();
     const log = createWriteStream(join(paths.logs, `controller-${options.podName}.log`), { flags: 'a' });
-    const child = spawn(
-      join(repoRoot, 'node_modules', '.bin', 'node'),
-      [join(repoRoot, 'src', 'cli.ts'), 'controller'],
-      {
-        cwd: repoRoot,
-        env: {
-          PATH: process.env.PATH,
-          KUBECONFIG: options.kubeconfig,
-          OPERATOR_IMAGE: TEST_IMAGE,
-          POD_NAME: options.podName,
-          LEADER_ELECTION_NAMESPACE: options.leaseNamespace,
-          PORT: String(port),
-          LOG_LEVEL: 'info',
-          ...(options.watchNamespace !== undefined && { WATCH_NAMESPACE: options.watchNamespace }),
-          ...options.env,
-        },
-        stdio: ['ignore', 'pipe', 'pipe'],
+    const entry =
+      options.fromDist === true ? join(repoRoot, 'dist', 'cli.js') : join(repoRoot, 'src', 'cli.ts');
+    const child = spawn(join(repoRoot, 'node_modules', '.bin', 'node'), [entry, 'controller'], {
+      cwd: repoRoot,
+      env: {
+        PATH: process.env.PATH,
+        KUBECONFIG: options.kubeconfig,
+        OPERATOR_IMAGE: TEST_IMAGE,
+        POD_NAME: options.podName,
+        LEADER_ELECTION_NAMESPACE: options.leaseNamespace,
+        PORT: String(port),
+        LOG_LEVEL: 'info',
+        ...(options.watchNamespace !== undefined && { WATCH_NAMESPACE: options.watchNamespace }),
+        ...options.env,
       },
-    );
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     child.stdout?.pipe(log);
     child.stderr?.pipe(log);
     const proc = new ControllerProcess(child, port, options.podName);
