@@ -57,18 +57,6 @@ export function readYamlDocuments(path: string): KubeObject[] {
   return loadAll(readFileSync(join(repoRoot, path), 'utf8')).filter((d) => d !== null) as KubeObject[];
 }
 
-/** Installs the CRD of crds/ (server-side apply) and waits until it is served. */
-export async function installCrd(admin: KubeClient): Promise<void> {
-  const crd = loadCrd() as unknown as KubeObject;
-  await admin.apply(adminTypes.crd, crd, FIELD_MANAGER);
-  await waitFor('the CRD to be established', async () => {
-    const live = await admin.get<
-      KubeObject & { status?: { conditions?: { type: string; status: string }[] } }
-    >(adminTypes.crd, '', crd.metadata?.name ?? '');
-    return live?.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True') === true;
-  });
-}
-
 /**
  * The controller's identity in `namespace`: ServiceAccount `ratings-operator`, the ClusterRole of
  * config/rbac bound to it, the leader-election Role of config/rbac; returns a kubeconfig file

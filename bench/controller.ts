@@ -19,6 +19,7 @@ import { resources, typeOf, type KubeObject, type ResourceType } from '../src/co
 import { KubeConfig } from '@kubernetes/client-node';
 import { createLogger } from '../src/common/logger.ts';
 import { Informer } from '../src/controller/informer.ts';
+import { installRatingsCrd } from '../e2e/stack/harness.ts';
 import { readStackEnv } from '../e2e/stack/stack.ts';
 import {
   ControllerProcess,
@@ -28,7 +29,6 @@ import {
   adminTypes,
   buildDist,
   controllerKubeconfig,
-  installCrd,
   waitFor,
 } from './controller-harness.ts';
 
@@ -191,6 +191,17 @@ interface Row {
   rssMiB?: number;
 }
 
+/** A variable of the controller container in config/manager, so that the bench runs it as deployed. */
+function managerEnv(name: string): string {
+  type Deployment = KubeObject & {
+    spec: { template: { spec: { containers: { env?: { name: string; value?: string }[] }[] } } };
+  };
+  const [deployment] = readYamlDocuments('config/manager/manager.yaml') as Deployment[];
+  const value = deployment?.spec.template.spec.containers[0]?.env?.find((e) => e.name === name)?.value;
+  if (value === undefined) throw new Error(`config/manager/manager.yaml sets no ${name}`);
+  return value;
+}
+
 /** Adds the bench's ServiceCIDR (kept afterwards: it only widens the range, and re-runs reuse it). */
 async function ensureServiceCidr(admin: KubeClient): Promise<void> {
   type Cidr = KubeObject & { status?: { conditions?: { type: string; status: string }[] } };
@@ -235,7 +246,12 @@ async function measure(
     fromDist: true,
     leaseNamespace: controllerNs,
     watchNamespace: ns,
-    env: { MAX_CONCURRENT_RECONCILES: String(PARALLEL), LOG_LEVEL: 'warn', LEASE_NAME: `bench-${n}` },
+    env: {
+      MAX_CONCURRENT_RECONCILES: String(PARALLEL),
+      LOG_LEVEL: 'warn',
+      LEASE_NAME: `bench-${n}`,
+      NODE_OPTIONS: managerEnv('NODE_OPTIONS'),
+    },
   });
   try {
     await waitFor(
@@ -291,7 +307,7 @@ async function main(): Promise<void> {
   kubeConfig.loadFromFile(env.KUBECONFIG);
   const admin = adminClient(env.KUBECONFIG);
   buildDist();
-  await installCrd(admin);
+  await installRatingsCrd(env.KUBECONFIG);
   await ensureServiceCidr(admin);
   const run = Date.now().toString(36);
   const controllerNs = await benchNamespace(admin, `ctlbench-controller-${run}`);

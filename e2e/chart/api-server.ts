@@ -2,13 +2,7 @@
 // CRD validation, RBAC object rules) and Pod Security admission, rather than our own reading of
 // what those would accept.
 import { PatchStrategy } from '@kubernetes/client-node';
-import type {
-  KubernetesObject,
-  KubernetesObjectApi,
-  V1CustomResourceDefinition,
-  V1PodSpec,
-} from '@kubernetes/client-node';
-import { eventually } from '../standins/eventually.ts';
+import type { KubernetesObject, KubernetesObjectApi, V1PodSpec } from '@kubernetes/client-node';
 
 const fieldManager = 'deploy-manifest-test';
 
@@ -64,21 +58,4 @@ export function dryRunPod(
 /** The spec with every container's securityContext removed: a control that admission must refuse. */
 export function withoutContainerSecurity(spec: V1PodSpec): V1PodSpec {
   return { ...spec, containers: spec.containers.map((c) => ({ ...c, securityContext: {} })) };
-}
-
-/**
- * Applies a CRD for real (the stack does not install ours) and waits until it is Established,
- * so that objects of its kind can be created or dry-run right after.
- */
-export async function installCrd(api: KubernetesObjectApi, crd: KubernetesObject): Promise<void> {
-  await api.patch(crd, undefined, undefined, fieldManager, true, PatchStrategy.ServerSideApply);
-  await eventually(`CRD ${crd.metadata?.name} to be Established`, async () => {
-    const header = {
-      apiVersion: crd.apiVersion,
-      kind: crd.kind,
-      metadata: { name: crd.metadata?.name ?? '' },
-    };
-    const live: V1CustomResourceDefinition = await api.read(header);
-    return live.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True') || undefined;
-  });
 }

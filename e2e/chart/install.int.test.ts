@@ -21,7 +21,6 @@ import { KAFKA_NAMESPACE } from '../stack/fixtures.ts';
 import { useStack } from '../stack/harness.ts';
 import type { StackHandle } from '../stack/harness.ts';
 import { repoRoot } from '../stack/paths.ts';
-import { installCrd } from './api-server.ts';
 import { HELM, ensureGoTool } from './go-tools.ts';
 import { helmTemplate, stackKubernetesVersion } from './helm.ts';
 import type { KubeObject } from './helm.ts';
@@ -115,8 +114,8 @@ beforeAll(async () => {
       await objects.delete(object).catch(() => undefined);
     }
   });
-  // As helm installs a chart: its CRDs first, then the rest.
-  for (const crd of rendered.filter(isCrd)) await installCrd(objects, crd);
+  // As helm installs a chart: its CRD first (a checked copy of crds/, see sync.test.ts), then the rest.
+  await stack.installRatingsCrd();
   for (const object of rendered.filter((o) => !isCrd(o))) {
     await objects.patch(
       object,

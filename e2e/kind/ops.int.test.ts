@@ -3,11 +3,11 @@
 // Flux's own kinds (HelmRelease, HelmRepository) are not served here: those layers are checked
 // for what they build only.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KubernetesObjectApi } from '@kubernetes/client-node';
-import { dryRunApply, installCrd, intoNamespace } from '../chart/api-server.ts';
+import { dryRunApply, intoNamespace } from '../chart/api-server.ts';
 import { ensureGoTool, HELM, KUSTOMIZE } from '../chart/go-tools.ts';
 import { helmTemplate, parseManifests, stackKubernetesVersion } from '../chart/helm.ts';
 import type { KubeObject } from '../chart/helm.ts';
@@ -35,10 +35,7 @@ beforeAll(async () => {
   objectApi = KubernetesObjectApi.makeApiClient(stack.kubeConfig);
   namespace = await stack.newNamespace('ops');
   // The stack serves the Strimzi fixtures; the RatingExperiment CRD comes from this repository.
-  const [crd] = parseManifests(
-    readFileSync(join(repoRoot, 'crds', 'ratings.conglombo.io_ratingexperiments.yaml'), 'utf8'),
-  );
-  await installCrd(objectApi, crd!);
+  await stack.installRatingsCrd();
   kubeVersion = stackKubernetesVersion();
   scratch = mkdtempSync(join(tmpdir(), 'ops-test-'));
   // Built from the Go module proxy on first use: minutes, then cached.

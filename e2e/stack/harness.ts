@@ -3,11 +3,16 @@
 //   const stack = await useStack();            // brings the stack up if it is not running
 //   const ns = await stack.newNamespace('crd'); // fresh namespace, deleted by cleanup()
 //   const admin = await stack.kafkaAdmin();     // connected kafkajs admin, disconnected by cleanup()
+//   await stack.installRatingsCrd();            // the CRD of crds/, as the API server serves it
 //   afterAll(() => stack.cleanup());
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { promisify } from 'node:util';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { Kafka, logLevel } from 'kafkajs';
 import type { Admin } from 'kafkajs';
+import { crdPath } from '../../src/api/crd.ts';
+import { kubectlPath } from './paths.ts';
 import { ensureStack } from './stack.ts';
 import type { StackEnv } from './stack.ts';
 
@@ -23,6 +28,8 @@ export type StackHandle = {
   kafkaAdmin(): Promise<Admin>;
   /** Creates a namespace `<prefix>-<random>`; cleanup() deletes it. */
   newNamespace(prefix: string): Promise<string>;
+  /** installRatingsCrd() with the admin kubeconfig. */
+  installRatingsCrd(): Promise<void>;
   /** Registers a function for cleanup() to run (last registered, first run). */
   onCleanup(fn: () => Promise<void> | void): void;
   cleanup(): Promise<void>;
@@ -31,6 +38,31 @@ export type StackHandle = {
 /** A short random suffix usable in Kubernetes names and Kafka topics. */
 export function randomSuffix(length = 6): string {
   return randomBytes(8).toString('hex').slice(0, Math.max(1, length));
+}
+
+const run = promisify(execFile);
+
+/**
+ * Server-side applies the RatingExperiment CRD of crds/ and waits until its schema is served.
+ * Through kubectl, because @kubernetes/client-node's typed models drop the schema's `default`s.
+ */
+export async function installRatingsCrd(kubeconfigPath: string): Promise<void> {
+  const kubectl = async (...args: string[]) =>
+    (await run(kubectlPath(), ['--kubeconfig', kubeconfigPath, ...args])).stdout.trim();
+  const version = () =>
+    kubectl('get', '-f', crdPath(), '--ignore-not-found', '-o', 'jsonpath={.metadata.resourceVersion}');
+  const before = await version();
+  await kubectl(
+    'apply',
+    '--server-side',
+    '--force-conflicts',
+    '--field-manager=integration-tests',
+    '-f',
+    crdPath(),
+  );
+  await kubectl('wait', '--for=condition=Established', '--timeout=60s', '-f', crdPath());
+  // A changed schema reaches the API server's serving handlers a moment after Established.
+  if (before !== '' && before !== (await version())) await new Promise((r) => setTimeout(r, 2000));
 }
 
 export async function useStack(): Promise<StackHandle> {
@@ -71,6 +103,7 @@ export async function useStack(): Promise<StackHandle> {
       });
       return name;
     },
+    installRatingsCrd: () => installRatingsCrd(env.KUBECONFIG),
     onCleanup(fn) {
       cleanups.push(fn);
     },

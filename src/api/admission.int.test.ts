@@ -3,10 +3,10 @@
 // field. Runs against the local stack (KUBECONFIG, else .local/stack.env).
 import { request as httpsRequest } from 'node:https';
 import { KubeConfig } from '@kubernetes/client-node';
+import { installRatingsCrd } from '../../e2e/stack/harness.ts';
 import { readStackEnv } from '../../e2e/stack/stack.ts';
-import { loadCrd } from './crd.ts';
 import type { RatingExperiment, RatingExperimentSpec } from './v1alpha1.ts';
-import { API_VERSION, CRD_NAME, GROUP, KIND, PLURAL, VERSION } from './v1alpha1.ts';
+import { API_VERSION, GROUP, KIND, PLURAL, VERSION } from './v1alpha1.ts';
 
 interface Response {
   status: number;
@@ -14,7 +14,8 @@ interface Response {
 }
 
 const kubeConfig = new KubeConfig();
-kubeConfig.loadFromFile(process.env.KUBECONFIG ?? readStackEnv().KUBECONFIG);
+const kubeconfigPath = process.env.KUBECONFIG ?? readStackEnv().KUBECONFIG;
+kubeConfig.loadFromFile(kubeconfigPath);
 
 /** A raw JSON request: the generated clients rename x-kubernetes-* fields of a CRD. */
 async function api(
@@ -48,36 +49,6 @@ async function api(
   });
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function installCrd(): Promise<void> {
-  const before = await api('GET', `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${CRD_NAME}`);
-  const applied = await api(
-    'PATCH',
-    `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${CRD_NAME}?fieldManager=ratings-admission-test&force=true`,
-    loadCrd(),
-    'application/apply-patch+yaml',
-  );
-  if (applied.status !== 200 && applied.status !== 201) {
-    throw new Error(`installing the CRD failed (${applied.status}): ${applied.body.message ?? ''}`);
-  }
-  for (let i = 0; i < 100; i++) {
-    const crd = await api('GET', `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${CRD_NAME}`);
-    const conditions = (crd.body.status as { conditions?: { type: string; status: string }[] } | undefined)
-      ?.conditions;
-    if (conditions?.some((c) => c.type === 'Established' && c.status === 'True')) {
-      // A changed schema reaches the serving handlers a moment after the update.
-      const changed =
-        (before.body.metadata as { resourceVersion?: string } | undefined)?.resourceVersion !==
-        (crd.body.metadata as { resourceVersion?: string } | undefined)?.resourceVersion;
-      if (changed) await sleep(2000);
-      return;
-    }
-    await sleep(100);
-  }
-  throw new Error(`${CRD_NAME} did not become Established`);
-}
-
 const namespace = `admission-${Date.now().toString(36)}-${Math.floor(Math.random() * 1e6).toString(36)}`;
 const collection = `/apis/${GROUP}/${VERSION}/namespaces/${namespace}/${PLURAL}`;
 let serial = 0;
@@ -108,7 +79,7 @@ function expectRefused(res: Response, ...fragments: (string | RegExp)[]): void {
 }
 
 beforeAll(async () => {
-  await installCrd();
+  await installRatingsCrd(kubeconfigPath);
   const ns = await api('POST', '/api/v1/namespaces', {
     apiVersion: 'v1',
     kind: 'Namespace',

@@ -2,8 +2,6 @@
 // errors, and following spec changes by polling.
 import { randomBytes } from 'node:crypto';
 import {
-  ApiextensionsV1Api,
-  ApiException,
   CoreV1Api,
   CustomObjectsApi,
   KubeConfig,
@@ -12,8 +10,8 @@ import {
   setHeaderOptions,
 } from '@kubernetes/client-node';
 import { pino } from 'pino';
-import { loadCrd } from '../api/crd.ts';
-import { API_VERSION, CRD_NAME, GROUP, KIND, PLURAL, VERSION } from '../api/v1alpha1.ts';
+import { API_VERSION, GROUP, KIND, PLURAL, VERSION } from '../api/v1alpha1.ts';
+import { installRatingsCrd } from '../../e2e/stack/harness.ts';
 import { readStackEnv } from '../../e2e/stack/stack.ts';
 import { ExperimentSource, type ExperimentSnapshot } from './experiment-source.ts';
 
@@ -37,22 +35,6 @@ async function waitFor<T>(
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await sleep(100);
   }
-}
-
-async function ensureCrd(): Promise<void> {
-  const api = admin.makeApiClient(ApiextensionsV1Api);
-  try {
-    await api.readCustomResourceDefinition({ name: CRD_NAME });
-  } catch (err) {
-    if (!(err instanceof ApiException) || err.code !== 404) throw err;
-    await api.createCustomResourceDefinition({ body: loadCrd() as never });
-  }
-  await waitFor('the CRD to be established', async () => {
-    const crd = await api.readCustomResourceDefinition({ name: CRD_NAME });
-    return crd.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True')
-      ? true
-      : undefined;
-  });
 }
 
 /** A kubeconfig holding a token of a fresh service account, optionally allowed to get experiments. */
@@ -110,7 +92,7 @@ async function mergePatch(name: string, body: object): Promise<void> {
 }
 
 beforeAll(async () => {
-  await ensureCrd();
+  await installRatingsCrd(readStackEnv().KUBECONFIG);
   await admin.makeApiClient(CoreV1Api).createNamespace({ body: { metadata: { name: namespace } } });
   await createExperiment('erb', 5);
 });

@@ -1,24 +1,23 @@
 // The consumer mode against the local stack's API server and Kafka broker, run as real
 // processes (`node src/cli.ts consumer`): exact totals with two consumers, through SIGKILLs and
 // scaling, rejected records, and /api/totals and /metrics agreeing with the status.
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { createInterface } from 'node:readline';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { CoreV1Api, CustomObjectsApi, KubeConfig, RbacAuthorizationV1Api } from '@kubernetes/client-node';
 import kafkajs, { type Admin, type Kafka as KafkaClient } from 'kafkajs';
 import {
   addScrapeTarget,
-  kubectlPath,
   readStackEnv,
   removeScrapeTarget,
   repoRoot,
   type StackEnv,
 } from '../../e2e/stack/stack.ts';
-import { GROUP, PLURAL, VERSION, crdPath, type RatingExperiment, type VoiceTotal } from '../api/v1alpha1.ts';
+import { installRatingsCrd } from '../../e2e/stack/harness.ts';
+import { GROUP, PLURAL, VERSION, type RatingExperiment, type VoiceTotal } from '../api/v1alpha1.ts';
 import { desiredChildren } from '../model/children.ts';
 
 const { Kafka, logLevel } = kafkajs;
@@ -284,7 +283,7 @@ describe('consumer on the local stack', () => {
     admin = kafka.admin();
     await admin.connect();
     api = kubeConfig.makeApiClient(CustomObjectsApi);
-    await installCrd(stack.KUBECONFIG);
+    await installRatingsCrd(stack.KUBECONFIG);
   });
 
   afterEach(async () => {
@@ -531,20 +530,6 @@ describe('consumer on the local stack', () => {
     expect(await e.stop('SIGTERM')).toEqual({ code: 0, signal: null });
   }, 300_000);
 });
-
-async function installCrd(kubeconfig: string): Promise<void> {
-  const kubectl = (...args: string[]) =>
-    promisify(execFile)(kubectlPath(), ['--kubeconfig', kubeconfig, ...args]);
-  await kubectl(
-    'apply',
-    '--server-side',
-    '--force-conflicts',
-    '--field-manager=consumer-int-test',
-    '-f',
-    crdPath(),
-  );
-  await kubectl('wait', '--for=condition=Established', '--timeout=60s', '-f', crdPath());
-}
 
 function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');

@@ -16,7 +16,6 @@ import {
   buildDist,
   catalog,
   controllerKubeconfig,
-  installCrd,
   waitFor,
 } from '../../bench/controller-harness.ts';
 import {
@@ -154,7 +153,7 @@ beforeAll(async () => {
   admin = adminClient(stack.env.KUBECONFIG);
   // The process kubelet runs our pods from dist/.
   buildDist();
-  await installCrd(admin);
+  await stack.installRatingsCrd();
   controllerNs = await stack.newNamespace('rexp-controller');
   ns = await stack.newNamespace('rexp');
   kubeconfig = await controllerKubeconfig(stack.kubeConfig, admin, controllerNs);

@@ -6,8 +6,6 @@ import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import {
-  ApiextensionsV1Api,
-  ApiException,
   CoreV1Api,
   CustomObjectsApi,
   KubeConfig,
@@ -15,8 +13,8 @@ import {
   setHeaderOptions,
 } from '@kubernetes/client-node';
 import kafkajs, { type Consumer, type KafkaMessage } from 'kafkajs';
-import { loadCrd } from '../api/crd.ts';
-import { GROUP, PLURAL, VERSION, CRD_NAME, KIND, API_VERSION } from '../api/v1alpha1.ts';
+import { GROUP, PLURAL, VERSION, KIND, API_VERSION } from '../api/v1alpha1.ts';
+import { installRatingsCrd } from '../../e2e/stack/harness.ts';
 import { readStackEnv, repoRoot } from '../../e2e/stack/stack.ts';
 import { catalogFromSpec } from '../ratings/catalog.ts';
 import { parseRecord } from '../ratings/rating.ts';
@@ -66,23 +64,6 @@ async function freePort(): Promise<number> {
   await new Promise((resolve) => server.close(resolve));
   if (typeof address !== 'object' || address === null) throw new Error('no port');
   return address.port;
-}
-
-/** Installs the RatingExperiment CRD from crds/ when the stack does not have it yet. */
-async function ensureCrd(): Promise<void> {
-  const api = kubeConfig.makeApiClient(ApiextensionsV1Api);
-  try {
-    await api.readCustomResourceDefinition({ name: CRD_NAME });
-  } catch (err) {
-    if (!(err instanceof ApiException) || err.code !== 404) throw err;
-    await api.createCustomResourceDefinition({ body: loadCrd() as never });
-  }
-  await waitFor('the CRD to be established', async () => {
-    const crd = await api.readCustomResourceDefinition({ name: CRD_NAME });
-    return crd.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True')
-      ? true
-      : undefined;
-  });
 }
 
 interface Producer {
@@ -158,7 +139,7 @@ let producer: Producer;
 let reader: { consumer: Consumer; messages: KafkaMessage[] };
 
 beforeAll(async () => {
-  await ensureCrd();
+  await installRatingsCrd(stack.KUBECONFIG);
   await kubeConfig.makeApiClient(CoreV1Api).createNamespace({ body: { metadata: { name: namespace } } });
   await kubeConfig.makeApiClient(CustomObjectsApi).createNamespacedCustomObject({
     group: GROUP,
