@@ -29,6 +29,7 @@ import {
   adminTypes,
   buildDist,
   controllerKubeconfig,
+  readYamlDocuments,
   waitFor,
 } from './controller-harness.ts';
 
