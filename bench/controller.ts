@@ -182,6 +182,14 @@ function statusesWritten(
   return { done: informer.waitForSync().then(() => done), stop: () => informer.stop() };
 }
 
+async function topicsReady(admin: KubeClient, namespace: string, n: number): Promise<boolean> {
+  const { items } = await admin.list<Experiment>(resources.ratingExperiment, { namespace });
+  const ready = items.filter((e) =>
+    e.status?.conditions?.some((c) => c.type === 'TopicReady' && c.status === 'True'),
+  );
+  return ready.length >= n;
+}
+
 interface Row {
   n: number;
   controllerMs: number;
@@ -286,7 +294,9 @@ async function measure(
       requestsPerReconcile: requests / Math.max(1, reconciles),
     };
     if (n === Math.max(...SIZES)) {
-      // Let the topic stand-in and the Deployment controller finish their status updates first.
+      // Steady state: the topic stand-in has made every topic Ready (each one a legitimate status
+      // change), and the Deployment controller has settled.
+      await waitFor('every topic to be Ready', () => topicsReady(admin, ns, n), 900_000, 5000);
       await sleep(20_000);
       const writes = async () =>
         (await controller.metrics()).get('ratings_operator_api_writes_total', {}, { kind: 'Lease' });
