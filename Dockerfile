@@ -10,9 +10,7 @@ FROM node:${NODE_MAJOR}-bookworm AS build
 WORKDIR /src
 # Dependencies first, so that source edits reuse the cached install layer.
 COPY package.json package-lock.json ./
-# npm >= 11.16 can reject this lock file as out of sync over optional platform packages it left
-# out itself (as .ci/run explains): `npm install` then installs the locked versions.
-RUN npm ci --no-audit --no-fund || npm install --no-audit --no-fund
+RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY src/ src/
 RUN npm run build \
