@@ -16,7 +16,7 @@ import {
   PatchStrategy,
 } from '@kubernetes/client-node';
 import { load } from 'js-yaml';
-import { eventually } from '../standins/eventually.ts';
+import { eventually } from '../stack/eventually.ts';
 import { KAFKA_NAMESPACE } from '../stack/fixtures.ts';
 import { useStack } from '../stack/harness.ts';
 import type { StackHandle } from '../stack/harness.ts';

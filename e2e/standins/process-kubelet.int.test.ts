@@ -14,7 +14,7 @@ import {
 import { paths } from '../stack/paths.ts';
 import { useStack, type StackHandle } from '../stack/harness.ts';
 import { ENTRYPOINT_ANNOTATION, PORTS_ANNOTATION } from './container-plan.ts';
-import { eventually } from './eventually.ts';
+import { eventually } from '../stack/eventually.ts';
 import { NODE_NAME } from './node-object.ts';
 import { targetFile } from './scrape-target.ts';
 

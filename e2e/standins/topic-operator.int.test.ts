@@ -2,7 +2,7 @@
 import { CustomObjectsApi, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import kafkajs, { type Admin } from 'kafkajs';
 import { randomSuffix, useStack, type StackHandle } from '../stack/harness.ts';
-import { eventually } from './eventually.ts';
+import { eventually } from '../stack/eventually.ts';
 import {
   KAFKA_TOPIC_GROUP,
   KAFKA_TOPIC_PLURAL,

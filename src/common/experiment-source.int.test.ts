@@ -11,6 +11,7 @@ import {
 } from '@kubernetes/client-node';
 import { pino } from 'pino';
 import { API_VERSION, GROUP, KIND, PLURAL, VERSION } from '../api/v1alpha1.ts';
+import { eventually } from '../../e2e/stack/eventually.ts';
 import { installRatingsCrd } from '../../e2e/stack/harness.ts';
 import { readStackEnv } from '../../e2e/stack/stack.ts';
 import { ExperimentSource, type ExperimentSnapshot } from './experiment-source.ts';
@@ -20,22 +21,6 @@ admin.loadFromFile(readStackEnv().KUBECONFIG);
 const namespace = `source-it-${randomBytes(3).toString('hex')}`;
 const logger = pino({ level: 'silent' });
 const sources: ExperimentSource[] = [];
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function waitFor<T>(
-  what: string,
-  probe: () => Promise<T | undefined> | T | undefined,
-  timeoutMs = 20_000,
-) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(100);
-  }
-}
 
 /** A kubeconfig holding a token of a fresh service account, optionally allowed to get experiments. */
 async function serviceAccountConfig(name: string, canGet: boolean): Promise<KubeConfig> {
@@ -135,7 +120,7 @@ describe('ExperimentSource', () => {
     source.onChange((current) => changes.push(current));
 
     await mergePatch('erb', { spec: { producer: { ratingsPerSecond: 42 }, voices: ['a', 'b'] } });
-    const changed = await waitFor('the change', () => changes[0]);
+    const changed = await eventually('the change', () => changes[0]);
     expect(changed.experiment.spec.producer?.ratingsPerSecond).toBe(42);
     expect(changed.catalog.voices).toEqual(['a', 'b']);
 
@@ -151,7 +136,7 @@ describe('ExperimentSource', () => {
       },
       setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
     );
-    await waitFor('the status to be seen', () =>
+    await eventually('the status to be seen', () =>
       source.current.experiment.status?.produced === 7 ? true : undefined,
     );
     expect(changes).toHaveLength(1);

@@ -5,6 +5,7 @@
 // partitions it owns and how far it has counted each, possibly ahead of the status.
 import type { Express } from 'express';
 import type { RatingExperimentStatus, VoiceTotal } from '../api/v1alpha1.ts';
+import { escapeHtml } from '../common/html.ts';
 
 export interface TotalsView {
   experiment: { namespace: string; name: string };
@@ -40,18 +41,6 @@ export function totalsResponse(view: TotalsView): TotalsResponse {
     lag: status.lag ?? null,
     pod: view.pod,
   };
-}
-
-const ESCAPES: Record<string, string> = {
-  '&': '&amp;',
-  '<': '&lt;',
-  '>': '&gt;',
-  '"': '&quot;',
-  "'": '&#39;',
-};
-
-export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => ESCAPES[c]!);
 }
 
 /** The first render, complete without JavaScript; the script keeps it current. */

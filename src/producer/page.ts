@@ -1,6 +1,7 @@
 // The producer's home page: the latest ratings, as the original demo showed them.
 import type { Catalog } from '../ratings/catalog.ts';
 import type { Rating } from '../ratings/rating.ts';
+import { escapeHtml } from '../common/html.ts';
 
 /** The last `capacity` ratings, newest first. */
 export class RecentRatings {
@@ -20,18 +21,6 @@ export class RecentRatings {
   list(): readonly Rating[] {
     return this.items;
   }
-}
-
-const ESCAPES: Record<string, string> = {
-  '&': '&amp;',
-  '<': '&lt;',
-  '>': '&gt;',
-  '"': '&quot;',
-  "'": '&#39;',
-};
-
-export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => ESCAPES[c]!);
 }
 
 export interface PageModel {

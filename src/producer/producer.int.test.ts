@@ -14,6 +14,7 @@ import {
 } from '@kubernetes/client-node';
 import kafkajs, { type Consumer, type KafkaMessage } from 'kafkajs';
 import { GROUP, PLURAL, VERSION, KIND, API_VERSION } from '../api/v1alpha1.ts';
+import { eventually } from '../../e2e/stack/eventually.ts';
 import { installRatingsCrd } from '../../e2e/stack/harness.ts';
 import { readStackEnv, repoRoot } from '../../e2e/stack/stack.ts';
 import { catalogFromSpec } from '../ratings/catalog.ts';
@@ -42,20 +43,6 @@ const catalogSpec = {
 const catalog = catalogFromSpec(catalogSpec);
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function waitFor<T>(
-  what: string,
-  probe: () => Promise<T | undefined> | T | undefined,
-  timeoutMs = 30_000,
-) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(200);
-  }
-}
 
 async function freePort(): Promise<number> {
   const server = createServer();
@@ -98,13 +85,13 @@ async function startProducer(overrides: Record<string, string> = {}): Promise<Pr
     EXPERIMENT_POLL_SECONDS: '1',
     ...overrides,
   });
-  await waitFor(
+  await eventually(
     'the producer to listen',
     async () => {
       if (producer.child.exitCode !== null) throw new Error(`producer exited:\n${producer.output()}`);
       return (await fetch(`http://127.0.0.1:${port}/healthz`).catch(() => undefined))?.ok ? true : undefined;
     },
-    60_000,
+    { timeoutMs: 60_000 },
   );
   return { ...producer, port };
 }
@@ -164,7 +151,7 @@ beforeAll(async () => {
   await admin.disconnect();
   reader = await readTopic();
   producer = await startProducer();
-  await waitFor('the producer to be ready', async () =>
+  await eventually('the producer to be ready', async () =>
     (await fetch(url(producer, '/readyz'))).ok ? true : undefined,
   );
 }, 120_000);
@@ -184,7 +171,7 @@ afterAll(async () => {
 
 describe('ratings-operator producer', () => {
   it('writes generated ratings as JSON v1 records keyed by battle', async () => {
-    const generated = await waitFor('20 generated ratings', () => {
+    const generated = await eventually('20 generated ratings', () => {
       const sims = reader.messages.filter((m) => m.value?.toString().includes('"researcher":"sim-'));
       return sims.length >= 20 ? sims : undefined;
     });
@@ -249,7 +236,7 @@ describe('ratings-operator producer', () => {
     expect(status).toBe(202);
     expect(body.id).toMatch(/^[0-9a-f-]{36}$/);
     // Acknowledged means written: the record is there as soon as the reader catches up.
-    const message = await waitFor('the posted rating in the topic', () =>
+    const message = await eventually('the posted rating in the topic', () =>
       reader.messages.find((m) => m.value?.toString().includes(`"id":"${String(body.id)}"`)),
     );
     expect(message.key?.toString()).toBe('Zeus vs Thor');
@@ -278,7 +265,7 @@ describe('ratings-operator producer', () => {
       },
       setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
     );
-    await waitFor('the new rate', async () => ((await targetRate()) === '0' ? true : undefined));
+    await eventually('the new rate', async () => ((await targetRate()) === '0' ? true : undefined));
     // Intake only now: the generated count stops moving while HTTP still works.
     const generated = () =>
       reader.messages.filter((m) => m.value?.toString().includes('"researcher":"sim-')).length;
@@ -301,7 +288,7 @@ describe('ratings-operator producer', () => {
       }
     };
     const researchers = Array.from({ length: 8 }, researcher);
-    await waitFor('a first accepted rating', () =>
+    await eventually('a first accepted rating', () =>
       answers.some((a) => a?.status === 202) ? true : undefined,
     );
     producer.child.kill('SIGTERM');
@@ -310,7 +297,7 @@ describe('ratings-operator producer', () => {
 
     const accepted = answers.filter((a) => a?.status === 202).map((a) => String(a!.body.id));
     expect(accepted.length).toBeGreaterThan(0);
-    await waitFor('every acknowledged rating in the topic', () => {
+    await eventually('every acknowledged rating in the topic', () => {
       const ids = new Set(reader.messages.map((m) => (JSON.parse(m.value!.toString()) as { id: string }).id));
       return accepted.every((id) => ids.has(id)) ? true : undefined;
     });
