@@ -9,11 +9,10 @@ const IN_CLUSTER_TOKEN = '/var/run/secrets/kubernetes.io/serviceaccount/token';
  */
 export function loadKubeConfig(env: Record<string, string | undefined> = process.env): KubeConfig {
   const kc = new KubeConfig();
-  const kubeconfigPath = env.KUBECONFIG;
-  if (kubeconfigPath !== undefined && kubeconfigPath !== '' && !existsSync(kubeconfigPath)) {
-    throw new Error(`KUBECONFIG points to ${kubeconfigPath}, which does not exist`);
-  }
-  kc.loadFromDefault();
+  const kubeconfigPath = env.KUBECONFIG === '' ? undefined : env.KUBECONFIG;
+  if (kubeconfigPath === undefined) kc.loadFromDefault();
+  else if (existsSync(kubeconfigPath)) kc.loadFromFile(kubeconfigPath);
+  else throw new Error(`KUBECONFIG points to ${kubeconfigPath}, which does not exist`);
   if (kc.getCurrentCluster() === null) {
     throw new Error(
       `no Kubernetes credentials: set KUBECONFIG or run in a pod with a service account token (${IN_CLUSTER_TOKEN})`,
