@@ -10,8 +10,9 @@ import { CoreV1Api, CustomObjectsApi, KubeConfig } from '@kubernetes/client-node
 import kafkajs, { type Kafka as KafkaClient } from 'kafkajs';
 import { loadCrd, versionSchema } from '../src/api/crd.ts';
 import { applyDefaults } from '../src/api/defaults.ts';
-import { GROUP, PLURAL, VERSION, type RatingExperiment } from '../src/api/v1alpha1.ts';
+import { VERSION } from '../src/api/v1alpha1.ts';
 import { createLogger } from '../src/common/logger.ts';
+import { createRatingExperiment } from '../e2e/stack/harness.ts';
 import { Checkpointer } from '../src/consumer/checkpointer.ts';
 import { CheckpointWriter } from '../src/consumer/status-writer.ts';
 import { RatingConsumer } from '../src/consumer/rating-consumer.ts';
@@ -57,7 +58,8 @@ function defaultCatalog() {
   const specSchema = versionSchema(loadCrd(), VERSION).properties?.spec;
   if (specSchema === undefined) throw new Error('the CRD has no spec schema');
   const { voices, battles, scale } = applyDefaults(specSchema, {} as CatalogSpec);
-  return { voices, battles, scale };
+  // Mutable copies: the spec type of a resource to create has plain arrays.
+  return { voices: voices && [...voices], battles: battles && [...battles], scale: scale && [...scale] };
 }
 
 /** A namespace with a RatingExperiment whose catalog is the default one (the API server fills it in). */
@@ -65,22 +67,11 @@ async function createExperiment(kubeConfig: KubeConfig, name: string, intervalSe
   const namespace = `bench-${name}`;
   await kubeConfig.makeApiClient(CoreV1Api).createNamespace({ body: { metadata: { name: namespace } } });
   const api = kubeConfig.makeApiClient(CustomObjectsApi);
-  const experiment = (await api.createNamespacedCustomObject({
-    group: GROUP,
-    version: VERSION,
-    namespace,
-    plural: PLURAL,
-    body: {
-      apiVersion: `${GROUP}/${VERSION}`,
-      kind: 'RatingExperiment',
-      metadata: { name, namespace },
-      spec: {
-        kafka: { cluster: 'kafka', namespace: 'queuing' },
-        ...defaultCatalog(),
-        consumer: { checkpointIntervalSeconds: intervalSeconds },
-      },
-    },
-  })) as RatingExperiment;
+  const experiment = await createRatingExperiment(
+    kubeConfig,
+    { namespace, name },
+    { ...defaultCatalog(), consumer: { checkpointIntervalSeconds: intervalSeconds } },
+  );
   return { ref: { namespace, name }, catalog: catalogFromSpec(experiment.spec), api };
 }
 

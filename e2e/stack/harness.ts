@@ -8,10 +8,13 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
-import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import { CoreV1Api, CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
 import { Kafka, logLevel } from 'kafkajs';
 import type { Admin } from 'kafkajs';
 import { crdPath } from '../../src/api/crd.ts';
+import { API_VERSION, GROUP, KIND, PLURAL, VERSION } from '../../src/api/v1alpha1.ts';
+import type { RatingExperiment, RatingExperimentSpec } from '../../src/api/v1alpha1.ts';
+import { KAFKA_NAME, KAFKA_NAMESPACE } from './fixtures.ts';
 import { kubectlPath } from './paths.ts';
 import { ensureStack } from './stack.ts';
 import type { StackEnv } from './stack.ts';
@@ -41,6 +44,29 @@ export function randomSuffix(length = 6): string {
 }
 
 const run = promisify(execFile);
+
+/**
+ * Creates a RatingExperiment whose Kafka reference is the stack's `Kafka` unless `spec` names
+ * another; the API server fills in the CRD's defaults (install it first).
+ */
+export async function createRatingExperiment(
+  kubeConfig: KubeConfig,
+  ref: { namespace: string; name: string },
+  spec: Partial<RatingExperimentSpec> = {},
+): Promise<RatingExperiment> {
+  return (await kubeConfig.makeApiClient(CustomObjectsApi).createNamespacedCustomObject({
+    group: GROUP,
+    version: VERSION,
+    namespace: ref.namespace,
+    plural: PLURAL,
+    body: {
+      apiVersion: API_VERSION,
+      kind: KIND,
+      metadata: { name: ref.name, namespace: ref.namespace },
+      spec: { kafka: { cluster: KAFKA_NAME, namespace: KAFKA_NAMESPACE }, ...spec },
+    },
+  })) as RatingExperiment;
+}
 
 /**
  * Server-side applies the RatingExperiment CRD of crds/ and waits until its schema is served.

@@ -163,14 +163,7 @@ export class PodWorker {
       }
       const envs = new Map<string, Record<string, string>>();
       for (const slot of this.slots.values()) {
-        const result = resolveEnv(
-          this.pod,
-          slot.container,
-          await this.fetchSources(slot.container),
-          this.options.ip,
-        );
-        if (!result.ok) throw new ConfigProblem(result.error);
-        envs.set(slot.container.name, result.env);
+        envs.set(slot.container.name, await this.containerEnv(slot.container));
       }
       this.problem = undefined;
       for (const slot of this.slots.values()) {
@@ -210,6 +203,13 @@ export class PodWorker {
       },
       mergePatch,
     );
+  }
+
+  /** The container's environment, or a ConfigProblem naming what is missing. */
+  private async containerEnv(container: V1Container): Promise<Record<string, string>> {
+    const result = resolveEnv(this.pod, container, await this.fetchSources(container), this.options.ip);
+    if (!result.ok) throw new ConfigProblem(result.error);
+    return result.env;
   }
 
   private async fetchSources(container: V1Container): Promise<EnvSources> {
@@ -349,15 +349,9 @@ export class PodWorker {
     slot.restartTimer = undefined;
     if (this.terminating || this.finished) return;
     try {
-      const result = resolveEnv(
-        this.pod,
-        slot.container,
-        await this.fetchSources(slot.container),
-        this.options.ip,
-      );
-      if (!result.ok) throw new ConfigProblem(result.error);
+      const env = await this.containerEnv(slot.container);
       slot.restartCount += 1;
-      await this.run(slot, result.env);
+      await this.run(slot, env);
     } catch (err) {
       this.logger.warn(
         { container: slot.container.name, err: describeError(err) },

@@ -10,9 +10,9 @@ import {
   setHeaderOptions,
 } from '@kubernetes/client-node';
 import { pino } from 'pino';
-import { API_VERSION, GROUP, KIND, PLURAL, VERSION } from '../api/v1alpha1.ts';
+import { GROUP, PLURAL, VERSION } from '../api/v1alpha1.ts';
 import { eventually } from '../../e2e/stack/eventually.ts';
-import { installRatingsCrd } from '../../e2e/stack/harness.ts';
+import { createRatingExperiment, installRatingsCrd } from '../../e2e/stack/harness.ts';
 import { readStackEnv } from '../../e2e/stack/stack.ts';
 import { ExperimentSource, type ExperimentSnapshot } from './experiment-source.ts';
 
@@ -53,18 +53,7 @@ async function serviceAccountConfig(name: string, canGet: boolean): Promise<Kube
 }
 
 async function createExperiment(name: string, ratingsPerSecond: number): Promise<void> {
-  await admin.makeApiClient(CustomObjectsApi).createNamespacedCustomObject({
-    group: GROUP,
-    version: VERSION,
-    namespace,
-    plural: PLURAL,
-    body: {
-      apiVersion: API_VERSION,
-      kind: KIND,
-      metadata: { name },
-      spec: { kafka: { cluster: 'kafka', namespace: 'queuing' }, producer: { ratingsPerSecond } },
-    },
-  });
+  await createRatingExperiment(admin, { namespace, name }, { producer: { ratingsPerSecond } });
 }
 
 async function mergePatch(name: string, body: object): Promise<void> {

@@ -16,7 +16,7 @@ import {
   repoRoot,
   type StackEnv,
 } from '../../e2e/stack/stack.ts';
-import { installRatingsCrd } from '../../e2e/stack/harness.ts';
+import { createRatingExperiment, installRatingsCrd } from '../../e2e/stack/harness.ts';
 import { GROUP, PLURAL, VERSION, type RatingExperiment, type VoiceTotal } from '../api/v1alpha1.ts';
 import { desiredChildren } from '../model/children.ts';
 
@@ -344,23 +344,15 @@ describe('consumer on the local stack', () => {
       waitForLeaders: true,
     });
     topics.push(topic);
-    const created = (await api.createNamespacedCustomObject({
-      group: GROUP,
-      version: VERSION,
-      namespace,
-      plural: PLURAL,
-      body: {
-        apiVersion: `${GROUP}/${VERSION}`,
-        kind: 'RatingExperiment',
-        metadata: { name, namespace },
-        spec: {
-          kafka: { cluster: 'kafka', namespace: 'queuing' },
-          topic: { name: topic, partitions: 3 },
-          ...CATALOG,
-          consumer: { replicas: 2, checkpointIntervalSeconds },
-        },
+    const created = await createRatingExperiment(
+      kubeConfig,
+      { namespace, name },
+      {
+        topic: { name: topic, partitions: 3 },
+        ...CATALOG,
+        consumer: { replicas: 2, checkpointIntervalSeconds },
       },
-    })) as RatingExperiment;
+    );
     const env = {
       // The credentials a consumer pod gets: the service account and Role the controller creates.
       KUBECONFIG: await podKubeconfig(created),

@@ -5,6 +5,7 @@ import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { promisify } from 'node:util';
 import { CoreV1Api, CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
+import { createRatingExperiment } from '../../e2e/stack/harness.ts';
 import { kubectlPath, readStackEnv } from '../../e2e/stack/stack.ts';
 import {
   GROUP,
@@ -57,18 +58,7 @@ describe('CheckpointWriter on the local stack', () => {
   });
 
   async function experiment(name: string): Promise<ExperimentRef> {
-    await api.createNamespacedCustomObject({
-      group: GROUP,
-      version: VERSION,
-      namespace,
-      plural: PLURAL,
-      body: {
-        apiVersion: `${GROUP}/${VERSION}`,
-        kind: 'RatingExperiment',
-        metadata: { name, namespace },
-        spec: { kafka: { cluster: 'kafka', namespace: 'queuing' } },
-      },
-    });
+    await createRatingExperiment(kubeConfig, { namespace, name });
     return { namespace, name };
   }
 

@@ -13,9 +13,9 @@ import {
   setHeaderOptions,
 } from '@kubernetes/client-node';
 import kafkajs, { type Consumer, type KafkaMessage } from 'kafkajs';
-import { GROUP, PLURAL, VERSION, KIND, API_VERSION } from '../api/v1alpha1.ts';
+import { GROUP, PLURAL, VERSION } from '../api/v1alpha1.ts';
 import { eventually } from '../../e2e/stack/eventually.ts';
-import { installRatingsCrd } from '../../e2e/stack/harness.ts';
+import { createRatingExperiment, installRatingsCrd } from '../../e2e/stack/harness.ts';
 import { readStackEnv, repoRoot } from '../../e2e/stack/stack.ts';
 import { catalogFromSpec } from '../ratings/catalog.ts';
 import { parseRecord } from '../ratings/rating.ts';
@@ -128,23 +128,11 @@ let reader: { consumer: Consumer; messages: KafkaMessage[] };
 beforeAll(async () => {
   await installRatingsCrd(stack.KUBECONFIG);
   await kubeConfig.makeApiClient(CoreV1Api).createNamespace({ body: { metadata: { name: namespace } } });
-  await kubeConfig.makeApiClient(CustomObjectsApi).createNamespacedCustomObject({
-    group: GROUP,
-    version: VERSION,
-    namespace,
-    plural: PLURAL,
-    body: {
-      apiVersion: API_VERSION,
-      kind: KIND,
-      metadata: { name },
-      spec: {
-        kafka: { cluster: 'kafka', namespace: 'queuing' },
-        topic: { name: topic, partitions: 3 },
-        producer: { ratingsPerSecond: 50 },
-        ...catalogSpec,
-      },
-    },
-  });
+  await createRatingExperiment(
+    kubeConfig,
+    { namespace, name },
+    { topic: { name: topic, partitions: 3 }, producer: { ratingsPerSecond: 50 }, ...catalogSpec },
+  );
   const admin = kafka.admin();
   await admin.connect();
   await admin.createTopics({ topics: [{ topic, numPartitions: 3 }], waitForLeaders: true });
