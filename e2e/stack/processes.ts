@@ -5,12 +5,14 @@ import { spawn } from 'node:child_process';
 import {
   closeSync,
   existsSync,
+  linkSync,
   mkdirSync,
   openSync,
   readFileSync,
   readdirSync,
   renameSync,
   rmSync,
+  statSync,
   writeFileSync,
 } from 'node:fs';
 import { connect } from 'node:net';
@@ -217,4 +219,56 @@ export function portInUse(port: number, host = '127.0.0.1'): Promise<boolean> {
 export function tailFile(file: string, lines = 30): string {
   if (!existsSync(file)) return '(no log file)';
   return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
+}
+
+/**
+ * Runs `fn` holding the lock file `lock` (its content: the holder's pid). A lock whose holder is
+ * gone is taken over; one held by a live process is waited for, up to `timeoutMs`.
+ */
+export async function withFileLock<T>(lock: string, timeoutMs: number, fn: () => Promise<T>): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  // The lock appears with its content or not at all (a hard link of a written file): an empty
+  // lock file would read as "no holder" and be taken over while its holder is starting things.
+  const mine = `${lock}.${process.pid}`;
+  writeFileSync(mine, `${process.pid}\n`);
+  try {
+    for (;;) {
+      try {
+        linkSync(mine, lock);
+        break;
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      }
+      let content = '';
+      let age = 0;
+      try {
+        content = readFileSync(lock, 'utf8').trim();
+        age = Date.now() - statSync(lock).mtimeMs;
+      } catch {
+        continue; // released meanwhile
+      }
+      const holder = Number(content || '0');
+      // Unreadable content only from an older stack or a crash while writing: stale after a while.
+      const stale = holder > 1 ? !isAlive(holder) : age > 10_000;
+      if (stale) {
+        rmSync(lock, { force: true });
+        continue;
+      }
+      if (Date.now() > deadline) throw new Error(`${lock} is held by pid ${holder}`);
+      await sleep(250);
+    }
+  } finally {
+    rmSync(mine, { force: true });
+  }
+  try {
+    return await fn();
+  } finally {
+    rmSync(lock, { force: true });
+  }
+}
+
+/** Whether `pid` is alive and is the process started with `identity` in its command line. */
+export function processAlive(pid: number, identity: string): boolean {
+  const cmdline = cmdlineOf(pid);
+  return cmdline !== undefined && cmdline.includes(identity) && !isZombie(pid);
 }

@@ -5,16 +5,7 @@
 //   stopStack()            stops every recorded process by pid, verifies the ports are free
 //   readStackEnv()         the values of .local/stack.env
 //   addScrapeTarget(job, targets, labels?) / removeScrapeTarget(job)   file_sd JSON for Prometheus
-import {
-  closeSync,
-  existsSync,
-  mkdirSync,
-  openSync,
-  readFileSync,
-  renameSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { components } from './components.ts';
 import type { Component } from './components.ts';
@@ -26,10 +17,12 @@ import {
   commandLine,
   livePid,
   portInUse,
+  processAlive,
   recordedCommand,
   startDetached,
   stopProcess,
   tailFile,
+  withFileLock,
 } from './processes.ts';
 import type { ProcessSpec } from './processes.ts';
 
@@ -93,40 +86,9 @@ function writeStackEnv(env: StackEnv): void {
 }
 
 /** A lock so that two stack:up (say two jest runs) do not start the same component twice. */
-async function withLock<T>(fn: () => Promise<T>): Promise<T> {
+function withLock<T>(fn: () => Promise<T>): Promise<T> {
   mkdirSync(paths.local, { recursive: true });
-  const lock = join(paths.local, 'stack.lock');
-  const deadline = Date.now() + 20 * 60_000;
-  for (;;) {
-    try {
-      const fd = openSync(lock, 'wx');
-      writeFileSync(fd, `${process.pid}\n`);
-      closeSync(fd);
-      break;
-    } catch {
-      const holder = Number(readFileSync(lock, 'utf8').trim() || '0');
-      let holderAlive = false;
-      try {
-        if (holder > 0) {
-          process.kill(holder, 0);
-          holderAlive = true;
-        }
-      } catch {
-        holderAlive = false;
-      }
-      if (!holderAlive) {
-        rmSync(lock, { force: true });
-        continue;
-      }
-      if (Date.now() > deadline) throw new StackError(`${lock} is held by pid ${holder}`);
-      await sleep(500);
-    }
-  }
-  try {
-    return await fn();
-  } finally {
-    rmSync(lock, { force: true });
-  }
+  return withFileLock(join(paths.local, 'stack.lock'), 20 * 60_000, fn);
 }
 
 function failure(component: Component, spec: ProcessSpec | undefined, why: string): StackError {
@@ -141,7 +103,7 @@ function failure(component: Component, spec: ProcessSpec | undefined, why: strin
   return new StackError(lines.join('\n'));
 }
 
-async function waitHealthy(
+export async function waitHealthy(
   component: Component,
   pid: number,
   spec: ProcessSpec,
@@ -150,7 +112,9 @@ async function waitHealthy(
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     if (await component.healthy()) return;
-    if (livePid(component.name, spec.identity) === undefined) {
+    // The process this start is about, not whatever the pid file names by now: a concurrent
+    // start that lost the race for the port overwrites it with a pid that exits at once.
+    if (!processAlive(pid, spec.identity)) {
       throw failure(component, spec, `the process (pid ${pid}) exited`);
     }
     if (Date.now() > deadline) {
