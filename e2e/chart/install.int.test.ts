@@ -1,12 +1,12 @@
-// The chart installed on the local stack, end to end: the process kubelet runs the controller
-// pods from dist/ (so `npm run build` first) with the chart's ServiceAccount token, so the
+// The chart installed on the local stack, end to end: the stack's node runs the controller pods
+// from the image built from the Dockerfile, with the chart's ServiceAccount token mounted, so the
 // chart's RBAC is what the controller really gets; then the sample experiment of ops/ must become
 // Ready and count ratings, as e2e/kind/run.sh checks on a real cluster.
 //
 // The objects are rendered by `helm template` and server-side applied, not `helm install`d: the
 // stack's API server is built without version stamping and reports v0.0.0, which the chart's
 // kubeVersion constraint (rightly) refuses.
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   AppsV1Api,
@@ -92,9 +92,6 @@ function isReady(experiment: Experiment): boolean {
 }
 
 beforeAll(async () => {
-  if (!existsSync(join(repoRoot, 'dist', 'cli.js'))) {
-    throw new Error('dist/cli.js is missing: run `npm run build`, the process kubelet runs the pods from it');
-  }
   stack = await useStack();
   objects = KubernetesObjectApi.makeApiClient(stack.kubeConfig);
   releaseNamespace = await stack.newNamespace('chart-release');

@@ -1,16 +1,25 @@
 // The parts of the local stack: how each one is started, how its health is checked, and what it
 // needs before it can start. stack.ts brings them up in dependency order.
-import { execFile } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Kafka, logLevel } from 'kafkajs';
 import type { Installed } from './install.ts';
-import { binDir, kafkaLibDir, paths, repoRoot } from './paths.ts';
+import { binDir, kafkaLibDir, nodeBinDir, nodeNetwork, paths, repoRoot } from './paths.ts';
 import type { Ports } from './paths.ts';
+import {
+  containerdSocket,
+  nodeDirs,
+  writeContainerdConfig,
+  writeCorefile,
+  writeKubeProxyConfig,
+  writeKubeletConfig,
+} from './node.ts';
 import { pkiFiles, writeIfChanged } from './pki.ts';
 import type { ProcessSpec } from './processes.ts';
 
@@ -31,6 +40,8 @@ export type Component = {
   warmUp?: () => Promise<void>;
   /** How long SIGTERM may take before SIGKILL. */
   stopGraceMs: number;
+  /** Runs after the process stopped (e.g. to remove what it left, such as iptables rules). */
+  afterStop?: () => void;
   /** Optional components are skipped when `present()` is false (e.g. a stand-in not written yet). */
   present?: () => boolean;
 };
@@ -224,9 +235,14 @@ export function components(p: Ports, installed: Installed, kubeconfigs: Record<s
       identity: bin('kube-apiserver'),
       args: [
         `--etcd-servers=http://127.0.0.1:${p.etcdClient}`,
-        '--bind-address=127.0.0.1',
-        '--advertise-address=127.0.0.1',
+        // The pod network's gateway: pods reach it (through the `kubernetes` Service, whose
+        // endpoint the default reconciler keeps), nothing outside the machine does.
+        `--bind-address=${nodeNetwork.gateway}`,
+        `--advertise-address=${nodeNetwork.gateway}`,
         `--secure-port=${p.apiserver}`,
+        `--kubelet-client-certificate=${join(paths.pki, 'kube-apiserver-kubelet-client.crt')}`,
+        `--kubelet-client-key=${join(paths.pki, 'kube-apiserver-kubelet-client.key')}`,
+        '--kubelet-preferred-address-types=InternalIP',
         `--tls-cert-file=${pkiFiles.apiserverCert}`,
         `--tls-private-key-file=${pkiFiles.apiserverKey}`,
         `--client-ca-file=${pkiFiles.caCert}`,
@@ -234,14 +250,13 @@ export function components(p: Ports, installed: Installed, kubeconfigs: Record<s
         `--service-account-issuer=${SERVICE_ACCOUNT_ISSUER}`,
         `--service-account-key-file=${pkiFiles.serviceAccountPub}`,
         `--service-account-signing-key-file=${pkiFiles.serviceAccountKey}`,
-        '--service-cluster-ip-range=10.0.0.0/24',
-        // The "kubernetes" Service's endpoints would point at 127.0.0.1, which Endpoints reject.
-        '--endpoint-reconciler-type=none',
+        `--service-cluster-ip-range=${nodeNetwork.serviceCidr}`,
         '--profiling=false',
         '--v=1',
       ],
     }),
-    healthy: () => ok(`https://127.0.0.1:${p.apiserver}/readyz`, { ca: readFileSync(pkiFiles.caCert) }),
+    healthy: () =>
+      ok(`https://${nodeNetwork.gateway}:${p.apiserver}/readyz`, { ca: readFileSync(pkiFiles.caCert) }),
   };
 
   const controllerManager: Component = {
@@ -322,11 +337,13 @@ export function components(p: Ports, installed: Installed, kubeconfigs: Record<s
           'process.roles=broker,controller',
           'node.id=1',
           `controller.quorum.bootstrap.servers=127.0.0.1:${p.kafkaController}`,
-          `listeners=PLAINTEXT://127.0.0.1:${p.kafka},CONTROLLER://127.0.0.1:${p.kafkaController}`,
-          `advertised.listeners=PLAINTEXT://127.0.0.1:${p.kafka},CONTROLLER://127.0.0.1:${p.kafkaController}`,
+          // Host processes use 127.0.0.1; pods the gateway of their network (behind the
+          // Service Strimzi would create, see fixtures.ts), each advertised as itself.
+          `listeners=PLAINTEXT://127.0.0.1:${p.kafka},PODS://${nodeNetwork.gateway}:${p.kafkaPods},CONTROLLER://127.0.0.1:${p.kafkaController}`,
+          `advertised.listeners=PLAINTEXT://127.0.0.1:${p.kafka},PODS://${nodeNetwork.gateway}:${p.kafkaPods},CONTROLLER://127.0.0.1:${p.kafkaController}`,
           'controller.listener.names=CONTROLLER',
           'inter.broker.listener.name=PLAINTEXT',
-          'listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT',
+          'listener.security.protocol.map=PLAINTEXT:PLAINTEXT,PODS:PLAINTEXT,CONTROLLER:PLAINTEXT',
           `log.dirs=${logDir}`,
           'num.partitions=1',
           'default.replication.factor=1',
@@ -427,6 +444,32 @@ export function components(p: Ports, installed: Installed, kubeconfigs: Record<s
           '      - files:',
           `          - ${JSON.stringify(join(paths.prometheusTargets, '*.json'))}`,
           '        refresh_interval: 2s',
+          // Pods annotated prometheus.io/scrape, found as in a cluster; their IPs on the node's
+          // bridge are reachable from the host.
+          '  - job_name: pods',
+          '    kubernetes_sd_configs:',
+          '      - role: pod',
+          `        kubeconfig_file: ${JSON.stringify(paths.kubeconfig)}`,
+          '    relabel_configs:',
+          '      - source_labels: [__meta_kubernetes_pod_annotation_prometheus_io_scrape]',
+          "        regex: 'true'",
+          '        action: keep',
+          '      - source_labels: [__meta_kubernetes_pod_phase]',
+          '        regex: Running',
+          '        action: keep',
+          '      - source_labels: [__meta_kubernetes_pod_annotation_prometheus_io_path]',
+          '        regex: (.+)',
+          '        target_label: __metrics_path__',
+          '      - source_labels: [__meta_kubernetes_pod_ip, __meta_kubernetes_pod_annotation_prometheus_io_port]',
+          "        regex: '(.+);(\\d+)'",
+          "        replacement: '$1:$2'",
+          '        target_label: __address__',
+          '      - source_labels: [__meta_kubernetes_namespace]',
+          '        target_label: namespace',
+          '      - source_labels: [__meta_kubernetes_pod_name]',
+          '        target_label: pod',
+          '      - source_labels: [__meta_kubernetes_pod_label_app_kubernetes_io_name]',
+          '        target_label: app',
           '',
         ].join('\n'),
         0o644,
@@ -488,9 +531,139 @@ export function components(p: Ports, installed: Installed, kubeconfigs: Record<s
     apiserver,
     controllerManager,
     scheduler,
+    ...nodeComponents(p, kubeconfigs),
     standIn('topic-operator', 'topic-operator.ts', p.topicOperatorHealth),
-    standIn('process-kubelet', 'process-kubelet.ts', p.processKubeletHealth),
   ];
+}
+
+/** Whether something accepts connections on a unix socket. */
+function socketAnswers(path: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ path });
+    const done = (answers: boolean) => {
+      socket.destroy();
+      resolve(answers);
+    };
+    socket.setTimeout(1_000, () => done(false));
+    socket.once('connect', () => done(true));
+    socket.once('error', () => done(false));
+  });
+}
+
+/** Whether the stack's Node reports Ready. */
+async function nodeReady(): Promise<boolean> {
+  try {
+    const { stdout } = await execFileAsync(join(binDir(), 'kubectl'), [
+      '--kubeconfig',
+      paths.kubeconfig,
+      'get',
+      'node',
+      nodeNetwork.nodeName,
+      '-o',
+      'jsonpath={.status.conditions[?(@.type=="Ready")].status}',
+    ]);
+    return stdout.trim() === 'True';
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The real node: containerd (with runc and the CNI plugins), the kubelet, kube-proxy, and
+ * CoreDNS for cluster names. Host networking and teardown are in node.ts.
+ */
+function nodeComponents(p: Ports, kubeconfigs: Record<string, string>): Component[] {
+  const bin = (name: string) => join(binDir(), name);
+  const nodeBin = (name: string) => join(nodeBinDir(), name);
+  const containerd: Component = {
+    name: 'containerd',
+    identity: nodeDirs.containerdConfig,
+    needs: [],
+    ports: [],
+    startTimeoutMs: 60_000,
+    stopGraceMs: 15_000,
+    prepare: () => {
+      writeContainerdConfig();
+      return {
+        command: nodeBin('containerd'),
+        identity: nodeDirs.containerdConfig,
+        args: ['--config', nodeDirs.containerdConfig, '--log-level', 'warn'],
+        // The shims it starts find runc and the CNI plugins through PATH.
+        env: { PATH: `${nodeBinDir()}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin` },
+      };
+    },
+    healthy: () => socketAnswers(containerdSocket()),
+  };
+
+  const kubelet: Component = {
+    name: 'kubelet',
+    identity: nodeDirs.kubeletConfig,
+    needs: ['kube-apiserver', 'containerd', 'pause-image'],
+    ports: [p.kubeletHealthz],
+    startTimeoutMs: 120_000,
+    stopGraceMs: 15_000,
+    prepare: () => {
+      writeKubeletConfig(p);
+      return {
+        command: bin('kubelet'),
+        identity: nodeDirs.kubeletConfig,
+        args: [
+          `--config=${nodeDirs.kubeletConfig}`,
+          `--kubeconfig=${kubeconfigs.kubelet ?? ''}`,
+          `--root-dir=${nodeDirs.kubeletRoot}`,
+          `--cert-dir=${nodeDirs.kubeletCerts}`,
+          `--hostname-override=${nodeNetwork.nodeName}`,
+          `--node-ip=${nodeNetwork.gateway}`,
+          '--v=1',
+        ],
+        env: { PATH: `${nodeBinDir()}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin` },
+      };
+    },
+    healthy: async () => (await ok(`http://127.0.0.1:${p.kubeletHealthz}/healthz`)) && (await nodeReady()),
+  };
+
+  const kubeProxy: Component = {
+    name: 'kube-proxy',
+    identity: nodeDirs.kubeProxyConfig,
+    needs: ['kube-apiserver'],
+    ports: [p.kubeProxyHealthz, p.kubeProxyMetrics],
+    startTimeoutMs: 60_000,
+    stopGraceMs: 10_000,
+    prepare: () => {
+      writeKubeProxyConfig(p, kubeconfigs['kube-proxy'] ?? '');
+      return {
+        command: bin('kube-proxy'),
+        identity: nodeDirs.kubeProxyConfig,
+        args: [`--config=${nodeDirs.kubeProxyConfig}`, '--v=1'],
+      };
+    },
+    healthy: () => ok(`http://127.0.0.1:${p.kubeProxyHealthz}/healthz`),
+    afterStop: () => {
+      // Removes the KUBE-* rules and chains it made (node.ts's teardown catches any it misses).
+      spawnSync(bin('kube-proxy'), [`--config=${nodeDirs.kubeProxyConfig}`, '--cleanup'], {
+        stdio: 'ignore',
+      });
+    },
+  };
+
+  const coredns: Component = {
+    name: 'coredns',
+    identity: nodeDirs.corefile,
+    needs: ['kube-apiserver'],
+    ports: [p.corednsHealth, p.corednsReady],
+    startTimeoutMs: 60_000,
+    stopGraceMs: 10_000,
+    prepare: () => {
+      writeCorefile(p, paths.kubeconfig);
+      return {
+        command: nodeBin('coredns'),
+        identity: nodeDirs.corefile,
+        args: ['-conf', nodeDirs.corefile],
+      };
+    },
+    healthy: () => ok(`http://127.0.0.1:${p.corednsReady}/ready`),
+  };
+  return [containerd, kubelet, kubeProxy, coredns];
 }
 
 /** A KRaft cluster id: 16 random bytes, URL-safe base64 without padding (Kafka's Uuid format). */

@@ -7,14 +7,19 @@
 //       build cache makes an unchanged rebuild take seconds, the stamp makes it take none.
 //   Kafka broker + tools
 //       jars from Maven Central through e2e/stack/kafka/pom.xml (`kafka.version`).
-//   Prometheus
-//       Debian's package, installed with apt-get when `prometheus` is not on PATH.
+//   kubelet, kube-proxy
+//       built with the above from the same pin.
+//   containerd, CNI plugins, CoreDNS, crictl, pause
+//       `go build` of one small module each under e2e/stack/modules (its go.mod pins the version).
+//   Prometheus, runc, buildah, mmdebstrap, conntrack, iptables, …
+//       Debian's packages (e2e/stack/debian-packages.txt), installed with apt-get when missing.
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import {
   existsSync,
   mkdirSync,
   mkdtempSync,
+  readdirSync,
   readFileSync,
   renameSync,
   rmSync,
@@ -23,9 +28,10 @@ import {
   closeSync,
 } from 'node:fs';
 import { join } from 'node:path';
-import { binDir, cacheDir, kafkaLibDir, logFile, paths, repoRoot } from './paths.ts';
+import { binDir, cacheDir, kafkaLibDir, logFile, nodeBinDir, paths, repoRoot } from './paths.ts';
 
 const componentsDir = join(repoRoot, 'e2e', 'stack', 'components');
+const modulesDir = join(repoRoot, 'e2e', 'stack', 'modules');
 const kafkaPomDir = join(repoRoot, 'e2e', 'stack', 'kafka');
 
 /** Programs built from e2e/stack/components, by the name they get in the cache's bin/. */
@@ -34,6 +40,8 @@ export const goPrograms: Record<string, string> = {
   'kube-controller-manager': 'k8s.io/kubernetes/cmd/kube-controller-manager',
   'kube-scheduler': 'k8s.io/kubernetes/cmd/kube-scheduler',
   kubectl: 'k8s.io/kubernetes/cmd/kubectl',
+  kubelet: 'k8s.io/kubernetes/cmd/kubelet',
+  'kube-proxy': 'k8s.io/kubernetes/cmd/kube-proxy',
   // `go build` names the binary of go.etcd.io/etcd/server/v3 "server"; renamed to etcd below.
   etcd: 'go.etcd.io/etcd/server/v3',
 };
@@ -200,36 +208,129 @@ export async function ensureKafkaJars(): Promise<boolean> {
   return true;
 }
 
-/** The Prometheus binary, installing Debian's package when it is missing. */
-export async function ensurePrometheus(): Promise<string> {
-  const found = which('prometheus');
-  if (found !== undefined) return found;
+/** `<command> <package>` pairs of e2e/stack/debian-packages.txt. */
+export function debianPackages(): { command: string; pkg: string }[] {
+  return readFileSync(join(repoRoot, 'e2e', 'stack', 'debian-packages.txt'), 'utf8')
+    .split('\n')
+    .map((line) => line.replace(/#.*/, '').trim())
+    .filter((line) => line !== '')
+    .map((line) => {
+      const [command = '', pkg = ''] = line.split(/\s+/);
+      return { command, pkg };
+    });
+}
+
+/** Installs the Debian packages whose command is missing (as root; otherwise says what to run). */
+export async function ensureDebianPackages(): Promise<void> {
+  const missing = debianPackages().filter(({ command }) => which(command) === undefined);
+  if (missing.length === 0) return;
+  const names = [...new Set(missing.map((m) => m.pkg))];
   if (process.getuid?.() !== 0) {
     throw new InstallError(
-      'prometheus is not on PATH and this is not root: run `sudo apt-get install -y prometheus` (Debian package)',
+      `${missing.map((m) => m.command).join(', ')} not on PATH and this is not root: run \`sudo apt-get install -y ${names.join(' ')}\` (Debian packages)`,
     );
   }
-  note(`installing Debian's prometheus package (log ${logFile('build-prometheus')})`);
-  const log = logFile('build-prometheus');
+  note(`installing Debian packages ${names.join(' ')} (log ${logFile('build-apt')})`);
+  const log = logFile('build-apt');
   await runLogged('apt-get update', 'apt-get', ['-q', 'update'], repoRoot, log);
   await runLogged(
-    'apt-get install prometheus',
+    `apt-get install ${names.join(' ')}`,
     'env',
-    [
-      'DEBIAN_FRONTEND=noninteractive',
-      'apt-get',
-      'install',
-      '-y',
-      '-q',
-      '--no-install-recommends',
-      'prometheus',
-    ],
+    ['DEBIAN_FRONTEND=noninteractive', 'apt-get', 'install', '-y', '-q', '--no-install-recommends', ...names],
     repoRoot,
     `${log}.install`,
   );
-  const installed = which('prometheus');
-  if (installed === undefined) throw new InstallError('apt-get installed prometheus but it is not on PATH');
-  return installed;
+  const still = missing.filter(({ command }) => which(command) === undefined);
+  if (still.length > 0)
+    throw new InstallError(
+      `apt-get installed ${names.join(' ')} but ${still.map((m) => m.command).join(', ')} is not on PATH`,
+    );
+}
+
+/** The node's programs: module directory under e2e/stack/modules → packages → build flags. */
+const nodeModules: { dir: string; packages: string[]; cgo?: boolean; tags?: string }[] = [
+  {
+    dir: 'containerd',
+    packages: ['cmd/containerd', 'cmd/containerd-shim-runc-v2', 'cmd/ctr'].map(
+      (c) => `github.com/containerd/containerd/v2/${c}`,
+    ),
+    tags: 'no_btrfs no_devmapper no_zfs',
+  },
+  {
+    dir: 'cni-plugins',
+    packages: ['ipam/host-local', 'main/bridge', 'main/loopback', 'meta/portmap'].map(
+      (p) => `github.com/containernetworking/plugins/plugins/${p}`,
+    ),
+  },
+  { dir: 'coredns', packages: ['.'] },
+  { dir: 'cri-tools', packages: ['sigs.k8s.io/cri-tools/cmd/crictl'] },
+  { dir: 'pause', packages: ['.'] },
+];
+
+/** Names of the node's programs in nodeBinDir(). */
+export const nodePrograms = [
+  'containerd',
+  'containerd-shim-runc-v2',
+  'ctr',
+  'host-local',
+  'bridge',
+  'loopback',
+  'portmap',
+  'coredns',
+  'crictl',
+  'pause',
+];
+
+/** Builds each module of e2e/stack/modules whose stamp (Go version + go.mod/go.sum/sources) changed. */
+export async function ensureNodePrograms(): Promise<boolean> {
+  const goPath = which('go');
+  if (goPath === undefined) throw new InstallError('Go is not on PATH: the node programs are built with it');
+  const goVersion = spawnSync(goPath, ['version'], { encoding: 'utf8' }).stdout.trim();
+  mkdirSync(nodeBinDir(), { recursive: true });
+  let built = false;
+  for (const module of nodeModules) {
+    const dir = join(modulesDir, module.dir);
+    const files = readdirSync(dir)
+      .filter((f) => /\.(go|mod|sum)$/.test(f))
+      .sort();
+    const stamp = hashOf([
+      goVersion,
+      JSON.stringify(module),
+      ...files.flatMap((f) => [f, readFileSync(join(dir, f))]),
+    ]);
+    const stampFile = join(nodeBinDir(), `.stamp-${module.dir}`);
+    if (readStamp(stampFile) === stamp) continue;
+    note(`building ${module.dir} (log ${logFile(`build-${module.dir}`)})`);
+    const started = Date.now();
+    const staging = mkdtempSync(join(nodeBinDir(), '.build-'));
+    try {
+      const output = module.packages[0] === '.' ? join(staging, module.dir) : `${staging}/`;
+      await runLogged(
+        `go build of ${module.dir}`,
+        'env',
+        [
+          `CGO_ENABLED=${module.cgo === true ? 1 : 0}`,
+          goPath,
+          'build',
+          '-trimpath',
+          '-ldflags=-s -w',
+          ...(module.tags === undefined ? [] : ['-tags', module.tags]),
+          '-o',
+          output,
+          ...module.packages,
+        ],
+        dir,
+        logFile(`build-${module.dir}`),
+      );
+      for (const name of readdirSync(staging)) renameSync(join(staging, name), join(nodeBinDir(), name));
+    } finally {
+      rmSync(staging, { recursive: true, force: true });
+    }
+    writeFileSync(stampFile, `${stamp}\n`);
+    note(`built ${module.dir} in ${((Date.now() - started) / 1000).toFixed(1)}s`);
+    built = true;
+  }
+  return built;
 }
 
 export function ensureOpenssl(): string {
@@ -245,9 +346,12 @@ export type Installed = { prometheus: string; openssl: string; java: string };
 export async function installAll(): Promise<Installed> {
   mkdirSync(cacheDir(), { recursive: true });
   const openssl = ensureOpenssl();
-  // apt-get first (it holds the dpkg lock), then the CPU-bound Go build beside the network-bound Maven fetch.
-  const prometheus = await ensurePrometheus();
-  await Promise.all([ensureGoPrograms(), ensureKafkaJars()]);
+  // apt-get first (it holds the dpkg lock), then the CPU-bound Go builds (one after the other:
+  // two at once only fight over 2 cores) beside the network-bound Maven fetch.
+  await ensureDebianPackages();
+  const prometheus = which('prometheus');
+  if (prometheus === undefined) throw new InstallError('prometheus is not on PATH');
+  await Promise.all([ensureGoPrograms().then(() => ensureNodePrograms()), ensureKafkaJars()]);
   const java = which('java');
   if (java === undefined) throw new InstallError('java is not on PATH: the Kafka broker needs Java 17+');
   return { prometheus, openssl, java };

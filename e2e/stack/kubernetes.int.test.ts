@@ -155,7 +155,7 @@ test('a Deployment gets its ReplicaSet and pods from kube-controller-manager', a
         selector: { matchLabels: labels },
         template: {
           metadata: { labels },
-          // Not our image: the process kubelet (if running) will not run it; only the objects matter here.
+          // An image no registry serves: the pods stay waiting for it; only the objects matter here.
           spec: { containers: [{ name: 'web', image: 'registry.invalid/stack-test:1' }] },
         },
       },

@@ -1,11 +1,11 @@
 // What `npm run local` does once the stack is up: deploys the operator the way a cluster user
 // would (`kubectl apply -k config/default`: CRD, RBAC, controller Deployment), applies the sample
-// experiment of ops/, and waits until it is Ready. The process kubelet runs the controller, the
-// producer and the consumers from dist/, so the code is built first.
+// experiment of ops/, and waits until it is Ready. The stack's node runs the controller, the
+// producer and the consumers as containers of the image stack:up built from the Dockerfile;
+// their pod IPs on the node's bridge are reachable from this machine (and only from it).
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { PORTS_ANNOTATION } from '../standins/container-plan.ts';
 import { kubectlPath, paths, repoRoot } from './paths.ts';
 import type { StackEnv } from './stack.ts';
 
@@ -36,23 +36,22 @@ function kubectl(env: StackEnv, ...args: string[]): Promise<string> {
   );
 }
 
-/** The local address of a pod's HTTP port, as the process kubelet remapped it. */
+/** The URL of a pod's HTTP port on the pod network (the node's bridge). */
 async function podAddress(env: StackEnv, selector: string): Promise<string | undefined> {
   const pods = JSON.parse(
     await kubectl(env, 'get', 'pods', '-n', SAMPLE.namespace, '-l', selector, '-o', 'json'),
-  ) as { items: { metadata: { annotations?: Record<string, string> } }[] };
-  const ports = pods.items[0]?.metadata.annotations?.[PORTS_ANNOTATION];
-  if (ports === undefined) return undefined;
-  // {container: {containerPort: localPort}}
-  const mapping = JSON.parse(ports) as Record<string, Record<string, number>>;
-  const port = Object.values(Object.values(mapping)[0] ?? {})[0];
-  return port === undefined ? undefined : `http://127.0.0.1:${port}/`;
+  ) as {
+    items: {
+      status?: { podIP?: string; phase?: string };
+      spec: { containers: { ports?: { containerPort: number }[] }[] };
+    }[];
+  };
+  const pod = pods.items.find((p) => p.status?.phase === 'Running' && p.status.podIP !== undefined);
+  const port = pod?.spec.containers[0]?.ports?.[0]?.containerPort;
+  return pod === undefined || port === undefined ? undefined : `http://${pod.status?.podIP}:${port}/`;
 }
 
 export async function runLocal(env: StackEnv): Promise<void> {
-  await step('built dist/ (npm run build)', () =>
-    run(join(repoRoot, 'node_modules', '.bin', 'tsc'), ['-p', 'tsconfig.build.json'], { cwd: repoRoot }),
-  );
   await step('applied the operator: kubectl apply --server-side -k config/default', async () => {
     await kubectl(
       env,
@@ -119,7 +118,9 @@ export async function runLocal(env: StackEnv): Promise<void> {
       `  rate a battle yourself:     curl -X POST -H 'content-type: application/json' ${producer ?? 'http://<producer>/'}api/ratings \\`,
       `                                -d '{"battle":"Adam vs Eve","voices":["Big Bird","Joan of Arc"],"rating":2,"researcher":"me"}'`,
       '',
-      `Logs: ${paths.logs}/ (pods under pods/)   Stop everything: npm run stack:down`,
+      `  or through the kubelet:      ${kubectlLine} -n ${SAMPLE.namespace} port-forward deploy/${SAMPLE.name}-producer 8080`,
+      '',
+      `Logs: ${paths.logs}/ (pods: kubectl logs)   Stop everything: npm run stack:down`,
       '',
     ].join('\n'),
   );

@@ -25,6 +25,11 @@ export function kubectlPath(): string {
   return join(binDir(), 'kubectl');
 }
 
+/** Directory of the node's programs built from e2e/stack/modules (containerd, CNI plugins, CoreDNS, crictl, pause). */
+export function nodeBinDir(): string {
+  return join(cacheDir(), 'node-bin');
+}
+
 /** Directory of the Kafka broker's jars (classpath `<dir>/*`). */
 export function kafkaLibDir(): string {
   return join(cacheDir(), 'kafka', 'libs');
@@ -41,6 +46,8 @@ export const paths = {
   data: join(localDir, 'data'),
   config: join(localDir, 'config'),
   prometheusTargets: join(localDir, 'prometheus', 'targets'),
+  /** The node's state (containerd, the kubelet, CNI); see node.ts for the few fixed paths outside it. */
+  node: join(localDir, 'node'),
   kubeconfig: join(localDir, 'kubeconfig'),
   stackEnv: join(localDir, 'stack.env'),
   /** Written by the jest global setup when it (and not the developer) started the stack. */
@@ -75,7 +82,14 @@ export type Ports = {
   kafkaController: number;
   prometheus: number;
   topicOperatorHealth: number;
-  processKubeletHealth: number;
+  /** The broker's listener for pods, on the pod network's gateway. */
+  kafkaPods: number;
+  kubelet: number;
+  kubeletHealthz: number;
+  kubeProxyMetrics: number;
+  kubeProxyHealthz: number;
+  corednsHealth: number;
+  corednsReady: number;
 };
 
 /** Ports of the stack (defaults below), each overridable by the STACK_*_PORT variable named beside it. */
@@ -90,6 +104,30 @@ export function ports(): Ports {
     kafkaController: port('STACK_KAFKA_CONTROLLER_PORT', 19093),
     prometheus: port('STACK_PROMETHEUS_PORT', 19090),
     topicOperatorHealth: port('STACK_TOPIC_OPERATOR_HEALTH_PORT', 20301),
-    processKubeletHealth: port('STACK_PROCESS_KUBELET_HEALTH_PORT', 20302),
+    kafkaPods: port('STACK_KAFKA_PODS_PORT', 19094),
+    // A kubelet's and kube-proxy's ports are fixed unless set: set, so that nothing else clashes.
+    kubelet: port('STACK_KUBELET_PORT', 20250),
+    kubeletHealthz: port('STACK_KUBELET_HEALTHZ_PORT', 20248),
+    kubeProxyMetrics: port('STACK_KUBE_PROXY_METRICS_PORT', 20249),
+    kubeProxyHealthz: port('STACK_KUBE_PROXY_HEALTHZ_PORT', 20256),
+    corednsHealth: port('STACK_COREDNS_HEALTH_PORT', 20253),
+    corednsReady: port('STACK_COREDNS_READY_PORT', 20254),
   };
 }
+
+/**
+ * The node's network: one bridge the stack creates, with the pod range behind it. The API
+ * server, the broker's pod listener and CoreDNS bind to its gateway address, which pods reach
+ * and nothing outside the machine does. Only one real node runs per machine (it owns the
+ * bridge, the iptables chains and the kubelet's fixed paths).
+ */
+export const nodeNetwork = {
+  bridge: process.env.STACK_BRIDGE?.trim() || 'ratings0',
+  podCidr: '10.244.0.0/24',
+  gateway: '10.244.0.1',
+  serviceCidr: '10.0.0.0/24',
+  kubernetesServiceIp: '10.0.0.1',
+  dnsServiceIp: '10.0.0.10',
+  nodeName: 'ratings-node',
+  clusterDomain: 'cluster.local',
+} as const;

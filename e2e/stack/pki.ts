@@ -1,11 +1,12 @@
 // Certificates, keys and kubeconfigs of the local Kubernetes, made with openssl once and kept
-// in .local/pki: a CA, the API server's serving certificate (127.0.0.1, localhost and the
-// in-cluster names), client certificates for the admin (O=system:masters), the controller
-// manager and the scheduler, and the service-account token signing key pair.
+// in .local/pki: a CA, the API server's serving certificate (the pod network's gateway, where it
+// listens, 127.0.0.1, localhost and the in-cluster names), client certificates for the admin
+// (O=system:masters), the controller manager, the scheduler, the kubelet (system:node:<node>),
+// kube-proxy and the API server's kubelet client, and the service-account token signing key pair.
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { paths } from './paths.ts';
+import { nodeNetwork, paths } from './paths.ts';
 
 export const pkiFiles = {
   caCert: join(paths.pki, 'ca.crt'),
@@ -21,6 +22,10 @@ const clients = {
   admin: '/O=system:masters/CN=ratings-local-admin',
   'kube-controller-manager': '/CN=system:kube-controller-manager',
   'kube-scheduler': '/CN=system:kube-scheduler',
+  kubelet: `/O=system:nodes/CN=system:node:${nodeNetwork.nodeName}`,
+  'kube-proxy': '/CN=system:kube-proxy',
+  // For `kubectl logs/exec/port-forward`: the kubelet authorizes the API server through it.
+  'kube-apiserver-kubelet-client': '/O=system:masters/CN=kube-apiserver-kubelet-client',
 } as const;
 export type ClientName = keyof typeof clients;
 
@@ -68,6 +73,14 @@ export function ensurePki(): void {
     pkiFiles.serviceAccountPub,
     ...Object.keys(clients).map((c) => join(paths.pki, `${c}.crt`)),
   ];
+  const apiserverSans = `subjectAltName=IP:${nodeNetwork.gateway},IP:127.0.0.1,IP:${nodeNetwork.kubernetesServiceIp},DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local`;
+  const sansFile = join(paths.pki, 'apiserver.sans');
+  // A serving certificate made for other addresses (an older stack) is made again.
+  if (
+    existsSync(pkiFiles.apiserverCert) &&
+    (!existsSync(sansFile) || readFileSync(sansFile, 'utf8') !== apiserverSans)
+  )
+    rmSync(pkiFiles.apiserverCert);
   if (wanted.every((f) => existsSync(f))) return;
   if (!existsSync(pkiFiles.caCert) || !existsSync(pkiFiles.caKey)) {
     // A new CA invalidates every certificate signed by the old one.
@@ -100,8 +113,9 @@ export function ensurePki(): void {
       'basicConstraints=CA:FALSE',
       'keyUsage=critical,digitalSignature,keyEncipherment',
       'extendedKeyUsage=serverAuth',
-      'subjectAltName=IP:127.0.0.1,IP:10.0.0.1,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local',
+      apiserverSans,
     ]);
+    writeFileSync(sansFile, apiserverSans);
   }
   for (const [stem, subject] of Object.entries(clients)) {
     if (existsSync(join(paths.pki, `${stem}.crt`))) continue;
@@ -129,7 +143,7 @@ export function kubeconfigYaml(client: ClientName, apiserverPort: number): strin
     'clusters:',
     '  - name: ratings-local',
     '    cluster:',
-    `      server: https://127.0.0.1:${apiserverPort}`,
+    `      server: https://${nodeNetwork.gateway}:${apiserverPort}`,
     `      certificate-authority-data: ${b64(pkiFiles.caCert)}`,
     'users:',
     `  - name: ${client}`,
@@ -157,7 +171,7 @@ export function writeKubeconfigs(apiserverPort: number): Record<ClientName, stri
   mkdirSync(paths.config, { recursive: true });
   writeIfChanged(paths.kubeconfig, kubeconfigYaml('admin', apiserverPort));
   const result = { admin: paths.kubeconfig } as Record<ClientName, string>;
-  for (const client of ['kube-controller-manager', 'kube-scheduler'] as const) {
+  for (const client of ['kube-controller-manager', 'kube-scheduler', 'kubelet', 'kube-proxy'] as const) {
     const file = join(paths.config, `${client}.kubeconfig`);
     writeIfChanged(file, kubeconfigYaml(client, apiserverPort));
     result[client] = file;

@@ -9,9 +9,11 @@ import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync 
 import { join } from 'node:path';
 import { components } from './components.ts';
 import type { Component } from './components.ts';
-import { ensureStrimziFixtures } from './fixtures.ts';
+import { ensureClusterDns, ensureStrimziFixtures } from './fixtures.ts';
+import { buildPauseImage, buildProjectImage, importImages, removeBuildContainers } from './image.ts';
 import { installAll } from './install.ts';
 import { cacheDir, kubectlPath, logFile, paths, ports, repoRoot } from './paths.ts';
+import { crictl, ensureNodeNetwork, nodeLeftovers, teardownNode } from './node.ts';
 import { ensurePki, writeKubeconfigs } from './pki.ts';
 import {
   commandLine,
@@ -193,8 +195,15 @@ export async function ensureStack(options: { quiet?: boolean } = {}): Promise<En
     const t0 = Date.now();
     const installed = await installAll();
     const p = ports();
+    // The bridge first: the API server, the broker's pod listener and CoreDNS bind to its gateway.
+    ensureNodeNetwork();
     ensurePki();
     const kubeconfigs = writeKubeconfigs(p.apiserver);
+    // The image builds need no running part of the stack: they start now (one after the other,
+    // they share buildah's store), the imports wait for containerd.
+    const pauseBuilt = buildPauseImage();
+    const projectBuilt = pauseBuilt.then(() => buildProjectImage());
+    for (const build of [pauseBuilt, projectBuilt]) build.catch(() => undefined);
     for (const dir of [paths.logs, paths.pids, paths.data, paths.prometheusTargets])
       mkdirSync(dir, { recursive: true });
     const list = components(p, installed, kubeconfigs);
@@ -212,7 +221,9 @@ export async function ensureStack(options: { quiet?: boolean } = {}): Promise<En
         reports.push(report);
         const how = {
           started: 'started, ready in',
-          reused: name === 'strimzi-fixtures' ? 'already applied, checked in' : 'already running, checked in',
+          reused: ['strimzi-fixtures', 'cluster-dns', 'pause-image', 'image'].includes(name)
+            ? 'in place, checked in'
+            : 'already running, checked in',
           applied: 'applied in',
           skipped: 'skipped',
         }[report.state];
@@ -229,12 +240,29 @@ export async function ensureStack(options: { quiet?: boolean } = {}): Promise<En
       if (component.name === 'kube-controller-manager') {
         schedule('strimzi-fixtures', ['kube-apiserver'], async () => {
           const begun = Date.now();
-          const applied = await ensureStrimziFixtures(p.kafka);
+          const applied = await ensureStrimziFixtures(p.kafkaPods);
           return {
             name: 'strimzi-fixtures',
             state: applied ? 'applied' : 'reused',
             seconds: (Date.now() - begun) / 1000,
           };
+        });
+        schedule('cluster-dns', ['kube-apiserver'], async () => {
+          const begun = Date.now();
+          await ensureClusterDns();
+          return { name: 'cluster-dns', state: 'reused', seconds: (Date.now() - begun) / 1000 };
+        });
+      }
+      if (component.name === 'kubelet') {
+        schedule('pause-image', ['containerd'], async () => {
+          const begun = Date.now();
+          await importImages(await pauseBuilt);
+          return { name: 'pause-image', state: 'reused', seconds: (Date.now() - begun) / 1000 };
+        });
+        schedule('image', ['containerd'], async () => {
+          const begun = Date.now();
+          await importImages(await projectBuilt);
+          return { name: 'image', state: 'reused', seconds: (Date.now() - begun) / 1000 };
         });
       }
       schedule(component.name, component.needs, () => bringUp(component));
@@ -271,12 +299,26 @@ export async function stopStack(only?: string[]): Promise<{ stopped: string[]; b
     const stub = { prometheus: 'prometheus', openssl: 'openssl', java: 'java' };
     const list = components(p, stub, {}).filter((c) => only === undefined || only.includes(c.name));
     const stopped: string[] = [];
-    // Dependents first: stand-ins, then the control plane, then storage and the broker.
+    // Dependents first: stand-ins, the node, then the control plane, then storage and the broker.
     for (const component of [...list].reverse()) {
+      if (component.name === 'containerd' && livePid(component.name, component.identity) !== undefined) {
+        // The kubelet is stopped by now: stop and remove the pods through the CRI, so that their
+        // network (veths, IP leases) and mounts are released properly.
+        crictl(['rmp', '--all', '--force']);
+      }
       if (await stopProcess(component.name, component.identity, component.stopGraceMs)) {
         stopped.push(component.name);
         log(`stopped ${component.name}`);
       }
+      component.afterStop?.();
+    }
+    const all = components(p, stub, {});
+    if (all.every((c) => livePid(c.name, c.identity) === undefined)) {
+      // Nothing of the stack runs: the host gets back what the node changed.
+      await removeBuildContainers();
+      teardownNode();
+      const left = nodeLeftovers();
+      if (left.length > 0) log(`the node left behind: ${left.join(', ')}`);
     }
     const busyPorts: number[] = [];
     for (const port of list.flatMap((c) => c.ports)) {
