@@ -132,7 +132,9 @@ export async function ensureGoPrograms(): Promise<boolean> {
   }
   const goVersion = spawnSync(goPath, ['version'], { encoding: 'utf8' }).stdout.trim();
   const ldflags = `-s -w ${kubernetesVersionFlags(readFileSync(join(componentsDir, 'go.mod'), 'utf8'))}`;
-  const stampFile = join(binDir(), '.stamp');
+  // Named for this program set: a checkout without the node's programs (same Kubernetes pin)
+  // keeps its own stamp beside this one instead of rebuilding over it.
+  const stampFile = join(binDir(), '.stamp-with-node');
   const stamp = hashOf([
     goVersion,
     ldflags,

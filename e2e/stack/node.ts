@@ -524,6 +524,7 @@ export function ctr(args: string[], options: { input?: string } = {}): string {
   return execFileSync(join(nodeBinDir(), 'ctr'), ['-a', containerdSocket(), '-n', 'k8s.io', ...args], {
     encoding: 'utf8',
     input: options.input,
+    stdio: ['pipe', 'pipe', 'pipe'],
     maxBuffer: 64 * 1024 * 1024,
   });
 }

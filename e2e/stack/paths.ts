@@ -82,6 +82,7 @@ export type Ports = {
   kafkaController: number;
   prometheus: number;
   topicOperatorHealth: number;
+  podDiscoveryHealth: number;
   /** The broker's listener for pods, on the pod network's gateway. */
   kafkaPods: number;
   kubelet: number;
@@ -104,6 +105,7 @@ export function ports(): Ports {
     kafkaController: port('STACK_KAFKA_CONTROLLER_PORT', 19093),
     prometheus: port('STACK_PROMETHEUS_PORT', 19090),
     topicOperatorHealth: port('STACK_TOPIC_OPERATOR_HEALTH_PORT', 20301),
+    podDiscoveryHealth: port('STACK_POD_DISCOVERY_HEALTH_PORT', 20303),
     kafkaPods: port('STACK_KAFKA_PODS_PORT', 19094),
     // A kubelet's and kube-proxy's ports are fixed unless set: set, so that nothing else clashes.
     kubelet: port('STACK_KUBELET_PORT', 20250),
