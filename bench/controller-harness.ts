@@ -131,7 +131,7 @@ export async function freePort(): Promise<number> {
   });
 }
 
-/** Compiles src/ into dist/ (what pods and the image run). */
+/** Compiles src/ into dist/ (what `fromDist` controllers run; pods run the image stack:up builds from the Dockerfile). */
 export function buildDist(): void {
   execFileSync(
     process.execPath,

@@ -5,14 +5,18 @@
 //   node e2e/stack/cli.ts down --purge  … and delete its data (etcd, Kafka, Prometheus)
 //   node e2e/stack/cli.ts local         up, then what `npm run local` does on top (see runLocal)
 //   node e2e/stack/cli.ts install       only the install step (build/fetch into the cache)
-import { realpathSync, rmSync } from 'node:fs';
+//   node e2e/stack/cli.ts image         build the image from the Dockerfile (and the pause image);
+//                                       import them when the stack's containerd runs
+import { existsSync, realpathSync, rmSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
+import { buildPauseImage, buildProjectImage, importImages } from './image.ts';
 import { installAll } from './install.ts';
+import { containerdSocket } from './node.ts';
 import { runLocal } from './local.ts';
 import { cacheDir, ensureStack, paths, stopStack } from './stack.ts';
 import type { StackEnv } from './stack.ts';
 
-const usage = 'usage: node e2e/stack/cli.ts <up|down [--purge]|local|install>\n';
+const usage = 'usage: node e2e/stack/cli.ts <up|down [--purge]|local|install|image>\n';
 
 function printEnv(env: StackEnv): void {
   process.stdout.write(
@@ -59,6 +63,13 @@ export async function main(argv: string[]): Promise<number> {
       process.stdout.write(
         `[stack] install step done in ${((Date.now() - started) / 1000).toFixed(1)}s (cache ${cacheDir()})\n`,
       );
+      return 0;
+    }
+    case 'image': {
+      if (rest.length > 0) break;
+      const built = new Map([...(await buildPauseImage()), ...(await buildProjectImage())]);
+      if (existsSync(containerdSocket())) await importImages(built);
+      for (const [name, id] of built) process.stdout.write(`${name} ${id.slice(0, 12)}\n`);
       return 0;
     }
     case 'local': {

@@ -343,6 +343,9 @@ export async function buildProjectImage(): Promise<Map<string, string>> {
         'build',
         '--isolation',
         'chroot',
+        // The build stage's RUN steps share the host's network (npm ci needs the registry).
+        '--network',
+        'host',
         '--pull=never',
         '--layers',
         ...hostCa,

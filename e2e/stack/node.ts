@@ -42,8 +42,18 @@ export const PAUSE_IMAGE = 'localhost/ratings-stack/pause:1';
 const CGROUP_ROOT = 'ratings-node';
 const CGROUP_FS = '/sys/fs/cgroup';
 
-/** Paths the kubelet and containerd use whatever they are told; removed if the stack made them. */
-const fixedPaths = ['/var/lib/kubelet', '/var/log/containers', '/run/containerd'];
+/**
+ * Paths the kubelet, containerd (its CNI result cache) and buildah (its blob-info cache, its
+ * network configuration) use whatever they are told; removed if the stack made them.
+ */
+const fixedPaths = [
+  '/var/lib/kubelet',
+  '/var/log/containers',
+  '/run/containerd',
+  '/var/lib/cni',
+  '/etc/cni',
+  '/var/lib/containers',
+];
 
 /** Sysctls the bridge plugin, the kubelet or kube-proxy may change; restored by the teardown. */
 const recordedSysctls = [
@@ -106,8 +116,21 @@ function ensureChain(table: string, chain: string, rules: string[][], jumpFrom: 
     must('iptables', ['-w', '-t', table, '-N', chain]);
   must('iptables', ['-w', '-t', table, '-F', chain]);
   for (const rule of rules) must('iptables', ['-w', '-t', table, '-A', chain, ...rule]);
-  if (!hasRule(table, jumpFrom, ['-j', chain]))
-    must('iptables', ['-w', '-t', table, '-I', jumpFrom, '1', '-j', chain]);
+  jumpFirst(table, jumpFrom, chain);
+}
+
+/** Makes `-j chain` the first rule of `from`: ours decide before any rule kube-proxy or the kubelet adds. */
+function jumpFirst(table: string, from: string, chain: string): void {
+  const first = must('iptables', ['-w', '-t', table, '-S', from]).split('\n')[1];
+  if (first === `-A ${from} -j ${chain}`) return;
+  while (hasRule(table, from, ['-j', chain])) must('iptables', ['-w', '-t', table, '-D', from, '-j', chain]);
+  must('iptables', ['-w', '-t', table, '-I', from, '1', '-j', chain]);
+}
+
+/** Puts the containment chains back in front (kube-proxy and the kubelet insert theirs at the top). */
+export function keepContainmentFirst(): void {
+  jumpFirst('filter', 'FORWARD', FORWARD_CHAIN);
+  jumpFirst('filter', 'INPUT', INPUT_CHAIN);
 }
 
 /**

@@ -13,7 +13,7 @@ import { ensureClusterDns, ensureStrimziFixtures } from './fixtures.ts';
 import { buildPauseImage, buildProjectImage, importImages, removeBuildContainers } from './image.ts';
 import { installAll } from './install.ts';
 import { cacheDir, kubectlPath, logFile, paths, ports, repoRoot } from './paths.ts';
-import { crictl, ensureNodeNetwork, nodeLeftovers, teardownNode } from './node.ts';
+import { crictl, ensureNodeNetwork, keepContainmentFirst, nodeLeftovers, teardownNode } from './node.ts';
 import { ensurePki, writeKubeconfigs } from './pki.ts';
 import {
   commandLine,
@@ -278,6 +278,7 @@ export async function ensureStack(options: { quiet?: boolean } = {}): Promise<En
         `${message}\n\nThe parts that did start are left running; \`npm run stack:down\` stops them.`,
       );
     }
+    keepContainmentFirst();
     const env = stackEnvFor();
     writeStackEnv(env);
     const startedComponents = reports.filter((r) => r.state === 'started').map((r) => r.name);

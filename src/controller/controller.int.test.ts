@@ -13,7 +13,6 @@ import {
   TEST_IMAGE,
   adminClient,
   adminTypes,
-  buildDist,
   catalog,
   controllerKubeconfig,
   waitFor,
@@ -151,8 +150,6 @@ const main = `erb-${randomSuffix()}`;
 beforeAll(async () => {
   stack = await useStack();
   admin = adminClient(stack.env.KUBECONFIG);
-  // The process kubelet runs our pods from dist/.
-  buildDist();
   await stack.installRatingsCrd();
   controllerNs = await stack.newNamespace('rexp-controller');
   ns = await stack.newNamespace('rexp');
@@ -202,7 +199,7 @@ describe('the controller on the local stack', () => {
       }
     }
 
-    // The topic-operator stand-in makes the topic Ready; the process kubelet runs the pods.
+    // The topic-operator stand-in makes the topic Ready; the stack's node runs the pods.
     await waitFor(
       'TopicReady',
       async () => condition(await getExperiment(main), 'TopicReady')?.status === 'True',
