@@ -278,7 +278,8 @@ function contextFiles(): string[] {
 
 /** The build context staged outside the worktree (its .local holds the node's mounts and sockets). */
 function stageContext(files: string[]): string {
-  const dir = join(imageDir(), 'context');
+  // One per checkout: two checkouts sharing the cache must not stage into each other's context.
+  const dir = join(imageDir(), `context-${hashOf([repoRoot]).slice(0, 12)}`);
   rmSync(dir, { recursive: true, force: true });
   for (const file of files) {
     const target = join(dir, relative(repoRoot, file));
@@ -377,7 +378,7 @@ export async function importImages(ids: Map<string, string>): Promise<void> {
     if (present.split('\n').includes(name) && existsSync(stamp) && readFileSync(stamp, 'utf8').trim() === id)
       continue;
     const started = Date.now();
-    const archive = join(imageDir(), `import-${hashOf([name])}.tar`);
+    const archive = join(imageDir(), `import-${process.pid}-${hashOf([name])}.tar`);
     rmSync(archive, { force: true });
     try {
       await buildah(['push', '--quiet', name, `docker-archive:${archive}:${name}`], log);
