@@ -26,9 +26,9 @@ import {
   resolveBootstrap,
   type Kafka,
 } from '../model/index.ts';
-import type { KubeClient } from './kube-client.ts';
+import type { KubeClient } from '../common/kube-client.ts';
 import { childWrite } from './plan.ts';
-import { resources, typeOf, type KubeObject } from './resources.ts';
+import { resources, typeOf, type KubeObject } from '../common/kube-resources.ts';
 import { firstDifference } from './semantic.ts';
 
 type Experiment = RatingExperiment & KubeObject;

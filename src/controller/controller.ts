@@ -6,11 +6,11 @@ import { MANAGED_SELECTOR, type Kafka } from '../model/index.ts';
 import type { ControllerConfig } from './config.ts';
 import type { EventRecorder } from './events.ts';
 import { Informer, stripManagedFields } from './informer.ts';
-import type { KubeClient } from './kube-client.ts';
+import type { KubeClient } from '../common/kube-client.ts';
 import { experimentNeedsReconcile, experimentsUsingKafka, ownerKey, topicOwnerKey } from './mapping.ts';
 import type { ControllerMetrics } from './metrics.ts';
 import { Reconciler, type Caches } from './reconciler.ts';
-import { objectKey, resources, type KubeObject, type ResourceType } from './resources.ts';
+import { objectKey, resources, type KubeObject, type ResourceType } from '../common/kube-resources.ts';
 import type { Change } from './store.ts';
 import { WorkQueue } from './workqueue.ts';
 

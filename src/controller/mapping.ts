@@ -4,7 +4,7 @@ import { API_VERSION, KIND } from '../api/v1alpha1.ts';
 import { canonicalJson } from './semantic.ts';
 import type { Kafka } from '../model/strimzi.ts';
 import { experimentOfTopic } from '../model/names.ts';
-import type { KubeObject } from './resources.ts';
+import type { KubeObject } from '../common/kube-resources.ts';
 
 /** The key of the experiment that controls a namespaced child, from its owner references. */
 export function ownerKey(child: KubeObject): string | undefined {

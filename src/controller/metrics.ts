@@ -1,7 +1,7 @@
 // The controller's Prometheus metrics, on their own registry (served by src/common/http.ts).
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import { WRITE_VERBS, type Verb } from './kube-client.ts';
-import type { ResourceType } from './resources.ts';
+import { WRITE_VERBS, type Verb } from '../common/kube-client.ts';
+import type { ResourceType } from '../common/kube-resources.ts';
 
 export class ControllerMetrics {
   readonly registry = new Registry();

@@ -10,7 +10,7 @@ import {
   readyTransition,
   type Observed,
 } from './plan.ts';
-import type { KubeObject } from './resources.ts';
+import type { KubeObject } from '../common/kube-resources.ts';
 
 const IMAGE = 'ghcr.io/conglombo/ratings-operator:test';
 const NOW = new Date('2026-11-21T12:00:00Z');

@@ -21,7 +21,7 @@ import {
   type KafkaTopic,
 } from '../model/index.ts';
 import type { V1Deployment } from '@kubernetes/client-node';
-import { typeOf, type KubeObject, type ResourceType } from './resources.ts';
+import { typeOf, type KubeObject, type ResourceType } from '../common/kube-resources.ts';
 import { digest, firstDifference } from './semantic.ts';
 
 /**

@@ -14,10 +14,10 @@ import {
 import type { EventRecorder } from './events.ts';
 import { FIELD_MANAGER } from './field-manager.ts';
 import { stripManagedFields, type Informer } from './informer.ts';
-import { isNotFound, type KubeClient } from './kube-client.ts';
+import { isNotFound, type KubeClient } from '../common/kube-client.ts';
 import { topicOwnerKey } from './mapping.ts';
 import { childEvents, planSync, type ChildWrite } from './plan.ts';
-import { objectKey, resources, splitKey, typeOf, type KubeObject } from './resources.ts';
+import { objectKey, resources, splitKey, typeOf, type KubeObject } from '../common/kube-resources.ts';
 
 /** The informers the reconciler reads from. */
 export interface Caches {
