@@ -16,6 +16,7 @@ describe('readConfig', () => {
       podName: base.POD_NAME,
       maxConcurrentReconciles: 4,
       resyncSeconds: 600,
+      terminalRetrySeconds: 120,
       requestTimeoutMs: 15_000,
       leaderElection: {
         enabled: true,

@@ -2,7 +2,7 @@
 // Deployment sets): OPERATOR_IMAGE (required), POD_NAME (required, the leader-election
 // identity), LEADER_ELECTION_NAMESPACE (required unless LEADER_ELECT=false, for a single
 // replica run by hand), LEASE_NAME, LEASE_DURATION_SECONDS, RENEW_DEADLINE_SECONDS,
-// RETRY_PERIOD_SECONDS, WATCH_NAMESPACE, PORT, MAX_CONCURRENT_RECONCILES, RESYNC_SECONDS,
+// RETRY_PERIOD_SECONDS, TERMINAL_RETRY_SECONDS, WATCH_NAMESPACE, PORT, MAX_CONCURRENT_RECONCILES, RESYNC_SECONDS,
 // KUBE_REQUEST_TIMEOUT_MS. LOG_LEVEL is read by the logger.
 import { EnvReader } from '../common/env.ts';
 import { readKubeRequestTimeout } from '../common/kube-client.ts';
@@ -17,6 +17,8 @@ export interface ControllerConfig {
   maxConcurrentReconciles: number;
   /** Seconds between re-checks of every experiment, a safety net for missed events. */
   resyncSeconds: number;
+  /** Seconds before a reconcile the API server refused (a terminal error) is tried again. */
+  terminalRetrySeconds: number;
   /** The deadline of every request to the API server but watches. */
   requestTimeoutMs: number;
   leaderElection: {
@@ -46,6 +48,7 @@ export function readConfig(env: Record<string, string | undefined> = process.env
     podName: r.kubernetesName('POD_NAME'),
     maxConcurrentReconciles: r.integer('MAX_CONCURRENT_RECONCILES', 4, { min: 1, max: 64 }),
     resyncSeconds: r.integer('RESYNC_SECONDS', 600, { min: 0, max: 86_400 }),
+    terminalRetrySeconds: r.integer('TERMINAL_RETRY_SECONDS', 120, { min: 1, max: 86_400 }),
     requestTimeoutMs: readKubeRequestTimeout(r),
     leaderElection: {
       enabled,
