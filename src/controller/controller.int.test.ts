@@ -228,7 +228,7 @@ describe('the controller on the local stack', () => {
       status: 'True',
       reason: 'DeploymentAvailable',
     });
-    expect(ready?.status?.topic).toBe(`${main}-ratings`);
+    expect(ready?.status?.topic).toBe(`${ns}.${main}-ratings`);
     expect(await eventReasons(main)).toEqual(expect.arrayContaining(['Created', 'Reconciled']));
   }, 240_000);
 
