@@ -197,11 +197,11 @@ export class Reconciler {
    * never touches it again and a new experiment of the same name does not adopt it silently;
    * `strimzi.io/cluster` stays, so Strimzi keeps managing the topic). Then the finalizer goes.
    */
-  private async finalize(exp: RatingExperiment & KubeObject): Promise<void> {
-    const finalizers = exp.metadata?.finalizers ?? [];
+  private async finalize(cached: RatingExperiment & KubeObject): Promise<void> {
+    const finalizers = cached.metadata?.finalizers ?? [];
     if (!finalizers.includes(FINALIZER)) return;
     const { client, recorder } = this.options;
-    await this.reportDeleting(exp);
+    const exp = await this.reportDeleting(cached);
     const resolved = resolveSpec(exp);
     const policy = resolved.ok ? resolved.spec.deletionPolicy : (exp.spec?.deletionPolicy ?? 'Delete');
     for (const topic of await this.topicsOf(exp)) {
@@ -248,28 +248,28 @@ export class Reconciler {
     );
   }
 
-  /** Ready=False, reason Deleting, while the finalizer runs (until the experiment is gone). */
-  private async reportDeleting(exp: RatingExperiment & KubeObject): Promise<void> {
+  /**
+   * Ready=False, reason Deleting, while the finalizer runs (until the experiment is gone). Returns
+   * the experiment as written, whose resourceVersion the finalizer's removal must name.
+   */
+  private async reportDeleting(exp: RatingExperiment & KubeObject): Promise<RatingExperiment & KubeObject> {
     const generation = exp.metadata?.generation ?? 0;
     const status = desiredStatus(
       exp.status,
       { generation, conditions: computeConditions({ generation, deleting: true }) },
       new Date(),
     );
-    if (!statusNeedsUpdate(exp.status, status)) return;
-    try {
-      const written = await this.options.client.mergePatch<RatingExperiment & KubeObject>(
-        resources.ratingExperiment,
-        exp.metadata?.namespace ?? '',
-        exp.metadata?.name ?? '',
-        { status },
-        FIELD_MANAGER,
-        'status',
-      );
-      this.options.caches.experiments.assume(written);
-    } catch (err) {
-      if (!isNotFound(err)) throw err;
-    }
+    if (!statusNeedsUpdate(exp.status, status)) return exp;
+    const written = await this.options.client.mergePatch<RatingExperiment & KubeObject>(
+      resources.ratingExperiment,
+      exp.metadata?.namespace ?? '',
+      exp.metadata?.name ?? '',
+      { status },
+      FIELD_MANAGER,
+      'status',
+    );
+    this.options.caches.experiments.assume(written);
+    return stripManagedFields(written);
   }
 
   /** The experiment's KafkaTopics: by label from the cache, plus its desired one read directly in case the cache lags. */
