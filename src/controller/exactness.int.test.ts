@@ -48,15 +48,15 @@ let kubeconfig: string;
 const processes: ControllerProcess[] = [];
 const experimentNamespaces: string[] = [];
 
-const vap = (kind: string): ResourceType => ({
+const vap = (kind: string, plural: string): ResourceType => ({
   group: 'admissionregistration.k8s.io',
   version: 'v1',
-  plural: `${kind.toLowerCase()}s`,
+  plural,
   kind,
   namespaced: false,
 });
-const policyType = vap('ValidatingAdmissionPolicy');
-const bindingType = vap('ValidatingAdmissionPolicyBinding');
+const policyType = vap('ValidatingAdmissionPolicy', 'validatingadmissionpolicies');
+const bindingType = vap('ValidatingAdmissionPolicyBinding', 'validatingadmissionpolicybindings');
 
 async function startController(podName: string, env: Record<string, string> = {}, config = kubeconfig) {
   const proc = await ControllerProcess.start({
@@ -435,7 +435,8 @@ describe('exact while the control plane is disturbed', () => {
   }, 420_000);
 
   it('stays exact, and Ready again, when the API server restarts while counting', async () => {
-    const proc = await startController('exact-apiserver', { LEASE_NAME: `exact-${randomSuffix()}` });
+    const lease = `exact-${randomSuffix()}`;
+    const proc = await startController('exact-apiserver', { LEASE_NAME: lease });
     const ns = await experimentNamespace('apiserver');
     const name = `restart-${randomSuffix()}`;
     await createExperiment(ns, name, { producer: { replicas: 1, ratingsPerSecond: 20 } });
@@ -449,13 +450,27 @@ describe('exact while the control plane is disturbed', () => {
 
     const { stopped } = await stopStack(['kube-apiserver']);
     expect(stopped).toEqual(['kube-apiserver']);
-    await new Promise((r) => setTimeout(r, 10_000)); // ratings keep flowing into Kafka meanwhile
+    // Longer than the renew deadline (10 s): the leader must give up rather than lead blind.
+    await new Promise((r) => setTimeout(r, 15_000)); // ratings keep flowing into Kafka meanwhile
+    expect(await proc.exited).toBe(1);
     await ensureStack({ quiet: true });
 
-    await waitReady(ns, name);
+    // What its Deployment would do: start it again.
+    const restarted = await startController('exact-apiserver-2', { LEASE_NAME: lease });
+    await waitFor(
+      'the restarted controller to judge the experiment Ready',
+      async () =>
+        (await restarted.metrics()).get('ratings_operator_experiment_condition', {
+          namespace: ns,
+          name,
+          type: 'Ready',
+        }) === 1,
+      120_000,
+      1_000,
+    );
     await expectExact(ns, name);
     await waitReady(ns, name);
-    await proc.stop();
+    await restarted.stop();
   }, 420_000);
 });
 
@@ -555,6 +570,9 @@ describe('leader election under a hung connection', () => {
       100,
     );
     // The frozen leader gave up within its renew deadline (plus a retry period), before the standby led.
+    console.log(
+      `hung renewal: leader exited ${stuckExitedAt === undefined ? 'never' : `${stuckExitedAt - frozenAt} ms`} after the freeze, standby led ${tookOverAt! - frozenAt} ms after it`,
+    );
     expect(stuckExitedAt).toBeDefined();
     expect(stuckExitedAt!).toBeLessThan(tookOverAt!);
     expect(stuckExitedAt! - frozenAt).toBeLessThan((10 + 2 + 1) * 1000);
