@@ -281,6 +281,37 @@ describe('isolation and status from outcomes', () => {
     }
   }, 420_000);
 
+  it('runs no producer or consumer against a topic another experiment owns (TopicConflict)', async () => {
+    const ownerNs = await experimentNamespace('conflict-owner');
+    const otherNs = await experimentNamespace('conflict-other');
+    const owner = `own-${randomSuffix()}`;
+    await createExperiment(ownerNs, owner);
+    const topic = (await waitReady(ownerNs, owner)).status!.topic!;
+    const intruder = `take-${randomSuffix()}`;
+    await createExperiment(otherNs, intruder, {
+      topic: { name: topic, partitions: 1, replicas: 1 },
+      producer: { replicas: 1, ratingsPerSecond: 20 },
+    });
+    await waitFor(
+      'TopicConflict',
+      async () => condition(await getExperiment(otherNs, intruder), 'TopicReady')?.reason === 'TopicConflict',
+      60_000,
+      1_000,
+    );
+    // Give a misbehaving controller time to create them anyway.
+    await new Promise((r) => setTimeout(r, 5_000));
+    const conflicted = await getExperiment(otherNs, intruder);
+    expect(condition(conflicted, 'Ready')).toMatchObject({ status: 'False', reason: 'TopicConflict' });
+    expect(condition(conflicted, 'TopicReady')?.message).toContain(
+      `belongs to RatingExperiment ${ownerNs}/${owner}`,
+    );
+    for (const component of ['producer', 'consumer']) {
+      expect(await admin.get(resources.deployment, otherNs, `${intruder}-${component}`)).toBeUndefined();
+    }
+    expect(await topicOwner(topic)).toBe(`${ownerNs}/${owner}`);
+    expect((await getExperiment(ownerNs, owner))?.status?.counted ?? 0).toBe(0);
+  }, 300_000);
+
   it('reports an apply refused by admission as Ready=False with the API server message, and recovers when allowed', async () => {
     const ns = await experimentNamespace('admission');
     const name = `vap-${randomSuffix()}`;
