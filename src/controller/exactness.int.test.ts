@@ -505,6 +505,42 @@ describe('exact while the control plane is disturbed', () => {
   }, 420_000);
 });
 
+describe('experiments created before the namespaced default topic', () => {
+  it('keep the legacy topic their status records while they own it, and leave it when another experiment does', async () => {
+    const lease = { LEASE_NAME: `exact-${randomSuffix()}` };
+    const name = `old-${randomSuffix()}`;
+    const legacyTopic = `${name}-ratings`;
+    // As an older controller left them: status.topic is the legacy default.
+    const createLegacy = async (ns: string) => {
+      await createExperiment(ns, name);
+      await admin.mergePatch(
+        resources.ratingExperiment,
+        ns,
+        name,
+        { status: { topic: legacyTopic } },
+        FIELD_MANAGER,
+        'status',
+      );
+    };
+    const first = await experimentNamespace('legacy-a');
+    await createLegacy(first);
+    let proc = await startController('exact-legacy-1', lease);
+    const kept = await waitReady(first, name);
+    expect(kept.status?.topic).toBe(legacyTopic);
+    expect(await topicOwner(legacyTopic)).toBe(`${first}/${name}`);
+    await proc.stop();
+
+    const second = await experimentNamespace('legacy-b');
+    await createLegacy(second);
+    proc = await startController('exact-legacy-2', lease);
+    const moved = await waitReady(second, name);
+    expect(moved.status?.topic).toBe(`${second}.${name}-ratings`);
+    expect(await topicOwner(`${second}.${name}-ratings`)).toBe(`${second}/${name}`);
+    expect((await getExperiment(first, name))?.status?.topic).toBe(legacyTopic);
+    await proc.stop();
+  }, 300_000);
+});
+
 /**
  * A TCP proxy between one controller and the API server that can freeze: connections stay open but
  * no byte passes either way, as when a network path silently drops packets.

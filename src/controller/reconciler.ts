@@ -13,6 +13,7 @@ import {
   resolveSpec,
   statusNeedsUpdate,
   topicNameOf,
+  usesRecordedLegacyTopic,
   type ApplyFailure,
   type Kafka,
 } from '../model/index.ts';
@@ -285,23 +286,30 @@ export class Reconciler {
   }
 
   /**
-   * The KafkaTopics the experiment may use (its topic, and for a legacy experiment also its
-   * namespaced default), read from the API server when the cache lacks them: the cache holds only
-   * managed topics, and an unmanaged one of the same name must not be taken over.
+   * The KafkaTopics the experiment may use, read from the API server when the cache lacks them:
+   * the cache holds only managed topics, and an unmanaged one of the same name must not be taken
+   * over. For a legacy experiment whose topic another experiment holds, also its namespaced default,
+   * which the plan then moves to.
    */
-  private async uncachedTopics(exp: RatingExperiment): Promise<KubeObject[]> {
+  private async uncachedTopics(exp: RatingExperiment & KubeObject): Promise<KubeObject[]> {
     const resolved = resolveSpec(exp);
     if (!resolved.ok) return [];
     const namespace = resolved.spec.kafka.namespace;
-    const names = new Set([topicNameOf(exp), topicNameOf(exp, { keepRecordedTopic: false })]);
-    const topics: KubeObject[] = [];
-    for (const topicName of names) {
+    const fetched: KubeObject[] = [];
+    const lookup = async (topicName: string): Promise<KubeObject | undefined> => {
       const name = kafkaTopicResourceName(topicName);
-      if (this.options.caches.kafkaTopics.get(namespace, name) !== undefined) continue;
+      const cached = this.options.caches.kafkaTopics.get(namespace, name);
+      if (cached !== undefined) return cached;
       const live = await this.options.client.get<KubeObject>(resources.kafkaTopic, namespace, name);
-      if (live !== undefined) topics.push(stripManagedFields(live));
+      if (live === undefined) return undefined;
+      fetched.push(stripManagedFields(live));
+      return live;
+    };
+    const current = await lookup(topicNameOf(exp));
+    if (usesRecordedLegacyTopic(exp) && current !== undefined && topicOwnerKey(current) !== objectKey(exp)) {
+      await lookup(topicNameOf(exp, { keepRecordedTopic: false }));
     }
-    return topics;
+    return fetched;
   }
 
   private cached(desired: KubeObject): KubeObject | undefined {
