@@ -18,7 +18,9 @@ import { CheckpointWriter } from '../src/consumer/status-writer.ts';
 import { RatingConsumer } from '../src/consumer/rating-consumer.ts';
 import { catalogFromSpec, type Catalog, type CatalogSpec } from '../src/ratings/catalog.ts';
 import { randomSubmission } from '../src/producer/generator.ts';
-import { createRating, encodeRating, parseRecord } from '../src/ratings/rating.ts';
+import { createRating, encodeRating } from '../src/ratings/rating.ts';
+import { judgeRecord } from '../src/ratings/judge.ts';
+import { fetchTopicId } from '../src/common/kafka-metadata.ts';
 
 const { Kafka, logLevel } = kafkajs;
 
@@ -119,7 +121,13 @@ async function startConsumer(options: {
     topic: options.topic,
     groupId: options.groupId ?? `bench-${options.topic}`,
     logger,
-    parse: (value) => parseRecord(value, options.catalog),
+    judge: (record) =>
+      judgeRecord(
+        { value: record.value, stamp: undefined, timestamp: 0 },
+        { catalog: options.catalog, generation: 1, readAt: Date.now() },
+      ),
+    refreshCatalog: async () => true,
+    fetchTopicId: () => fetchTopicId(options.topic, { brokers: benchBrokers, clientId: 'bench-consumer' }),
     loadCheckpoints: async () => (checkpoint ? ((await writer.read()).status?.partitions ?? []) : []),
     onRebalancing: () => void (checkpoint && checkpointer.checkpoint()),
     onBatch: (_partition, result) => options.onBatch?.(result.counted + result.rejected.length),
@@ -129,9 +137,10 @@ async function startConsumer(options: {
   });
   const checkpointer = new Checkpointer({
     logger,
-    checkpoints: () => consumer.checkpoints(),
-    endOffsets: async () => new Map(),
-    write: (mine, endOffsets) => writer.write(mine, endOffsets),
+    observe: async () => ({ topicId: undefined, endOffsets: undefined }),
+    checkpoints: () => consumer.checkpoints(options.catalog.voiceSet),
+    write: (mine) =>
+      writer.write(mine, { topicId: undefined, endOffsets: undefined, catalog: options.catalog.voiceSet }),
     committed: (mine) => consumer.commit(mine),
     onStatus: () => {},
     onOutcome: (outcome, seconds) => {
@@ -289,7 +298,11 @@ async function writesAtRate(
   return { ratePerSecond, writes: writes / minutes, minutes };
 }
 
+/** The broker the consumers under test ask for topic IDs (set by benchConsumer). */
+let benchBrokers: string[] = [];
+
 export async function benchConsumer(options: ConsumerBenchOptions): Promise<ConsumerBenchResult> {
+  benchBrokers = [options.bootstrap];
   const kubeConfig = new KubeConfig();
   kubeConfig.loadFromFile(options.kubeconfig);
   const kafka = new Kafka({

@@ -26,6 +26,8 @@ export interface ExperimentSourceOptions {
 export interface ExperimentSnapshot {
   readonly experiment: RatingExperiment;
   readonly catalog: Catalog;
+  /** When this copy was read (ms since the epoch): the catalog was current then. */
+  readonly readAt: number;
 }
 
 export type ChangeListener = (current: ExperimentSnapshot, previous: ExperimentSnapshot) => void;
@@ -75,6 +77,7 @@ export class ExperimentSource {
     const server = options.kubeConfig.getCurrentCluster()?.server ?? 'the API server';
     const timeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
     let experiment: RatingExperiment;
+    const readAt = Date.now();
     try {
       experiment = await read(api, options.namespace, options.name, timeoutMs);
     } catch (err) {
@@ -84,13 +87,13 @@ export class ExperimentSource {
     }
     let catalog: Catalog;
     try {
-      catalog = catalogFromSpec(experiment.spec);
+      catalog = catalogFromSpec(experiment.spec, experiment.metadata?.generation);
     } catch (err) {
       throw new ExperimentSourceError(
         `RatingExperiment ${options.namespace}/${options.name} has an unusable catalog: ${(err as Error).message}`,
       );
     }
-    const source = new ExperimentSource(options, api, { experiment, catalog });
+    const source = new ExperimentSource(options, api, { experiment, catalog, readAt });
     source.schedule();
     return source;
   }
@@ -110,10 +113,16 @@ export class ExperimentSource {
     clearTimeout(this.timer);
   }
 
-  /** One poll; exposed so that callers (and tests) can refresh without waiting for the timer. */
-  async refresh(): Promise<void> {
+  /**
+   * One poll; exposed so that callers (and tests) can refresh without waiting for the timer.
+   * Resolves true when the experiment was read (the snapshot is then at least as new as the
+   * moment this was called), false when the read failed.
+   */
+  async refresh(): Promise<boolean> {
     const { namespace, name, logger } = this.options;
     let experiment: RatingExperiment;
+    // Taken before the request: the answer reflects the experiment at least as of now.
+    const readAt = Date.now();
     try {
       experiment = await read(this.api, namespace, name, this.options.requestTimeoutMs);
     } catch (err) {
@@ -121,27 +130,27 @@ export class ExperimentSource {
       if (message !== this.failing)
         logger.warn({ err: message }, 'cannot read the experiment, keeping the last spec');
       this.failing = message;
-      return;
+      return false;
     }
     if (this.failing !== undefined) logger.info('reading the experiment again');
     this.failing = undefined;
 
     const previous = this.snapshot;
     if (experiment.metadata?.generation === previous.experiment.metadata?.generation) {
-      this.snapshot = { experiment, catalog: previous.catalog };
-      return;
+      this.snapshot = { experiment, catalog: previous.catalog, readAt };
+      return true;
     }
     let catalog: Catalog;
     try {
-      catalog = catalogFromSpec(experiment.spec);
+      catalog = catalogFromSpec(experiment.spec, experiment.metadata?.generation);
     } catch (err) {
       logger.error(
         { err: (err as Error).message, generation: experiment.metadata?.generation },
         'ignoring a spec with an unusable catalog',
       );
-      return;
+      return true;
     }
-    this.snapshot = { experiment, catalog };
+    this.snapshot = { experiment, catalog, readAt };
     logger.info({ generation: experiment.metadata?.generation }, 'experiment spec changed');
     for (const listener of this.listeners) {
       try {
@@ -150,6 +159,7 @@ export class ExperimentSource {
         logger.error({ err }, 'experiment change listener failed');
       }
     }
+    return true;
   }
 
   private schedule(): void {
@@ -162,7 +172,11 @@ export class ExperimentSource {
   }
 }
 
-async function read(api: CustomObjectsApi, namespace: string, name: string, timeoutMs: number) {
+/**
+ * Request options that abandon a request after `timeoutMs`, connection included, so that a hung
+ * connection (a cut network) fails the request instead of blocking its caller forever.
+ */
+export function withDeadline(timeoutMs: number) {
   const abortAfter: ObservableMiddleware = {
     pre: (request) => {
       request.setSignal(AbortSignal.timeout(timeoutMs));
@@ -170,9 +184,13 @@ async function read(api: CustomObjectsApi, namespace: string, name: string, time
     },
     post: (response) => new Observable(Promise.resolve(response)),
   };
+  return { middleware: [abortAfter], middlewareMergeStrategy: 'append' as const };
+}
+
+async function read(api: CustomObjectsApi, namespace: string, name: string, timeoutMs: number) {
   return (await api.getNamespacedCustomObject(
     { group: GROUP, version: VERSION, namespace, plural: PLURAL, name },
-    { middleware: [abortAfter], middlewareMergeStrategy: 'append' },
+    withDeadline(timeoutMs),
   )) as RatingExperiment;
 }
 

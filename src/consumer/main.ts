@@ -8,7 +8,8 @@ import { startHttpServer } from '../common/http.ts';
 import { loadKubeConfig } from '../common/kube.ts';
 import { createLogger } from '../common/logger.ts';
 import { onShutdown } from '../common/shutdown.ts';
-import { parseRecord } from '../ratings/rating.ts';
+import { fetchTopicId } from '../common/kafka-metadata.ts';
+import { judgeRecord, stampOf } from '../ratings/judge.ts';
 import { Checkpointer } from './checkpointer.ts';
 import { checkpointIntervalMs, kafkaTarget, readConsumerEnv } from './config.ts';
 import { leaderboardRoutes, type TotalsView } from './leaderboard.ts';
@@ -36,6 +37,16 @@ export async function main(): Promise<void> {
     verbose: true,
   });
   const admin = kafka.admin();
+  const askTopicId = () =>
+    fetchTopicId(target.topic, {
+      brokers: target.brokers,
+      clientId: `ratings-consumer-${env.podName}`,
+      timeoutMs: 5_000,
+    });
+  const catalogView = () => {
+    const { experiment, catalog, readAt } = source.current;
+    return { catalog, generation: experiment.metadata?.generation ?? 0, readAt };
+  };
 
   let status: RatingExperimentStatus | undefined = source.current.experiment.status;
   const metrics = new ConsumerMetrics(ref, () => consumer.assigned.length);
@@ -44,7 +55,13 @@ export async function main(): Promise<void> {
     topic: target.topic,
     groupId: target.groupId,
     logger,
-    parse: (value) => parseRecord(value, source.current.catalog),
+    judge: (record) =>
+      judgeRecord(
+        { value: record.value, stamp: stampOf(record.headers), timestamp: Number(record.timestamp ?? 0) },
+        catalogView(),
+      ),
+    refreshCatalog: () => source.refresh(),
+    fetchTopicId: askTopicId,
     loadCheckpoints: async () => (await writer.read()).status?.partitions ?? [],
     onRebalancing: () => void checkpointer.checkpoint(),
     onBatch: (_partition, result) => metrics.batchCounted(result),
@@ -52,11 +69,33 @@ export async function main(): Promise<void> {
   });
   const checkpointer = new Checkpointer({
     logger,
-    checkpoints: () => consumer.checkpoints(),
-    endOffsets: async () =>
-      new Map((await admin.fetchTopicOffsets(target.topic)).map((p) => [p.partition, Number(p.high)])),
-    write: (mine, endOffsets) => writer.write(mine, endOffsets),
-    committed: (mine) => consumer.commit(mine),
+    observe: async () => {
+      const topicId = await askTopicId();
+      if (topicId === undefined) return { topicId, endOffsets: undefined };
+      const offsets = await admin.fetchTopicOffsets(target.topic);
+      const lost = consumer.observe(topicId, new Map(offsets.map((p) => [p.partition, Number(p.low)])));
+      metrics.lostFound(lost);
+      return { topicId, endOffsets: new Map(offsets.map((p) => [p.partition, Number(p.high)])) };
+    },
+    checkpoints: () => consumer.checkpoints(source.current.catalog.voiceSet),
+    write: async (mine, observed) => {
+      const result = await writer.write(mine, {
+        topicId: observed?.topicId,
+        endOffsets: observed?.endOffsets,
+        catalog: source.current.catalog.voiceSet,
+      });
+      for (const topicId of result.retired) {
+        logger.warn({ topicId }, 'earlier incarnation of the topic retired: its totals are kept in previousTopics');
+      }
+      if (result.lateLost > 0) {
+        logger.error({ lost: result.lateLost }, 'checkpoint of a retired incarnation came too late: reported as lost');
+      }
+      return result;
+    },
+    committed: async (mine) => {
+      consumer.written(mine);
+      await consumer.commit(mine);
+    },
     onStatus: (stored) => {
       status = stored;
       metrics.status(stored);

@@ -48,7 +48,7 @@ export async function main(): Promise<void> {
   const generator = new RatingGenerator({
     ratePerSecond: ratePerSecond(source.current.experiment),
     catalog: () => source.current.catalog,
-    publish: (ratings) => publisher.publish(ratings, 'generated'),
+    publish: (ratings, catalog) => publisher.publish(ratings, 'generated', catalog),
     logger,
   });
   metrics.targetRate.set(generator.ratePerSecond);
@@ -68,7 +68,7 @@ export async function main(): Promise<void> {
     routes: intakeRoutes({
       logger,
       catalog: () => source.current.catalog,
-      publish: (rating) => publisher.publish([rating], 'http'),
+      publish: (rating, catalog) => publisher.publish([rating], 'http', catalog),
       unavailableReason: notReadyReason,
       ackTimeoutMs: config.ackTimeoutMs,
       page: () => ({

@@ -105,9 +105,8 @@ export function fromStored(stored: StoredCheckpoint): PartitionCheckpoint {
 
 /** The stored form: voice maps as null-prototype objects (A6), empty parts left out. */
 export function toStored(cp: PartitionCheckpoint): StoredCheckpoint {
-  const stored: StoredCheckpoint = { partition: cp.partition };
+  const stored: StoredCheckpoint = { partition: cp.partition, offset: cp.offset };
   if (cp.topicId !== undefined) stored.topicId = cp.topicId;
-  stored.offset = cp.offset;
   stored.sums = recordMap(cp.sums);
   stored.counts = recordMap(cp.counts);
   if (cp.other.count > 0) stored.otherVoices = { ...cp.other };

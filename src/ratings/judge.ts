@@ -55,6 +55,7 @@ const ANY_CATALOG: Catalog = Object.freeze({
   scale: Array.from({ length: 10 }, (_, i) => String(i)),
   voiceSet: admitted(64) as unknown as ReadonlySet<string>,
   battleSet: admitted(128) as unknown as ReadonlySet<string>,
+  generation: 0,
 });
 
 export function judgeRecord(record: JudgedRecord, view: CatalogView): Verdict {
