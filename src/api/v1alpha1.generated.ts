@@ -459,7 +459,8 @@ export interface PreviousTopic {
    */
   retiredAt: string;
   /**
-   * How far each partition of that incarnation was counted.
+   * How far each partition of that incarnation was counted (offset), and how far it was last seen to
+   * reach (end): the records in between are part of lost.
    * @maxItems 64
    */
   offsets?: PartitionOffset[];
@@ -516,6 +517,13 @@ export interface PartitionCheckpoint {
    */
   offset: number;
   /**
+   * The partition's end offset as last observed: records from offset up to it exist and are not
+   * counted yet (reported as lost if the incarnation is deleted first).
+   * @format int64
+   * @minimum 0
+   */
+  end?: number;
+  /**
    * Per-voice sum of the ratings in this partition below offset.
    * @maxProperties 64
    */
@@ -556,6 +564,11 @@ export interface PartitionOffset {
    * @minimum 0
    */
   offset: number;
+  /**
+   * @format int64
+   * @minimum 0
+   */
+  end?: number;
 }
 
 /**

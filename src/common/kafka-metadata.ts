@@ -149,7 +149,10 @@ function request(broker: string, topics: readonly string[], options: TopicIdOpti
   return new Promise<ReturnType<typeof decodeMetadataResponse>>((resolve, reject) => {
     const socket: Socket = connect({ host, port });
     let received = Buffer.alloc(0);
-    const timer = setTimeout(() => finish(new KafkaMetadataError(`no answer within ${timeoutMs} ms`)), timeoutMs);
+    const timer = setTimeout(
+      () => finish(new KafkaMetadataError(`no answer within ${timeoutMs} ms`)),
+      timeoutMs,
+    );
     const finish = (err: Error | undefined, value?: ReturnType<typeof decodeMetadataResponse>) => {
       clearTimeout(timer);
       socket.destroy();

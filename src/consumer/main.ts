@@ -85,10 +85,16 @@ export async function main(): Promise<void> {
         catalog: source.current.catalog.voiceSet,
       });
       for (const topicId of result.retired) {
-        logger.warn({ topicId }, 'earlier incarnation of the topic retired: its totals are kept in previousTopics');
+        logger.warn(
+          { topicId },
+          'earlier incarnation of the topic retired: its totals are kept in previousTopics',
+        );
       }
       if (result.lateLost > 0) {
-        logger.error({ lost: result.lateLost }, 'checkpoint of a retired incarnation came too late: reported as lost');
+        logger.error(
+          { lost: result.lateLost },
+          'checkpoint of a retired incarnation came too late: reported as lost',
+        );
       }
       return result;
     },

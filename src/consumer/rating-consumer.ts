@@ -124,7 +124,8 @@ export class RatingConsumer {
     if (topicId !== undefined) {
       this.knownTopicId = { id: topicId, at: Date.now() };
       const changed = this.owned.observeIncarnation(topicId);
-      if (changed.length > 0) this.logger.warn({ topicId, partitions: changed }, 'the topic has a new incarnation');
+      if (changed.length > 0)
+        this.logger.warn({ topicId, partitions: changed }, 'the topic has a new incarnation');
     }
     let lost = 0;
     for (const partition of this.owned.assigned) {
@@ -183,7 +184,10 @@ export class RatingConsumer {
     try {
       topicId = await this.topicId();
     } catch (err) {
-      this.logger.warn({ err: (err as Error).message, partition }, 'cannot ask Kafka for the topic ID, retrying');
+      this.logger.warn(
+        { err: (err as Error).message, partition },
+        'cannot ask Kafka for the topic ID, retrying',
+      );
       return this.retryLater();
     }
     if (topicId === undefined) {
@@ -256,7 +260,14 @@ export class RatingConsumer {
     const offset = this.owned.restore(partition, topicId, checkpoint);
     this.consumer.seek({ topic: this.options.topic, partition, offset: String(offset) });
     this.logger.info(
-      { partition, offset, topicId, ...(checkpoint?.topicId !== undefined && checkpoint.topicId !== topicId ? { previousTopicId: checkpoint.topicId } : {}) },
+      {
+        partition,
+        offset,
+        topicId,
+        ...(checkpoint?.topicId !== undefined && checkpoint.topicId !== topicId
+          ? { previousTopicId: checkpoint.topicId }
+          : {}),
+      },
       'partition restored from checkpoint',
     );
   }

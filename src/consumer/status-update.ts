@@ -7,7 +7,12 @@ import type {
   RatingExperimentStatus,
   VoiceTotal,
 } from '../api/v1alpha1.ts';
-import { checkpointState, mergeCheckpoints, toStored, type PartitionCheckpoint } from '../ratings/checkpoint.ts';
+import {
+  checkpointState,
+  mergeCheckpoints,
+  toStored,
+  type PartitionCheckpoint,
+} from '../ratings/checkpoint.ts';
 import { computeTotals } from '../ratings/totals.ts';
 
 /** The topic's end offsets by partition (the next offset a producer would write). */
@@ -38,14 +43,21 @@ export function checkpointStatus(
   context: CheckpointContext,
 ): CheckpointUpdate | undefined {
   const stored = checkpointState(current);
-  const merged = mergeCheckpoints(stored, mine.map(toStored), context.topicId, context.now);
+  const { endOffsets } = context;
+  // The end each partition of the current incarnation reaches: what a deletion would take along.
+  const observed = mine.map((cp) => {
+    const out = toStored(cp);
+    const end = endOffsets?.get(cp.partition);
+    if (end !== undefined && context.topicId !== undefined && cp.topicId === context.topicId) out.end = end;
+    return out;
+  });
+  const merged = mergeCheckpoints(stored, observed, context.topicId, context.now);
   const { partitions, previousTopics } = merged;
   const { totals, leader, counted, rejected, lost, otherVoices } = computeTotals(
     partitions,
     previousTopics,
     context.catalog,
   );
-  const { endOffsets } = context;
   const produced = endOffsets === undefined ? current?.produced : sumOf(endOffsets.values());
   const lag = endOffsets === undefined ? current?.lag : lagOf(partitions, endOffsets);
 

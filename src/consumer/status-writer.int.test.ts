@@ -15,9 +15,12 @@ import {
   type PartitionCheckpoint,
   type RatingExperiment,
 } from '../api/v1alpha1.ts';
+import { fromStored, type PartitionCheckpoint as Checkpoint } from '../ratings/checkpoint.ts';
 import { computeTotals } from '../ratings/totals.ts';
-import { CheckpointWriter, type ExperimentRef } from './status-writer.ts';
+import type { EndOffsets } from './status-update.ts';
+import { CheckpointWriter as Writer, type ExperimentRef } from './status-writer.ts';
 
+/** A checkpoint as stored (and as these tests expect to read it back). */
 const checkpoint = (partition: number, offset: number): PartitionCheckpoint => ({
   partition,
   offset,
@@ -25,7 +28,22 @@ const checkpoint = (partition: number, offset: number): PartitionCheckpoint => (
   sums: { 'Big Bird': 2 * offset, 'Joan of Arc': offset },
   counts: { 'Big Bird': offset, 'Joan of Arc': offset },
   rejected: 0,
+  lost: 0,
 });
+
+/** The writer of one consumer, offered checkpoints in their stored form, of no incarnation in particular. */
+class CheckpointWriter {
+  private readonly writer: Writer;
+
+  constructor(api: CustomObjectsApi, ref: ExperimentRef) {
+    this.writer = new Writer(api, ref);
+  }
+
+  write(mine: PartitionCheckpoint[], endOffsets: EndOffsets | undefined, topicId?: string) {
+    const catalog = new Set(['Big Bird', 'Joan of Arc']);
+    return this.writer.write(mine.map(fromStored) as Checkpoint[], { topicId, endOffsets, catalog });
+  }
+}
 
 describe('CheckpointWriter on the local stack', () => {
   let kubeConfig: KubeConfig;
@@ -146,5 +164,27 @@ describe('CheckpointWriter on the local stack', () => {
       produced: 8,
       lag: 3,
     });
+  });
+
+  it('stores voices named like Object.prototype members and emoji as voices, through the API server', async () => {
+    const ref = await experiment('names');
+    const voices = ['constructor', '__proto__', 'toString', 'hasOwnProperty', 'Joan 🎤 of Arc'];
+    const sums = Object.create(null) as Record<string, number>;
+    const counts = Object.create(null) as Record<string, number>;
+    voices.forEach((voice, i) => {
+      sums[voice] = i + 1;
+      counts[voice] = 2;
+    });
+    const result = await new Writer(api, ref).write(
+      [fromStored({ partition: 0, topicId: 'T', offset: 3, sums, counts })],
+      { topicId: 'T', endOffsets: new Map([[0, 3]]), catalog: new Set(voices) },
+    );
+    expect(result.written).toBe(true);
+    const { status } = await read(ref);
+    expect(Object.keys(status!.partitions![0]!.sums!).sort()).toEqual([...voices].sort());
+    expect(new Map(status!.totals!.map((t) => [t.voice, t.sum]))).toEqual(
+      new Map(voices.map((voice, i) => [voice, i + 1])),
+    );
+    expect(status?.counted).toBe(voices.length);
   });
 });

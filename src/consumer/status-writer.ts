@@ -72,7 +72,13 @@ export class CheckpointWriter {
         // The body carries metadata.resourceVersion as read: the API server refuses the write
         // with 409 if anyone (another consumer, the controller) wrote in between.
         const stored = (await this.api.replaceNamespacedCustomObjectStatus(
-          { group: GROUP, version: VERSION, plural: PLURAL, ...this.ref, body: { ...experiment, status: update.status } },
+          {
+            group: GROUP,
+            version: VERSION,
+            plural: PLURAL,
+            ...this.ref,
+            body: { ...experiment, status: update.status },
+          },
           withDeadline(this.timeoutMs),
         )) as RatingExperiment;
         return {

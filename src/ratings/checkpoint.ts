@@ -41,9 +41,12 @@
 //    never folded. Exactness then holds per named voice and for the sum of everything.
 // A6 Keys are data: voice names are Map keys in memory and own properties of null-prototype
 //    objects on the wire, so any name the CRD admits ("__proto__", "constructor") is a voice.
-// A late checkpoint of an incarnation already retired (a consumer that counted records of a
-// deleted topic but wrote them after another consumer found the new incarnation) cannot be
-// merged per voice any more: its extra records are reported as lost of that incarnation.
+// A deleted incarnation takes its uncounted records with it: checkpoints carry the partition's
+// end offset as last observed, and on retirement the records between offset and end are
+// reported as lost. Records written after the last observation and before the deletion are the
+// residual: no one saw them. A late checkpoint of an incarnation already retired (a consumer that
+// counted records of a deleted topic but wrote them after another consumer found the new
+// incarnation) cannot be merged per voice any more: its records stay reported as lost.
 import type {
   PartitionCheckpoint as StoredCheckpoint,
   PreviousTopic,
@@ -76,7 +79,11 @@ export interface Scored {
   readonly rating: number;
 }
 
-export function emptyCheckpoint(partition: number, topicId: string | undefined, offset = 0): PartitionCheckpoint {
+export function emptyCheckpoint(
+  partition: number,
+  topicId: string | undefined,
+  offset = 0,
+): PartitionCheckpoint {
   return {
     partition,
     topicId,
@@ -170,6 +177,13 @@ export function furthest<T extends { offset: number }>(a: T, b: T): T {
   return b.offset > a.offset ? b : a;
 }
 
+/** The furthest of two stored checkpoints, with the further end either has seen. */
+function furthestStored(a: StoredCheckpoint, b: StoredCheckpoint): StoredCheckpoint {
+  const winner = furthest(a, b);
+  const end = Math.max(a.end ?? 0, b.end ?? 0);
+  return (winner.end ?? 0) >= end ? winner : { ...winner, end };
+}
+
 /** A snapshot of `cp` that later counting cannot change, for writing while counting goes on. */
 export function snapshot(cp: PartitionCheckpoint): PartitionCheckpoint {
   return { ...cp, sums: new Map(cp.sums), counts: new Map(cp.counts), other: { ...cp.other } };
@@ -208,7 +222,7 @@ export function mergeCheckpoints(
     const isCurrent = current === undefined || cp.topicId === undefined || cp.topicId === current;
     const into = isCurrent ? byPartition : mapFor(retiring, cp.topicId!);
     const seen = into.get(cp.partition);
-    into.set(cp.partition, seen === undefined ? cp : furthest(seen, cp));
+    into.set(cp.partition, seen === undefined ? cp : furthestStored(seen, cp));
   }
   const previousTopics = stored.previousTopics.map(copyPrevious);
   const retired: string[] = [];
@@ -246,18 +260,24 @@ function mapFor<K, V>(map: Map<string, Map<K, V>>, key: string): Map<K, V> {
   return inner;
 }
 
-/** Adds a checkpoint of a retired incarnation to its entry; returns the records reported lost. */
+/**
+ * Adds a checkpoint of a retired incarnation to its entry. Records between its offset and the
+ * end last seen are lost with the incarnation. Returns the records newly reported lost by a late
+ * checkpoint.
+ */
 function retire(entry: PreviousTopic, cp: StoredCheckpoint): number {
   const offsets = entry.offsets ?? (entry.offsets = []);
+  const end = Math.max(cp.end ?? 0, cp.offset);
   const folded = offsets.find((o) => o.partition === cp.partition);
   if (folded !== undefined) {
-    // Already folded: per-voice detail of the difference is gone, so it is reported (A2's note).
-    const late = Math.max(0, cp.offset - folded.offset);
+    // Already folded: per-voice detail beyond it is gone; its records count as lost (once).
+    const foldedEnd = Math.max(folded.end ?? 0, folded.offset);
+    const late = Math.max(0, end - foldedEnd);
     entry.lost = (entry.lost ?? 0) + late;
-    folded.offset = Math.max(folded.offset, cp.offset);
+    if (late > 0) folded.end = end;
     return late;
   }
-  offsets.push({ partition: cp.partition, offset: cp.offset });
+  offsets.push({ partition: cp.partition, offset: cp.offset, end });
   offsets.sort((a, b) => a.partition - b.partition);
   const sums = voiceMap(entry.sums);
   const counts = voiceMap(entry.counts);
@@ -271,7 +291,7 @@ function retire(entry: PreviousTopic, cp: StoredCheckpoint): number {
   entry.counts = recordMap(counts);
   if (other.count > 0) entry.otherVoices = other;
   entry.rejected = (entry.rejected ?? 0) + (cp.rejected ?? 0);
-  entry.lost = (entry.lost ?? 0) + (cp.lost ?? 0);
+  entry.lost = (entry.lost ?? 0) + (cp.lost ?? 0) + (end - cp.offset);
   return 0;
 }
 

@@ -71,14 +71,22 @@ export function judgeRecord(record: JudgedRecord, view: CatalogView): Verdict {
     };
   }
   if (view.readAt < record.timestamp + CLOCK_SKEW_MS) {
-    return { kind: 'refresh', reason: `${parsed.reason}, judged by a catalog read before the record was written` };
+    return {
+      kind: 'refresh',
+      reason: `${parsed.reason}, judged by a catalog read before the record was written`,
+    };
   }
   return { kind: 'reject', reason: parsed.reason };
 }
 
 /** The stamp of a record's headers (kafkajs gives Buffers), undefined when absent or garbled. */
 export function stampOf(headers: Readonly<Record<string, unknown>> | undefined): number | undefined {
-  const raw = headers === undefined ? undefined : Object.hasOwn(headers, CATALOG_GENERATION_HEADER) ? headers[CATALOG_GENERATION_HEADER] : undefined;
+  const raw =
+    headers === undefined
+      ? undefined
+      : Object.hasOwn(headers, CATALOG_GENERATION_HEADER)
+        ? headers[CATALOG_GENERATION_HEADER]
+        : undefined;
   const text = Buffer.isBuffer(raw) ? raw.toString('utf8') : typeof raw === 'string' ? raw : undefined;
   if (text === undefined || !/^[0-9]{1,15}$/.test(text)) return undefined;
   return Number(text);

@@ -66,7 +66,14 @@ export function computeTotals(
   }
   named.sort(bySum);
   // Every valid rating scores exactly two distinct voices.
-  return { totals: named, leader: named[0]?.voice, counted: voiceCounts / 2, rejected, lost, otherVoices: other };
+  return {
+    totals: named,
+    leader: named[0]?.voice,
+    counted: voiceCounts / 2,
+    rejected,
+    lost,
+    otherVoices: other,
+  };
 }
 
 function bySum(a: VoiceTotal, b: VoiceTotal): number {
