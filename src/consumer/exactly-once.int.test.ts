@@ -147,7 +147,10 @@ async function experiment(name: string, topic: string, spec: Partial<RatingExper
       async () => {
         const { status } = await read();
         const accounted = (status?.counted ?? 0) + (status?.rejected ?? 0) + (status?.lost ?? 0);
-        return accounted === records && status?.lag === 0 ? status : undefined;
+        if (accounted === records && status?.lag === 0) return status;
+        throw new Error(
+          `counted ${status?.counted}, rejected ${status?.rejected}, lost ${status?.lost}, lag ${status?.lag}`,
+        );
       },
       { timeoutMs },
     );
@@ -320,11 +323,13 @@ describe('exactly once under ordinary operations', () => {
 
     const consumer = exp.start('consumer', 'retention-0');
     const status = await exp.settled(high);
-    expect(status?.lost).toBe(low);
-    expect(status?.counted).toBe(high - low);
-    expect(status?.partitions?.[0]).toMatchObject({ offset: high, lost: low });
+    // Retention keeps going while the consumer starts: at least the records gone before it.
+    const lost = status?.lost ?? 0;
+    expect(lost).toBeGreaterThanOrEqual(low);
+    expect(status?.counted).toBe(high - lost);
+    expect(status?.partitions?.[0]).toMatchObject({ offset: high, lost });
     await eventually('the lost records on /metrics', async () =>
-      new RegExp(`ratings_lost\\{[^}]*\\} ${low}\\n`).test(await consumer.get('/metrics')),
+      new RegExp(`ratings_lost\\{[^}]*\\} ${lost}\\n`).test(await consumer.get('/metrics')),
     );
   }, 180_000);
 

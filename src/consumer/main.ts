@@ -73,7 +73,7 @@ export async function main(): Promise<void> {
       const topicId = await askTopicId();
       if (topicId === undefined) return { topicId, endOffsets: undefined };
       const offsets = await admin.fetchTopicOffsets(target.topic);
-      const lost = consumer.observe(topicId, new Map(offsets.map((p) => [p.partition, Number(p.low)])));
+      const lost = await consumer.observe(topicId, new Map(offsets.map((p) => [p.partition, Number(p.low)])));
       metrics.lostFound(lost);
       return { topicId, endOffsets: new Map(offsets.map((p) => [p.partition, Number(p.high)])) };
     },

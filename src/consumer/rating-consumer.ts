@@ -117,21 +117,30 @@ export class RatingConsumer {
 
   /**
    * What Kafka said before a checkpoint: the incarnation (partitions of another one are retired
-   * and restored again at their next batch) and the log start offsets (records below them that
-   * were not counted are lost). Returns the records found lost.
+   * and restored again) and the log start offsets (records below them that were not counted are
+   * lost). Partitions still waiting for their first batch are restored here: a partition whose
+   * records are all gone sends no batch, yet its loss must be counted. Returns the records lost.
    */
-  observe(topicId: string | undefined, logStarts: ReadonlyMap<number, number>): number {
-    if (topicId !== undefined) {
-      this.knownTopicId = { id: topicId, at: Date.now() };
-      const changed = this.owned.observeIncarnation(topicId);
-      if (changed.length > 0)
-        this.logger.warn({ topicId, partitions: changed }, 'the topic has a new incarnation');
-    }
+  async observe(topicId: string | undefined, logStarts: ReadonlyMap<number, number>): Promise<number> {
+    if (topicId === undefined) return 0;
+    this.knownTopicId = { id: topicId, at: Date.now() };
+    const changed = this.owned.observeIncarnation(topicId);
+    if (changed.length > 0)
+      this.logger.warn({ topicId, partitions: changed }, 'the topic has a new incarnation');
     let lost = 0;
     for (const partition of this.owned.assigned) {
-      if (topicId === undefined || this.owned.topicIdOf(partition) !== topicId) continue;
+      if (this.draining) break;
+      if (this.owned.needsRestore(partition)) await this.restore(partition, topicId);
+      if (this.owned.topicIdOf(partition) !== topicId) continue;
       const gone = this.owned.skipGone(partition, logStarts.get(partition) ?? 0);
-      if (gone > 0) this.logger.warn({ partition, lost: gone }, 'records gone before they were counted');
+      if (gone > 0) {
+        this.logger.warn({ partition, lost: gone }, 'records gone before they were counted');
+        this.consumer.seek({
+          topic: this.options.topic,
+          partition,
+          offset: String(logStarts.get(partition)),
+        });
+      }
       lost += gone;
     }
     return lost;
