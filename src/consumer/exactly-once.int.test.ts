@@ -339,7 +339,10 @@ describe('exactly once under ordinary operations', () => {
     stack.onCleanup(() => admin.deleteTopics({ topics: [topic] }));
     const exp = await experiment('catalog', topic, { voices: ['Big Bird', 'Macho Man', 'Old Voice'] });
     const producer = exp.start('producer', 'catalog-producer', { EXPERIMENT_POLL_SECONDS: '1' });
-    await producer.port;
+    await eventually('the producer ready', async () => {
+      const res = await fetch(`http://127.0.0.1:${await producer.port}/readyz`);
+      return res.status === 200;
+    });
     const expected = new Expected();
     let acknowledged = 0;
     const rate = async (voices: [string, string], n: number) => {
