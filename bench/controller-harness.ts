@@ -8,9 +8,9 @@ import { join } from 'node:path';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { loadAll } from 'js-yaml';
 import { loadCrd, versionSchema } from '../src/api/crd.ts';
-import { KubeClient } from '../src/controller/kube-client.ts';
-import { loadCredentials } from '../src/controller/credentials.ts';
-import type { KubeObject, ResourceType } from '../src/controller/resources.ts';
+import { KubeClient } from '../src/common/kube-client.ts';
+import { loadCredentials } from '../src/common/kube-credentials.ts';
+import type { KubeObject, ResourceType } from '../src/common/kube-resources.ts';
 import { paths, repoRoot } from '../e2e/stack/stack.ts';
 
 export const FIELD_MANAGER = 'ratings-operator-tests';

@@ -12,10 +12,10 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { RatingExperiment } from '../src/api/v1alpha1.ts';
 import { catalog } from './controller-harness.ts';
-import { childList, desiredChildren } from '../src/model/index.ts';
-import type { KubeClient } from '../src/controller/kube-client.ts';
+import { childList, defaultTopicName, desiredChildren } from '../src/model/index.ts';
+import type { KubeClient } from '../src/common/kube-client.ts';
 import { childWrite } from '../src/controller/plan.ts';
-import { resources, typeOf, type KubeObject, type ResourceType } from '../src/controller/resources.ts';
+import { resources, typeOf, type KubeObject, type ResourceType } from '../src/common/kube-resources.ts';
 import { KubeConfig } from '@kubernetes/client-node';
 import { createLogger } from '../src/common/logger.ts';
 import { Informer } from '../src/controller/informer.ts';
@@ -128,7 +128,7 @@ async function floor(admin: KubeClient, namespace: string, n: number): Promise<n
     }
     const status = {
       observedGeneration: created.metadata?.generation,
-      topic: `${name}-ratings`,
+      topic: defaultTopicName(namespace, name),
       bootstrapServers: BOOTSTRAP,
     };
     await admin.mergePatch(resources.ratingExperiment, namespace, name, { status }, FIELD_MANAGER, 'status');

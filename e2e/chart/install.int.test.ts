@@ -177,7 +177,7 @@ describe('the chart installed on the local stack', () => {
       },
       { timeoutMs: 120_000 },
     );
-    expect(ready.status?.topic).toBe(`${experimentName}-ratings`);
+    expect(ready.status?.topic).toBe(`${experimentNamespace}.${experimentName}-ratings`);
 
     const first = (await readExperiment()).status?.counted ?? 0;
     const later = await eventually(
@@ -194,7 +194,7 @@ describe('the chart installed on the local stack', () => {
   }, 240_000);
 
   it('removes the KafkaTopic when the experiment is deleted, as its deletionPolicy says', async () => {
-    const topicName = `${experimentName}-ratings`;
+    const topicName = `${experimentNamespace}.${experimentName}-ratings`;
     const readTopic = () =>
       stack.kubeConfig.makeApiClient(CustomObjectsApi).getNamespacedCustomObject({
         group: 'kafka.strimzi.io',

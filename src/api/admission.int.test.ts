@@ -106,7 +106,7 @@ describe('RatingExperiment admission', () => {
     expect(spec.scale).toEqual(['Hated', 'Meh', 'Liked']);
   });
 
-  it('prints READY, TOPIC, PRODUCED, COUNTED, LEADER and AGE', async () => {
+  it('prints READY, TOPIC, PRODUCED, COUNTED, EXACT, LEADER and AGE', async () => {
     const server = kubeConfig.getCurrentCluster()?.server ?? '';
     const options: Parameters<typeof httpsRequest>[1] = {
       headers: { Accept: 'application/json;as=Table;v=v1;g=meta.k8s.io' },
@@ -127,6 +127,7 @@ describe('RatingExperiment admission', () => {
       'Topic',
       'Produced',
       'Counted',
+      'Exact',
       'Leader',
       'Age',
     ]);

@@ -116,6 +116,7 @@ describe('the RatingExperiment CRD', () => {
         'observedGeneration',
         'conditions',
         'topic',
+        'topicId',
         'bootstrapServers',
         'totals',
         'leader',
@@ -129,17 +130,19 @@ describe('the RatingExperiment CRD', () => {
     );
   });
 
-  it('prints READY, TOPIC, PRODUCED, COUNTED, LEADER and AGE', () => {
+  it('prints READY, TOPIC, PRODUCED, COUNTED, EXACT, LEADER and AGE', () => {
     const columns = crd.spec.versions[0]?.additionalPrinterColumns ?? [];
     expect(columns.map((c) => c.name.toUpperCase())).toEqual([
       'READY',
       'TOPIC',
       'PRODUCED',
       'COUNTED',
+      'EXACT',
       'LEADER',
       'AGE',
     ]);
     expect(columns[0]?.jsonPath).toBe('.status.conditions[?(@.type=="Ready")].status');
+    expect(columns[4]?.jsonPath).toBe('.status.conditions[?(@.type=="TotalsExact")].status');
   });
 
   it('rejects documents that are not CRDs', () => {

@@ -117,9 +117,9 @@ export interface RatingExperimentStatus {
    */
   observedGeneration?: number;
   /**
-   * Ready, TopicReady, ProducerAvailable and ConsumerAvailable, plus the kstatus conditions
-   * Reconciling and Stalled. Ready is True when every child is ready and observedGeneration equals
-   * metadata.generation.
+   * Ready, TopicReady, ProducerAvailable, ConsumerAvailable, TotalsExact and TotalsCurrent, plus the
+   * kstatus conditions Reconciling and Stalled. Ready is True when every child is ready and
+   * observedGeneration equals metadata.generation.
    * @maxItems 16
    * @listType map
    * @listMapKeys type
@@ -130,8 +130,8 @@ export interface RatingExperimentStatus {
    */
   topic?: string;
   /**
-   * Kafka's ID of the topic incarnation in use (the KafkaTopic's status.topicId): a topic deleted
-   * and created again under the same name gets a new one.
+   * The incarnation of the topic in use (Kafka's topic ID, from the KafkaTopic's status). A change
+   * means the topic was deleted and created again; the controller records an Event.
    * @maxLength 64
    */
   topicId?: string;
@@ -252,8 +252,11 @@ export interface KafkaReference {
  */
 export interface TopicSpec {
   /**
-   * Name of the Kafka topic. Defaults to <metadata.name>-ratings. Immutable: it cannot be changed,
-   * set or removed after creation.
+   * Name of the Kafka topic. Defaults to <metadata.namespace>.<metadata.name>-ratings, so that
+   * experiments of the same name in two namespaces never share a topic (experiments created before
+   * that default keep the <metadata.name>-ratings their status records). A topic whose KafkaTopic
+   * belongs to another experiment is never used: the experiment reports TopicConflict and runs no
+   * producer or consumer. Immutable: it cannot be changed, set or removed after creation.
    * @minLength 1
    * @maxLength 249
    * @pattern ^[a-zA-Z0-9._-]{1,249}$

@@ -17,6 +17,13 @@ export const CRD_NAME = `${PLURAL}.${GROUP}`;
 /** Set on experiments so that their KafkaTopic (in another namespace) is cleaned up on deletion. */
 export const FINALIZER = `${GROUP}/kafkatopic`;
 
+/**
+ * Set by a user who has seen `status.lost` ratings lost and accepts it: its value, a count N,
+ * lets Ready be True again while status.lost <= N. TotalsExact stays False: the totals are not
+ * exact, and that does not change.
+ */
+export const ANNOTATION_ACKNOWLEDGED_LOST = `${GROUP}/acknowledged-lost-ratings`;
+
 /** Condition types of `status.conditions`. */
 export const ConditionType = {
   /** Summary, kstatus-compatible: True when every child is ready and the generation observed. */
@@ -27,6 +34,10 @@ export const ConditionType = {
   ProducerAvailable: 'ProducerAvailable',
   /** The consumer Deployment has rolled out and its pods are available. */
   ConsumerAvailable: 'ConsumerAvailable',
+  /** The totals count every acknowledged rating: False (RatingsLost) once status.lost > 0, for good. */
+  TotalsExact: 'TotalsExact',
+  /** The consumers' checkpoints are recent: False (CheckpointStale) when they stopped writing while records wait. */
+  TotalsCurrent: 'TotalsCurrent',
   /** kstatus "abnormal-true": True while the experiment is converging (InProgress). */
   Reconciling: 'Reconciling',
   /** kstatus "abnormal-true": True when it cannot converge without a change by the user (Failed). */
@@ -68,5 +79,19 @@ export const Reason = {
   Waiting: 'Waiting',
   /** The experiment is being deleted. */
   Deleting: 'Deleting',
+  /** The API server refused a write of this reconcile (admission, validation, RBAC); the message is its own. */
+  ApplyRefused: 'ApplyRefused',
+  /** A write of this reconcile failed for a reason that may pass (timeout, conflict, server error); retried. */
+  ApplyFailed: 'ApplyFailed',
+  /** TotalsExact=True: no acknowledged rating is known to be lost. */
+  Exact: 'Exact',
+  /** TotalsExact=False (and Ready=False until acknowledged): records were gone before they were counted. */
+  RatingsLost: 'RatingsLost',
+  /** Ready=True although status.lost > 0: a user acknowledged the loss (ANNOTATION_ACKNOWLEDGED_LOST). */
+  LossAcknowledged: 'LossAcknowledged',
+  /** TotalsCurrent=True. */
+  CheckpointRecent: 'CheckpointRecent',
+  /** TotalsCurrent=False: records wait (lag > 0) and no checkpoint was written for much longer than the interval. */
+  CheckpointStale: 'CheckpointStale',
 } as const;
 export type Reason = (typeof Reason)[keyof typeof Reason];

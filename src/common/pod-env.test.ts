@@ -43,12 +43,12 @@ describe('resolveKafkaTarget', () => {
     ).toEqual({ brokers: ['b:2', 'c:3'], topic: 'u' });
   });
 
-  it('falls back to spec.topic.name, then to <name>-ratings', () => {
+  it('falls back to spec.topic.name, then to <namespace>.<name>-ratings', () => {
     const status = { bootstrapServers: 'b:2' };
     expect(resolveKafkaTarget(config, experiment({ topic: { name: 'spec-topic' } }, status)).topic).toBe(
       'spec-topic',
     );
-    expect(resolveKafkaTarget(config, experiment({}, status)).topic).toBe('erb-voices-ratings');
+    expect(resolveKafkaTarget(config, experiment({}, status)).topic).toBe('appdev.erb-voices-ratings');
   });
 
   it('says where bootstrap servers come from when there are none', () => {

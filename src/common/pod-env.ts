@@ -62,6 +62,9 @@ export function resolveKafkaTarget(env: ExperimentPodEnv, experiment: RatingExpe
     ]);
   }
   const topic =
-    env.topic ?? experiment.status?.topic ?? experiment.spec.topic?.name ?? defaultTopicName(env.name);
+    env.topic ??
+    experiment.status?.topic ??
+    experiment.spec.topic?.name ??
+    defaultTopicName(env.namespace, env.name);
   return { brokers, topic };
 }

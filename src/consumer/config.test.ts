@@ -58,7 +58,9 @@ describe('kafkaTarget', () => {
       status: { bootstrapServers: 'x:1, y:2' },
     });
     expect(kafkaTarget(env, fromSpec)).toMatchObject({ brokers: ['x:1', 'y:2'], topic: 't' });
-    expect(kafkaTarget(env, experiment({ status: { bootstrapServers: 'k:1' } })).topic).toBe('erb-ratings');
+    expect(kafkaTarget(env, experiment({ status: { bootstrapServers: 'k:1' } })).topic).toBe(
+      'appdev.erb-ratings',
+    );
   });
 
   it('says what to do when no bootstrap address is known yet', () => {

@@ -16,10 +16,15 @@ describe('readConfig', () => {
       podName: base.POD_NAME,
       maxConcurrentReconciles: 4,
       resyncSeconds: 600,
+      terminalRetrySeconds: 120,
+      requestTimeoutMs: 15_000,
       leaderElection: {
         enabled: true,
         namespace: base.LEADER_ELECTION_NAMESPACE,
         leaseName: 'ratings-operator-leader',
+        leaseDurationSeconds: 15,
+        renewDeadlineSeconds: 10,
+        retryPeriodSeconds: 2,
       },
     });
   });
@@ -32,14 +37,37 @@ describe('readConfig', () => {
       MAX_CONCURRENT_RECONCILES: '16',
       RESYNC_SECONDS: '0',
       LEASE_NAME: 'other',
+      KUBE_REQUEST_TIMEOUT_MS: '5000',
+      LEASE_DURATION_SECONDS: '30',
+      RENEW_DEADLINE_SECONDS: '20',
+      RETRY_PERIOD_SECONDS: '5',
     });
     expect(config).toMatchObject({
       watchNamespace: 'appdev',
       port: 9000,
       maxConcurrentReconciles: 16,
       resyncSeconds: 0,
-      leaderElection: { leaseName: 'other' },
+      requestTimeoutMs: 5000,
+      leaderElection: {
+        leaseName: 'other',
+        leaseDurationSeconds: 30,
+        renewDeadlineSeconds: 20,
+        retryPeriodSeconds: 5,
+      },
     });
+  });
+
+  it('refuses a renew deadline that is not shorter than the lease, and a retry period not shorter than the deadline', () => {
+    expect(() => readConfig({ ...base, LEASE_DURATION_SECONDS: '10', RENEW_DEADLINE_SECONDS: '10' })).toThrow(
+      'RENEW_DEADLINE_SECONDS (10) must be less than LEASE_DURATION_SECONDS (10)',
+    );
+    expect(() => readConfig({ ...base, RENEW_DEADLINE_SECONDS: '3', RETRY_PERIOD_SECONDS: '3' })).toThrow(
+      'RETRY_PERIOD_SECONDS (3) must be less than RENEW_DEADLINE_SECONDS (3)',
+    );
+  });
+
+  it('refuses a request deadline under a second', () => {
+    expect(() => readConfig({ ...base, KUBE_REQUEST_TIMEOUT_MS: '10' })).toThrow('KUBE_REQUEST_TIMEOUT_MS');
   });
 
   it('needs no lease namespace when leader election is off', () => {

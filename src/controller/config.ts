@@ -1,9 +1,11 @@
 // The controller's configuration, from the environment (see config/manager for the values a
 // Deployment sets): OPERATOR_IMAGE (required), POD_NAME (required, the leader-election
 // identity), LEADER_ELECTION_NAMESPACE (required unless LEADER_ELECT=false, for a single
-// replica run by hand), LEASE_NAME, WATCH_NAMESPACE, PORT, MAX_CONCURRENT_RECONCILES,
-// RESYNC_SECONDS. LOG_LEVEL is read by the logger.
+// replica run by hand), LEASE_NAME, LEASE_DURATION_SECONDS, RENEW_DEADLINE_SECONDS,
+// RETRY_PERIOD_SECONDS, TERMINAL_RETRY_SECONDS, WATCH_NAMESPACE, PORT, MAX_CONCURRENT_RECONCILES, RESYNC_SECONDS,
+// KUBE_REQUEST_TIMEOUT_MS. LOG_LEVEL is read by the logger.
 import { EnvReader } from '../common/env.ts';
+import { readKubeRequestTimeout } from '../common/kube-client.ts';
 
 export interface ControllerConfig {
   /** The image of the producer and consumer pods (spec.image overrides it per experiment). */
@@ -15,10 +17,18 @@ export interface ControllerConfig {
   maxConcurrentReconciles: number;
   /** Seconds between re-checks of every experiment, a safety net for missed events. */
   resyncSeconds: number;
+  /** Seconds before a reconcile the API server refused (a terminal error) is tried again. */
+  terminalRetrySeconds: number;
+  /** The deadline of every request to the API server but watches. */
+  requestTimeoutMs: number;
   leaderElection: {
     enabled: boolean;
     namespace: string;
     leaseName: string;
+    /** As client-go: retryPeriod < renewDeadline < leaseDuration, so a leader that cannot renew stops before its lease can be taken. */
+    leaseDurationSeconds: number;
+    renewDeadlineSeconds: number;
+    retryPeriodSeconds: number;
   };
 }
 
@@ -38,12 +48,28 @@ export function readConfig(env: Record<string, string | undefined> = process.env
     podName: r.kubernetesName('POD_NAME'),
     maxConcurrentReconciles: r.integer('MAX_CONCURRENT_RECONCILES', 4, { min: 1, max: 64 }),
     resyncSeconds: r.integer('RESYNC_SECONDS', 600, { min: 0, max: 86_400 }),
+    terminalRetrySeconds: r.integer('TERMINAL_RETRY_SECONDS', 120, { min: 1, max: 86_400 }),
+    requestTimeoutMs: readKubeRequestTimeout(r),
     leaderElection: {
       enabled,
       namespace: leaderNamespace,
       leaseName: enabled ? r.kubernetesName('LEASE_NAME', 'ratings-operator-leader') : '',
+      leaseDurationSeconds: r.integer('LEASE_DURATION_SECONDS', 15, { min: 2, max: 3_600 }),
+      renewDeadlineSeconds: r.integer('RENEW_DEADLINE_SECONDS', 10, { min: 1, max: 3_600 }),
+      retryPeriodSeconds: r.integer('RETRY_PERIOD_SECONDS', 2, { min: 1, max: 3_600 }),
     },
   };
+  const { leaseDurationSeconds, renewDeadlineSeconds, retryPeriodSeconds } = config.leaderElection;
+  if (renewDeadlineSeconds >= leaseDurationSeconds) {
+    r.fail(
+      `RENEW_DEADLINE_SECONDS (${renewDeadlineSeconds}) must be less than LEASE_DURATION_SECONDS (${leaseDurationSeconds})`,
+    );
+  }
+  if (retryPeriodSeconds >= renewDeadlineSeconds) {
+    r.fail(
+      `RETRY_PERIOD_SECONDS (${retryPeriodSeconds}) must be less than RENEW_DEADLINE_SECONDS (${renewDeadlineSeconds})`,
+    );
+  }
   r.done();
   return config;
 }

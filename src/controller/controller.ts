@@ -6,11 +6,12 @@ import { MANAGED_SELECTOR, type Kafka } from '../model/index.ts';
 import type { ControllerConfig } from './config.ts';
 import type { EventRecorder } from './events.ts';
 import { Informer, stripManagedFields } from './informer.ts';
-import type { KubeClient } from './kube-client.ts';
+import type { KubeClient } from '../common/kube-client.ts';
 import { experimentNeedsReconcile, experimentsUsingKafka, ownerKey, topicOwnerKey } from './mapping.ts';
 import type { ControllerMetrics } from './metrics.ts';
-import { Reconciler, type Caches } from './reconciler.ts';
-import { objectKey, resources, type KubeObject, type ResourceType } from './resources.ts';
+import { ApplyFailuresError, Reconciler, type Caches } from './reconciler.ts';
+import { isTransient } from '../common/kube-errors.ts';
+import { objectKey, resources, type KubeObject, type ResourceType } from '../common/kube-resources.ts';
 import type { Change } from './store.ts';
 import { WorkQueue } from './workqueue.ts';
 
@@ -68,6 +69,7 @@ export class Controller {
       caches: this.caches,
       recorder: options.recorder,
       logger,
+      metrics: options.metrics,
       image: config.image,
     });
 
@@ -138,15 +140,29 @@ export class Controller {
       if (key === undefined) return;
       const stopTimer = metrics.reconcileDuration.startTimer();
       try {
-        await this.reconciler.reconcile(key);
+        const result = await this.reconciler.reconcile(key);
         this.queue.forget(key);
         metrics.reconciles.inc({ result: 'success' });
+        if (result.requeueAfterMs !== undefined) this.queue.addAfter(key, result.requeueAfterMs);
       } catch (err) {
         metrics.reconciles.inc({ result: 'error' });
-        metrics.reconcileErrors.inc();
-        metrics.retries.inc();
-        logger.warn({ experiment: key, err, retries: this.queue.retries(key) }, 'reconcile failed, retrying');
-        this.queue.addRateLimited(key);
+        const transient = err instanceof ApplyFailuresError ? err.transient : isTransient(err);
+        metrics.reconcileErrors.inc({ class: transient ? 'transient' : 'terminal' });
+        if (transient) {
+          metrics.retries.inc();
+          logger.warn(
+            { experiment: key, err, retries: this.queue.retries(key) },
+            'reconcile failed, retrying',
+          );
+          this.queue.addRateLimited(key);
+        } else {
+          // Repeating a refused request at once changes nothing: the status reports it; check
+          // again after a fixed delay (or at the next change of the experiment or a child).
+          const delayMs = this.options.config.terminalRetrySeconds * 1000;
+          logger.error({ experiment: key, err, retryInMs: delayMs }, 'reconcile refused');
+          this.queue.forget(key);
+          this.queue.addAfter(key, delayMs);
+        }
       } finally {
         stopTimer();
         this.queue.done(key);

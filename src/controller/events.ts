@@ -4,9 +4,9 @@
 // record one is logged, never fails the reconcile.
 import { randomBytes } from 'node:crypto';
 import type { Logger } from '../common/logger.ts';
-import type { KubeClient } from './kube-client.ts';
+import type { KubeClient } from '../common/kube-client.ts';
 import type { EventSpec } from './plan.ts';
-import { resources, type KubeObject } from './resources.ts';
+import { resources, type KubeObject } from '../common/kube-resources.ts';
 import { FIELD_MANAGER } from './field-manager.ts';
 
 const REPORTING_CONTROLLER = 'ratings.conglombo.io/ratings-operator';

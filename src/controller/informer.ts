@@ -4,8 +4,8 @@
 // retried with capped exponential backoff, forever, until stop().
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '../common/logger.ts';
-import { isGone, type KubeClient, type WatchEvent } from './kube-client.ts';
-import type { KubeObject, ResourceType } from './resources.ts';
+import { isGone, type KubeClient, type WatchEvent } from '../common/kube-client.ts';
+import type { KubeObject, ResourceType } from '../common/kube-resources.ts';
 import { Store, type Change } from './store.ts';
 
 export interface InformerOptions<T extends KubeObject> {

@@ -1,13 +1,16 @@
 // Leader election on a coordination.k8s.io/v1 Lease, so that of several replicas exactly one
 // runs the reconcile workers. A leader that cannot renew within the renew deadline stops
 // leading (and the process exits, as controller-runtime's managers do) before its lease can
-// expire and another replica take over.
+// expire and another replica take over: every request of a renewal gets only the time left
+// until the renew deadline (a hung connection cannot hold it past that), and renewDeadline <
+// leaseDuration (checked by the configuration). Another replica takes over no sooner than
+// leaseDuration after it saw the last renewal, which was written after our lastRenew.
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '../common/logger.ts';
 import { FIELD_MANAGER } from './field-manager.ts';
-import { isConflict, type KubeClient } from './kube-client.ts';
+import { isConflict, type KubeClient } from '../common/kube-client.ts';
 import { decide, nextSpec, observe, type LeaseObservation, type LeaseSpec } from './lease.ts';
-import { resources, type KubeObject } from './resources.ts';
+import { resources, type KubeObject } from '../common/kube-resources.ts';
 
 interface Lease extends KubeObject {
   spec?: LeaseSpec;
@@ -36,6 +39,9 @@ export class LeaderElector {
 
   constructor(options: LeaderElectorOptions) {
     this.options = { leaseDurationSeconds: 15, renewDeadlineSeconds: 10, retryPeriodSeconds: 2, ...options };
+    if (this.options.renewDeadlineSeconds >= this.options.leaseDurationSeconds) {
+      throw new Error('the renew deadline must be shorter than the lease duration');
+    }
   }
 
   get isLeader(): boolean {
@@ -54,26 +60,37 @@ export class LeaderElector {
   }
 
   private async run(): Promise<void> {
-    const { logger, retryPeriodSeconds, renewDeadlineSeconds } = this.options;
+    const { logger, retryPeriodSeconds, client } = this.options;
     while (!this.abort.signal.aborted) {
+      // Leading: the attempt must end by the renew deadline. Not leading: one request deadline.
+      const attemptEnd = this.leading ? this.renewDeadline() : Date.now() + client.requestTimeoutMs;
       try {
-        await this.tryAcquireOrRenew();
+        await this.tryAcquireOrRenew(attemptEnd);
       } catch (err) {
         logger.warn({ err, lease: this.leaseName() }, 'could not acquire or renew the lease');
       }
-      if (this.leading && Date.now() - this.lastRenew > renewDeadlineSeconds * 1000) {
+      if (this.leading && Date.now() >= this.renewDeadline()) {
         logger.error({ lease: this.leaseName() }, 'lost the lease: not renewed within the renew deadline');
         this.leading = false;
         this.options.onStoppedLeading();
         return;
       }
-      await sleep(retryPeriodSeconds * 1000, undefined, { signal: this.abort.signal }).catch(() => undefined);
+      // Wake up by the renew deadline at the latest, so that a failing leader stops on time.
+      const pause = this.leading
+        ? Math.min(retryPeriodSeconds * 1000, this.renewDeadline() - Date.now())
+        : retryPeriodSeconds * 1000;
+      await sleep(pause, undefined, { signal: this.abort.signal }).catch(() => undefined);
     }
   }
 
-  private async tryAcquireOrRenew(): Promise<void> {
+  private renewDeadline(): number {
+    return this.lastRenew + this.options.renewDeadlineSeconds * 1000;
+  }
+
+  private async tryAcquireOrRenew(attemptEnd: number): Promise<void> {
     const { client, namespace, name, identity, leaseDurationSeconds } = this.options;
-    const lease = await client.get<Lease>(resources.lease, namespace, name);
+    const timeLeft = (): { timeoutMs: number } => ({ timeoutMs: Math.max(1, attemptEnd - Date.now()) });
+    const lease = await client.get<Lease>(resources.lease, namespace, name, timeLeft());
     const now = Date.now();
     this.observation = observe(this.observation, lease?.spec, now);
     const action = decide(
@@ -88,13 +105,13 @@ export class LeaderElector {
     const spec = nextSpec(lease?.spec, action, identity, now, leaseDurationSeconds);
     try {
       if (lease === undefined) {
-        await client.create(resources.lease, this.leaseObject(spec), FIELD_MANAGER);
+        await client.create(resources.lease, this.leaseObject(spec), FIELD_MANAGER, timeLeft());
       } else {
         const updated = {
           ...this.leaseObject(spec),
           metadata: { ...lease.metadata, managedFields: undefined },
         };
-        await client.update(resources.lease, updated, FIELD_MANAGER);
+        await client.update(resources.lease, updated, FIELD_MANAGER, timeLeft());
       }
     } catch (err) {
       if (isConflict(err)) return; // someone else wrote first

@@ -4,10 +4,10 @@ import { startHttpServer } from '../common/http.ts';
 import { createLogger } from '../common/logger.ts';
 import { onShutdown } from '../common/shutdown.ts';
 import { readConfig, type ControllerConfig } from './config.ts';
-import { loadCredentials } from './credentials.ts';
+import { loadCredentials } from '../common/kube-credentials.ts';
 import { Controller } from './controller.ts';
 import { EventRecorder } from './events.ts';
-import { KubeClient } from './kube-client.ts';
+import { KubeClient } from '../common/kube-client.ts';
 import { LeaderElector } from './leader-election.ts';
 import { ControllerMetrics } from './metrics.ts';
 
@@ -26,6 +26,7 @@ export async function main(): Promise<void> {
   const client = new KubeClient(loadCredentials(), {
     onRequest: metrics.countRequest,
     userAgent: `ratings-operator-controller/${config.podName}`,
+    requestTimeoutMs: config.requestTimeoutMs,
   });
   const recorder = new EventRecorder({ client, logger, instance: config.podName });
   const controller = new Controller({ client, config, logger, metrics, recorder });
@@ -44,6 +45,9 @@ export async function main(): Promise<void> {
         namespace: config.leaderElection.namespace,
         name: config.leaderElection.leaseName,
         identity: config.podName,
+        leaseDurationSeconds: config.leaderElection.leaseDurationSeconds,
+        renewDeadlineSeconds: config.leaderElection.renewDeadlineSeconds,
+        retryPeriodSeconds: config.leaderElection.retryPeriodSeconds,
         onStartedLeading: startWorkers,
         // Another replica may already lead: stop at once rather than reconcile alongside it.
         onStoppedLeading: () => {

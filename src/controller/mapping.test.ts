@@ -1,5 +1,5 @@
 import type { RatingExperiment } from '../api/v1alpha1.ts';
-import { API_VERSION, KIND } from '../api/v1alpha1.ts';
+import { ANNOTATION_ACKNOWLEDGED_LOST, API_VERSION, KIND } from '../api/v1alpha1.ts';
 import { topicLabels } from '../model/names.ts';
 import { experimentNeedsReconcile, experimentsUsingKafka, ownerKey, topicOwnerKey } from './mapping.ts';
 
@@ -79,7 +79,29 @@ describe('experimentNeedsReconcile', () => {
     ],
     ['a finalizer change', (e) => (e.metadata!.finalizers = ['x'])],
     ['a change to the controller status fields', (e) => (e.status!.topic = 'other')],
+    ['a new topic ID', (e) => (e.status!.topicId = 'AAAA')],
+    ['ratings reported lost', (e) => Object.assign(e.status!, { lost: 3 })],
+    [
+      'an acknowledgement of lost ratings',
+      (e) => (e.metadata!.annotations = { [ANNOTATION_ACKNOWLEDGED_LOST]: '3' }),
+    ],
   ])('reconciles on %s', (_what, change) => {
     expect(experimentNeedsReconcile(base, modify(change))).toBe(true);
+  });
+
+  it('reconciles on a new checkpoint only after it reported the checkpoints stale', () => {
+    const stale = {
+      type: 'TotalsCurrent',
+      status: 'False' as const,
+      reason: 'CheckpointStale',
+      message: 'm',
+      lastTransitionTime: '2026-01-01T00:00:00Z',
+    };
+    const checkpointed = (e: RatingExperiment) => (e.status!.checkpointedAt = '2026-01-01T00:01:00Z');
+    expect(experimentNeedsReconcile(base, modify(checkpointed))).toBe(false);
+    const reported = modify((e) => (e.status!.conditions = [stale]));
+    const next = structuredClone(reported);
+    checkpointed(next);
+    expect(experimentNeedsReconcile(reported, next)).toBe(true);
   });
 });

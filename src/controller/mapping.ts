@@ -1,10 +1,11 @@
 // Which experiment a watch event concerns, and which events are worth a reconcile.
 import type { RatingExperiment } from '../api/v1alpha1.ts';
-import { API_VERSION, KIND } from '../api/v1alpha1.ts';
+import { ANNOTATION_ACKNOWLEDGED_LOST, API_VERSION, ConditionType, KIND } from '../api/v1alpha1.ts';
+import { lostOf } from '../model/conditions.ts';
 import { canonicalJson } from './semantic.ts';
 import type { Kafka } from '../model/strimzi.ts';
 import { experimentOfTopic } from '../model/names.ts';
-import type { KubeObject } from './resources.ts';
+import type { KubeObject } from '../common/kube-resources.ts';
 
 /** The key of the experiment that controls a namespaced child, from its owner references. */
 export function ownerKey(child: KubeObject): string | undefined {
@@ -32,13 +33,22 @@ export function experimentsUsingKafka(kafka: Kafka, experiments: readonly Rating
 /** The status fields the controller writes; a change by anyone else must be corrected. */
 function controllerStatus(exp: RatingExperiment): string {
   const s = exp.status;
-  return canonicalJson([s?.observedGeneration, s?.conditions, s?.topic, s?.bootstrapServers]);
+  return canonicalJson([s?.observedGeneration, s?.conditions, s?.topic, s?.topicId, s?.bootstrapServers]);
+}
+
+/** Whether the controller last reported the checkpoints stale (then a new checkpoint clears it). */
+function reportedStale(exp: RatingExperiment): boolean {
+  return (
+    exp.status?.conditions?.some((c) => c.type === ConditionType.TotalsCurrent && c.status === 'False') ??
+    false
+  );
 }
 
 /**
  * Whether an update of an experiment can change what the controller does: a new generation
- * (spec), deletion, finalizers, or the controller's own status fields. Consumer checkpoints
- * (status.partitions, totals, counts) change often and never need a reconcile.
+ * (spec), deletion, finalizers, the acknowledgement of lost ratings, the controller's own status
+ * fields, a new count of lost ratings, or a checkpoint after the controller reported them stale.
+ * Other consumer writes (status.partitions, totals, counts) change often and need no reconcile.
  */
 export function experimentNeedsReconcile(old: RatingExperiment, next: RatingExperiment): boolean {
   const a = old.metadata ?? {};
@@ -47,6 +57,9 @@ export function experimentNeedsReconcile(old: RatingExperiment, next: RatingExpe
     a.generation !== b.generation ||
     a.deletionTimestamp !== b.deletionTimestamp ||
     canonicalJson(a.finalizers ?? []) !== canonicalJson(b.finalizers ?? []) ||
-    controllerStatus(old) !== controllerStatus(next)
+    a.annotations?.[ANNOTATION_ACKNOWLEDGED_LOST] !== b.annotations?.[ANNOTATION_ACKNOWLEDGED_LOST] ||
+    controllerStatus(old) !== controllerStatus(next) ||
+    lostOf(old.status) !== lostOf(next.status) ||
+    (reportedStale(next) && old.status?.checkpointedAt !== next.status?.checkpointedAt)
   );
 }

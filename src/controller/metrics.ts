@@ -1,7 +1,15 @@
 // The controller's Prometheus metrics, on their own registry (served by src/common/http.ts).
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import { WRITE_VERBS, type Verb } from './kube-client.ts';
-import type { ResourceType } from './resources.ts';
+import { WRITE_VERBS, type Verb } from '../common/kube-client.ts';
+import type { KubeObject, ResourceType } from '../common/kube-resources.ts';
+import type { Condition, RatingExperiment } from '../api/v1alpha1.ts';
+import { ConditionType } from '../api/v1alpha1.ts';
+import { lostOf } from '../model/index.ts';
+
+/** The per-experiment labels. */
+export function metricLabels(exp: KubeObject): { namespace: string; name: string } {
+  return { namespace: exp.metadata?.namespace ?? '', name: exp.metadata?.name ?? '' };
+}
 
 export class ControllerMetrics {
   readonly registry = new Registry();
@@ -13,7 +21,32 @@ export class ControllerMetrics {
   });
   readonly reconcileErrors = new Counter({
     name: 'ratings_operator_reconcile_errors_total',
-    help: 'Reconciles that failed and were retried with backoff.',
+    help: 'Reconciles that failed, by class: transient ones are retried with backoff, terminal ones after a fixed delay.',
+    labelNames: ['class'] as const,
+    registers: [this.registry],
+  });
+  readonly applyFailures = new Counter({
+    name: 'ratings_operator_apply_failures_total',
+    help: 'Writes of children the API server did not accept, by class (terminal: refused, e.g. by admission).',
+    labelNames: ['class'] as const,
+    registers: [this.registry],
+  });
+  readonly topicRecreations = new Counter({
+    name: 'ratings_operator_topic_recreations_total',
+    help: "Times an experiment's topic was found deleted and created again (a new topic ID).",
+    labelNames: ['namespace', 'name'] as const,
+    registers: [this.registry],
+  });
+  readonly ratingsLost = new Gauge({
+    name: 'ratings_operator_ratings_lost',
+    help: 'Acknowledged ratings gone before they were counted (status.lost), per experiment.',
+    labelNames: ['namespace', 'name'] as const,
+    registers: [this.registry],
+  });
+  readonly conditions = new Gauge({
+    name: 'ratings_operator_experiment_condition',
+    help: "1 when the experiment's condition of this type is True, else 0 (as last written by the controller).",
+    labelNames: ['namespace', 'name', 'type'] as const,
     registers: [this.registry],
   });
   readonly reconcileDuration = new Histogram({
@@ -55,6 +88,20 @@ export class ControllerMetrics {
   constructor() {
     collectDefaultMetrics({ register: this.registry });
     this.leader.set(0);
+  }
+
+  /** The per-experiment gauges after a reconcile. */
+  observeExperiment(exp: RatingExperiment & KubeObject, conditions: readonly Condition[]): void {
+    const labels = metricLabels(exp);
+    this.ratingsLost.set(labels, lostOf(exp.status));
+    for (const c of conditions) this.conditions.set({ ...labels, type: c.type }, c.status === 'True' ? 1 : 0);
+  }
+
+  /** Drops the series of an experiment that is gone. */
+  forgetExperiment(namespace: string, name: string): void {
+    this.ratingsLost.remove({ namespace, name });
+    this.topicRecreations.remove({ namespace, name });
+    for (const type of Object.values(ConditionType)) this.conditions.remove({ namespace, name, type });
   }
 
   /** The queue depth is read when scraped. */

@@ -1,16 +1,22 @@
 import type { RatingExperiment } from '../api/v1alpha1.ts';
-import { API_VERSION, KIND } from '../api/v1alpha1.ts';
+import { ANNOTATION_ACKNOWLEDGED_LOST, API_VERSION, KIND } from '../api/v1alpha1.ts';
 import type { Kafka } from '../model/index.ts';
 import { topicLabels } from '../model/names.ts';
 import {
   ANNOTATION_APPLIED_HASH,
   childEvents,
   childWrite,
+  planStatus,
   planSync,
   readyTransition,
+  type ChildWrite,
   type Observed,
+  type StatusPlan,
+  type SyncOutcome,
+  type SyncPlan,
 } from './plan.ts';
-import type { KubeObject } from './resources.ts';
+import type { ApplyFailure } from '../model/index.ts';
+import type { KubeObject } from '../common/kube-resources.ts';
 
 const IMAGE = 'ghcr.io/conglombo/ratings-operator:test';
 const NOW = new Date('2026-11-21T12:00:00Z');
@@ -73,36 +79,79 @@ class FakeCluster {
   }
 }
 
-function converge(cluster: FakeCluster, exp: RatingExperiment): RatingExperiment {
-  const plan = planSync(cluster.observed(exp), IMAGE, NOW);
-  for (const w of plan.writes) cluster.store(w.object, { status: {} });
-  return plan.status === undefined ? exp : { ...exp, status: { ...exp.status, ...plan.status } };
+interface Reconciled extends StatusPlan {
+  plan: SyncPlan;
 }
 
-describe('planSync', () => {
-  it('creates every child of a new experiment and reports it not ready yet', () => {
+/** One reconcile against the fake cluster: the plan, the writes (failing where `refuse` says), the status. */
+function reconcile(
+  cluster: FakeCluster,
+  exp: RatingExperiment,
+  now = NOW,
+  refuse: (w: ChildWrite) => ApplyFailure | undefined = () => undefined,
+): Reconciled {
+  const observed = cluster.observed(exp);
+  const plan = planSync(observed, IMAGE);
+  const outcome: SyncOutcome = { written: [], deleted: [], failures: [] };
+  for (const w of plan.writes) {
+    const failure = refuse(w);
+    if (failure !== undefined) {
+      outcome.failures.push(failure);
+      continue;
+    }
+    cluster.store(w.object, { status: {} });
+    outcome.written.push(cluster.objects.get(cluster.key(w.object))!);
+  }
+  for (const d of plan.deletes) {
+    cluster.objects.delete(`${d.type.kind}/${d.namespace}/${d.name}`);
+    outcome.deleted.push(d);
+  }
+  return { plan, ...planStatus(observed, plan, outcome, now) };
+}
+
+function converge(cluster: FakeCluster, exp: RatingExperiment, now = NOW): RatingExperiment {
+  const { status } = reconcile(cluster, exp, now);
+  return status === undefined ? exp : { ...exp, status: { ...exp.status, ...status } };
+}
+
+/** Until nothing changes: the topic becomes Ready, the Deployments follow and become available. */
+function convergeReady(cluster: FakeCluster, exp: RatingExperiment): RatingExperiment {
+  let current = converge(cluster, exp);
+  cluster.ready();
+  current = converge(cluster, current);
+  cluster.ready();
+  return converge(cluster, current);
+}
+
+const condition = (r: { status?: { conditions?: { type: string; message?: string }[] } }, type: string) =>
+  r.status?.conditions?.find((c) => c.type === type);
+const names = (r: Reconciled) => r.plan.writes.map((w) => `${w.type.kind} ${w.object.metadata?.name}`);
+
+describe('planSync and planStatus', () => {
+  it('creates the topic and the access objects of a new experiment first, no pods, and reports it not ready yet', () => {
     const cluster = new FakeCluster();
-    const plan = planSync(cluster.observed(experiment()), IMAGE, NOW);
-    expect(plan.writes.map((w) => `${w.type.kind} ${w.object.metadata?.name}`)).toEqual([
+    const r = reconcile(cluster, experiment());
+    expect(names(r)).toEqual([
       'ServiceAccount erb-ratings',
       'Role erb-ratings',
       'RoleBinding erb-ratings',
       'Service erb-producer',
       'Service erb-consumer',
-      'Deployment erb-producer',
-      'Deployment erb-consumer',
-      'KafkaTopic erb-ratings',
+      'KafkaTopic appdev.erb-ratings',
     ]);
-    expect(plan.writes.every((w) => w.change === 'create')).toBe(true);
-    expect(plan.writes[0]?.object.metadata?.annotations?.[ANNOTATION_APPLIED_HASH]).toMatch(/^[0-9a-f]{16}$/);
-    expect(plan.status).toMatchObject({
+    expect(r.plan.writes.every((w) => w.change === 'create')).toBe(true);
+    expect(r.plan.writes[0]?.object.metadata?.annotations?.[ANNOTATION_APPLIED_HASH]).toMatch(
+      /^[0-9a-f]{16}$/,
+    );
+    expect(r.status).toMatchObject({
       observedGeneration: 1,
-      topic: 'erb-ratings',
+      topic: 'appdev.erb-ratings',
       bootstrapServers: 'kafka-bootstrap.queuing:9092',
     });
-    expect(plan.status?.conditions.find((c) => c.type === 'Ready')).toMatchObject({ status: 'False' });
-    expect(plan.events).toEqual([]); // not ready yet is no news
-    expect(childEvents(plan.writes.slice(0, 2))).toEqual([
+    expect(condition(r, 'Ready')).toMatchObject({ status: 'False', reason: 'TopicPending' });
+    expect(condition(r, 'ConsumerAvailable')).toMatchObject({ status: 'False', reason: 'Waiting' });
+    expect(r.events).toEqual([]); // not ready yet is no news
+    expect(childEvents(r.plan.writes.slice(0, 2))).toEqual([
       {
         type: 'Normal',
         reason: 'Created',
@@ -112,28 +161,39 @@ describe('planSync', () => {
     ]);
   });
 
+  it('creates the Deployments once the topic is Ready', () => {
+    const cluster = new FakeCluster();
+    const exp = converge(cluster, experiment());
+    cluster.ready();
+    const r = reconcile(cluster, exp);
+    expect(names(r)).toEqual(['Deployment erb-producer', 'Deployment erb-consumer']);
+    expect(condition(r, 'TopicReady')).toMatchObject({ status: 'True' });
+    // judged as the writes left them: created, not yet available
+    expect(condition(r, 'ConsumerAvailable')).toMatchObject({ status: 'False' });
+  });
+
   it('writes nothing and says nothing once converged', () => {
     const cluster = new FakeCluster();
-    let exp = converge(cluster, experiment());
-    cluster.ready();
-    exp = converge(cluster, exp);
+    const exp = convergeReady(cluster, experiment());
     expect(exp.status?.conditions?.find((c) => c.type === 'Ready')?.status).toBe('True');
-
-    const plan = planSync(cluster.observed(exp), IMAGE, new Date(NOW.getTime() + 60_000));
-    expect(plan).toEqual({ writes: [], status: undefined, events: [], conflict: undefined });
+    const r = reconcile(cluster, exp, new Date(NOW.getTime() + 60_000));
+    expect(r.plan.writes).toEqual([]);
+    expect(r.plan.deletes).toEqual([]);
+    expect(r.status).toBeUndefined();
+    expect(r.events).toEqual([]);
   });
 
   it('repairs an edited child and names the field that drifted', () => {
     const cluster = new FakeCluster();
-    const exp = converge(cluster, experiment());
+    const exp = convergeReady(cluster, experiment());
     const deployment = cluster.objects.get('Deployment/appdev/erb-consumer') as {
       spec: { replicas: number };
     };
     deployment.spec.replicas = 7;
-    const plan = planSync(cluster.observed(exp), IMAGE, NOW);
-    expect(plan.writes).toHaveLength(1);
-    expect(plan.writes[0]?.change).toEqual({ field: 'spec.replicas' });
-    expect(childEvents(plan.writes)).toEqual([
+    const r = reconcile(cluster, exp);
+    expect(r.plan.writes).toHaveLength(1);
+    expect(r.plan.writes[0]?.change).toEqual({ field: 'spec.replicas' });
+    expect(childEvents(r.plan.writes)).toEqual([
       expect.objectContaining({
         reason: 'Updated',
         note: 'updated Deployment appdev/erb-consumer (spec.replicas differed)',
@@ -141,41 +201,81 @@ describe('planSync', () => {
     ]);
   });
 
-  it('applies a spec change to the children it affects and observes the new generation', () => {
+  it('judges Ready from what the writes achieved, not from the cache before them', () => {
     const cluster = new FakeCluster();
-    const exp = converge(cluster, experiment());
-    const edited = { ...experiment({ producer: { replicas: 3 } }), status: exp.status };
+    const exp = convergeReady(cluster, experiment());
+    const edited = { ...experiment({ consumer: { replicas: 3 } }), status: exp.status };
     edited.metadata!.generation = 2;
-    const plan = planSync(cluster.observed(edited), IMAGE, NOW);
-    expect(plan.writes.map((w) => w.object.metadata?.name)).toEqual(['erb-producer']);
-    expect(plan.status?.observedGeneration).toBe(2);
+    const r = reconcile(cluster, edited);
+    expect(names(r)).toEqual(['Deployment erb-consumer']);
+    expect(r.status?.observedGeneration).toBe(2);
+    // the cache still held an available Deployment at 2 replicas; the write's answer has 3 desired
+    expect(condition(r, 'Ready')).toMatchObject({ status: 'False' });
+  });
+
+  it('reports an apply the API server refused as Ready=False with its message, Stalled, and a Warning', () => {
+    const cluster = new FakeCluster();
+    const exp = convergeReady(cluster, experiment());
+    const edited = { ...experiment({ consumer: { replicas: 3 } }), status: exp.status };
+    edited.metadata!.generation = 2;
+    const message = 'deployments.apps "erb-consumer" is forbidden: ValidatingAdmissionPolicy denied request';
+    const r = reconcile(cluster, edited, NOW, (w) =>
+      w.type.kind === 'Deployment'
+        ? { what: 'Deployment appdev/erb-consumer', message, terminal: true }
+        : undefined,
+    );
+    expect(condition(r, 'Ready')).toMatchObject({
+      status: 'False',
+      reason: 'ApplyRefused',
+      message: `the API server refused Deployment appdev/erb-consumer: ${message}`,
+    });
+    expect(condition(r, 'Stalled')).toMatchObject({ status: 'True', reason: 'ApplyRefused' });
+    expect(condition(r, 'Reconciling')).toMatchObject({ status: 'False' });
+    expect(r.status?.observedGeneration).toBe(2);
+    expect(r.events).toEqual([expect.objectContaining({ type: 'Warning', reason: 'ApplyRefused' })]);
+  });
+
+  it('reports a transient failure as Reconciling, not Stalled', () => {
+    const cluster = new FakeCluster();
+    const r = reconcile(cluster, experiment(), NOW, (w) =>
+      w.type.kind === 'Role'
+        ? { what: 'Role appdev/erb-ratings', message: 'timeout', terminal: false }
+        : undefined,
+    );
+    expect(condition(r, 'Ready')).toMatchObject({ status: 'False', reason: 'ApplyFailed' });
+    expect(condition(r, 'Reconciling')).toMatchObject({ status: 'True' });
+    expect(condition(r, 'Stalled')).toMatchObject({ status: 'False' });
   });
 
   it('re-applies when the desired state drops a field, so that server-side apply removes it', () => {
     const cluster = new FakeCluster();
     const withResources = experiment({ resources: { limits: { memory: '512Mi' } } });
-    const exp = converge(cluster, withResources);
+    const exp = convergeReady(cluster, withResources);
     const without = { ...experiment(), status: exp.status };
-    const plan = planSync(cluster.observed(without), IMAGE, NOW);
-    expect(plan.writes.map((w) => w.object.metadata?.name)).toEqual(['erb-producer', 'erb-consumer']);
-    expect(plan.writes[0]?.change).toEqual({ field: `metadata.annotations.${ANNOTATION_APPLIED_HASH}` });
+    const r = reconcile(cluster, without);
+    expect(r.plan.writes.map((w) => w.object.metadata?.name)).toEqual(['erb-producer', 'erb-consumer']);
+    expect(r.plan.writes[0]?.change).toEqual({ field: `metadata.annotations.${ANNOTATION_APPLIED_HASH}` });
   });
 
   it('creates nothing without a Kafka to point the pods at, and warns once', () => {
     const cluster = new FakeCluster();
-    const plan = planSync(cluster.observed(experiment(), null), IMAGE, NOW);
+    const observed = cluster.observed(experiment(), null);
+    const plan = planSync(observed, IMAGE);
     expect(plan.writes).toEqual([]);
-    expect(plan.status?.conditions.find((c) => c.type === 'Ready')).toMatchObject({
-      status: 'False',
-      reason: 'KafkaNotFound',
-    });
-    expect(plan.events).toEqual([expect.objectContaining({ type: 'Warning', reason: 'KafkaNotFound' })]);
+    const r = planStatus(observed, plan, { written: [], deleted: [], failures: [] }, NOW);
+    expect(condition(r, 'Ready')).toMatchObject({ status: 'False', reason: 'KafkaNotFound' });
+    expect(r.events).toEqual([expect.objectContaining({ type: 'Warning', reason: 'KafkaNotFound' })]);
 
-    const again = { ...experiment(), status: plan.status };
-    expect(planSync(cluster.observed(again, null), IMAGE, NOW)).toMatchObject({
-      status: undefined,
-      events: [],
-    });
+    const again = { ...experiment(), status: r.status };
+    const observedAgain = cluster.observed(again, null);
+    expect(
+      planStatus(
+        observedAgain,
+        planSync(observedAgain, IMAGE),
+        { written: [], deleted: [], failures: [] },
+        NOW,
+      ),
+    ).toEqual({ status: undefined, events: [] });
   });
 
   it('uses the bootstrap override without a Kafka resource', () => {
@@ -183,38 +283,144 @@ describe('planSync', () => {
     const exp = experiment({
       kafka: { cluster: 'kafka', namespace: 'queuing', bootstrapServers: 'broker:9092' },
     });
-    const plan = planSync(cluster.observed(exp, null), IMAGE, NOW);
-    expect(plan.writes).toHaveLength(8);
-    expect(plan.status?.bootstrapServers).toBe('broker:9092');
+    const observed = cluster.observed(exp, null);
+    const plan = planSync(observed, IMAGE);
+    expect(plan.writes).toHaveLength(6);
+    expect(
+      planStatus(observed, plan, { written: [], deleted: [], failures: [] }, NOW).status?.bootstrapServers,
+    ).toBe('broker:9092');
   });
 
   it('reports an invalid spec and touches no child', () => {
     const cluster = new FakeCluster();
-    const plan = planSync(cluster.observed(experiment({ voices: ['solo'] })), IMAGE, NOW);
-    expect(plan.writes).toEqual([]);
-    const ready = plan.status?.conditions.find((c) => c.type === 'Ready');
+    const r = reconcile(cluster, experiment({ voices: ['solo'] }));
+    expect(r.plan.writes).toEqual([]);
+    const ready = condition(r, 'Ready');
     expect(ready).toMatchObject({ status: 'False', reason: 'InvalidSpec' });
     expect(ready?.message).toContain('spec.voices');
-    expect(plan.events).toEqual([expect.objectContaining({ type: 'Warning', reason: 'InvalidSpec' })]);
+    expect(r.events).toEqual([expect.objectContaining({ type: 'Warning', reason: 'InvalidSpec' })]);
   });
 
-  it('leaves a KafkaTopic of another experiment alone and reports the conflict', () => {
-    const cluster = new FakeCluster();
-    cluster.store({
+  const foreignTopic = (name: string): KubeObject =>
+    ({
       apiVersion: 'kafka.strimzi.io/v1',
       kind: 'KafkaTopic',
       metadata: {
-        name: 'erb-ratings',
+        name,
         namespace: 'queuing',
         labels: topicLabels({ namespace: 'other', name: 'x' }, 'kafka'),
       },
+      status: { observedGeneration: 1, conditions: [{ type: 'Ready', status: 'True' }] },
+    }) as KubeObject;
+
+  it('leaves a KafkaTopic of another experiment alone, runs no pods against it and reports the conflict', () => {
+    const cluster = new FakeCluster();
+    cluster.store(foreignTopic('erb-ratings'));
+    const r = reconcile(cluster, experiment({ topic: { name: 'erb-ratings' } }));
+    expect(r.plan.writes.map((w) => w.type.kind)).not.toContain('KafkaTopic');
+    expect(r.plan.writes.map((w) => w.type.kind)).not.toContain('Deployment');
+    expect(r.plan.conflict).toContain('belongs to RatingExperiment other/x');
+    expect(condition(r, 'TopicReady')).toMatchObject({ reason: 'TopicConflict' });
+    expect(condition(r, 'Ready')).toMatchObject({ status: 'False', reason: 'TopicConflict' });
+  });
+
+  it('deletes Deployments that a conflict finds running', () => {
+    const cluster = new FakeCluster();
+    const exp = convergeReady(cluster, experiment({ topic: { name: 'shared' } }));
+    // the KafkaTopic now belongs to another experiment (say ours was deleted and theirs took the name)
+    cluster.store(foreignTopic('shared'));
+    const r = reconcile(cluster, exp);
+    expect(r.plan.deletes.map((d) => `${d.type.kind} ${d.name}`)).toEqual([
+      'Deployment erb-producer',
+      'Deployment erb-consumer',
+    ]);
+    expect(cluster.objects.has('Deployment/appdev/erb-consumer')).toBe(false);
+    expect(condition(r, 'ConsumerAvailable')).toMatchObject({ status: 'False' });
+  });
+
+  it('keeps a legacy default topic the experiment owns, and leaves one it does not own for its namespaced default', () => {
+    const owned = new FakeCluster();
+    const legacy = { ...experiment(), status: { topic: 'erb-ratings' } };
+    const r = reconcile(owned, legacy);
+    expect(names(r)).toContain('KafkaTopic erb-ratings');
+    expect(r.status?.topic).toBe('erb-ratings');
+
+    const taken = new FakeCluster();
+    taken.store(foreignTopic('erb-ratings'));
+    const moved = reconcile(taken, legacy);
+    expect(moved.plan.conflict).toBeUndefined();
+    expect(names(moved)).toContain('KafkaTopic appdev.erb-ratings');
+    expect(moved.status?.topic).toBe('appdev.erb-ratings');
+  });
+
+  it("copies the KafkaTopic's topicId and reports a recreated topic with a Warning", () => {
+    const cluster = new FakeCluster();
+    let exp = convergeReady(cluster, experiment());
+    const topicKey = 'KafkaTopic/queuing/appdev.erb-ratings';
+    const withId = (id: string) => {
+      const kt = cluster.objects.get(topicKey) as KubeObject & { status: Record<string, unknown> };
+      cluster.objects.set(topicKey, { ...kt, status: { ...kt.status, topicId: id } } as KubeObject);
+    };
+    withId('AAAAAAAAAAAAAAAAAAAAAA');
+    const first = reconcile(cluster, exp);
+    expect(first.status?.topicId).toBe('AAAAAAAAAAAAAAAAAAAAAA');
+    expect(first.topicRecreated).toBeUndefined();
+    exp = { ...exp, status: { ...exp.status, ...first.status } };
+
+    withId('BBBBBBBBBBBBBBBBBBBBBB');
+    const second = reconcile(cluster, exp);
+    expect(second.status?.topicId).toBe('BBBBBBBBBBBBBBBBBBBBBB');
+    expect(second.topicRecreated).toEqual({ from: 'AAAAAAAAAAAAAAAAAAAAAA', to: 'BBBBBBBBBBBBBBBBBBBBBB' });
+    expect(second.events).toEqual([expect.objectContaining({ type: 'Warning', reason: 'TopicRecreated' })]);
+  });
+
+  it('turns TotalsExact and Ready False on lost ratings, with a Warning, until acknowledged', () => {
+    const cluster = new FakeCluster();
+    const exp = convergeReady(cluster, experiment());
+    const losing = { ...exp, status: { ...exp.status, lost: 7 } } as RatingExperiment;
+    const r = reconcile(cluster, losing);
+    expect(condition(r, 'TotalsExact')).toMatchObject({ status: 'False', reason: 'RatingsLost' });
+    expect(condition(r, 'Ready')).toMatchObject({ status: 'False', reason: 'RatingsLost' });
+    expect(condition(r, 'Ready')?.message).toContain('7 ratings');
+    expect(r.events.map((e) => `${e.type} ${e.reason}`)).toEqual([
+      'Warning RatingsLost',
+      'Warning RatingsLost',
+    ]);
+
+    const acknowledged = {
+      ...losing,
+      metadata: { ...losing.metadata, annotations: { [ANNOTATION_ACKNOWLEDGED_LOST]: '7' } },
+      status: { ...losing.status, ...r.status },
+    } as RatingExperiment;
+    const after = reconcile(cluster, acknowledged);
+    expect(condition(after, 'Ready')).toMatchObject({ status: 'True', reason: 'LossAcknowledged' });
+    expect(condition(after, 'TotalsExact')).toMatchObject({ status: 'False', reason: 'RatingsLost' });
+
+    // more lost than acknowledged: Ready False again
+    const more = {
+      ...acknowledged,
+      status: { ...acknowledged.status, ...after.status, lost: 9 },
+    } as RatingExperiment;
+    expect(condition(reconcile(cluster, more), 'Ready')).toMatchObject({
+      status: 'False',
+      reason: 'RatingsLost',
     });
-    const plan = planSync(cluster.observed(experiment()), IMAGE, NOW);
-    expect(plan.writes.map((w) => w.type.kind)).not.toContain('KafkaTopic');
-    expect(plan.conflict).toContain('belongs to RatingExperiment other/x');
-    expect(plan.status?.conditions.find((c) => c.type === 'TopicReady')).toMatchObject({
-      reason: 'TopicConflict',
+  });
+
+  it('reports checkpoints stale when records wait and none was written for long, and asks to be checked in time', () => {
+    const cluster = new FakeCluster();
+    const exp = convergeReady(cluster, experiment());
+    const at = (ms: number) => ({
+      ...exp,
+      status: { ...exp.status, lag: 12, checkpointedAt: new Date(NOW.getTime() - ms).toISOString() },
     });
+    const fresh = reconcile(cluster, at(5_000) as RatingExperiment);
+    expect(fresh.status).toBeUndefined(); // nothing changed: nothing to write
+    expect(fresh.requeueAfterMs).toBe(56_000);
+    const stale = reconcile(cluster, at(61_000) as RatingExperiment);
+    expect(condition(stale, 'TotalsCurrent')).toMatchObject({ status: 'False', reason: 'CheckpointStale' });
+    expect(condition(stale, 'Ready')).toMatchObject({ status: 'False', reason: 'CheckpointStale' });
+    expect(stale.requeueAfterMs).toBeUndefined();
   });
 });
 

@@ -1,27 +1,35 @@
-// What one reconcile of a live experiment must write, decided from what the caches hold:
-// the children whose live state lacks part of the desired state, the controller's status
-// fields when they changed, and the Events that tell users about it. Pure: the reconciler
-// does the I/O.
+// What one reconcile of a live experiment must write, decided from what the caches hold (the
+// children whose live state lacks part of the desired state, planSync), then, once the writes
+// are done, the controller's status fields from what they achieved and the Events that tell
+// users about it (planStatus). Pure: the reconciler does the I/O.
 import type { Condition, RatingExperiment } from '../api/v1alpha1.ts';
 import { ConditionType, GROUP, Reason } from '../api/v1alpha1.ts';
 import {
+  LABEL_COMPONENT,
+  acknowledgedLostOf,
   childList,
   computeConditions,
   desiredChildren,
   desiredStatus,
   experimentOfTopic,
   experimentRef,
+  lostOf,
+  msUntilStale,
   resolveBootstrap,
   resolveSpec,
   statusNeedsUpdate,
   topicConflict,
+  topicReady,
+  usesRecordedLegacyTopic,
+  type ApplyFailure,
+  type BootstrapResult,
   type ControllerStatus,
   type DesiredCondition,
   type Kafka,
   type KafkaTopic,
 } from '../model/index.ts';
 import type { V1Deployment } from '@kubernetes/client-node';
-import { typeOf, type KubeObject, type ResourceType } from './resources.ts';
+import { typeOf, type KubeObject, type ResourceType } from '../common/kube-resources.ts';
 import { digest, firstDifference } from './semantic.ts';
 
 /**
@@ -46,6 +54,14 @@ export interface ChildWrite {
   change: 'create' | { field: string };
 }
 
+/** A child to delete. */
+export interface ChildDelete {
+  type: ResourceType;
+  namespace: string;
+  name: string;
+  why: string;
+}
+
 export interface EventSpec {
   type: 'Normal' | 'Warning';
   reason: string;
@@ -53,14 +69,46 @@ export interface EventSpec {
   note: string;
 }
 
+/** What one reconcile must write, decided before any write. */
 export interface SyncPlan {
   writes: ChildWrite[];
-  /** Set when the controller's status fields must be written. */
-  status?: ControllerStatus;
-  /** Events on Ready transitions (Events about child writes follow the writes that succeed). */
-  events: EventSpec[];
+  /** Deployments that would run against a topic the experiment does not own. */
+  deletes: ChildDelete[];
   /** The KafkaTopic's name is held by something else: we must not take it over. */
   conflict?: string;
+  /** The Kafka topic the experiment uses (undefined while the spec is invalid). */
+  topicName?: string;
+  /** What planStatus judges besides the outcome of the writes. */
+  observed: {
+    specProblems: readonly string[];
+    bootstrap?: BootstrapResult;
+    /** The live KafkaTopic, when the experiment owns it. */
+    topic?: KafkaTopic;
+    producer?: V1Deployment;
+    consumer?: V1Deployment;
+    checkpointIntervalSeconds?: number;
+  };
+}
+
+/** What the writes of a reconcile achieved. */
+export interface SyncOutcome {
+  /** The API server's answers to the writes that succeeded (the objects as they now are). */
+  written: KubeObject[];
+  /** The deletes that succeeded (or found the object gone). */
+  deleted: ChildDelete[];
+  /** The writes and deletes that failed. */
+  failures: ApplyFailure[];
+}
+
+export interface StatusPlan {
+  /** Set when the controller's status fields must be written. */
+  status?: ControllerStatus;
+  /** Events on transitions (Events about child writes follow the writes that succeed). */
+  events: EventSpec[];
+  /** The topic's incarnation changed from one known ID to another. */
+  topicRecreated?: { from: string; to: string };
+  /** Reconcile again after this long even without an event (a checkpoint that may turn stale). */
+  requeueAfterMs?: number;
 }
 
 /** Reasons of a False Ready that need a person rather than time. */
@@ -72,58 +120,195 @@ const WARNING_REASONS = new Set<string>([
   Reason.TopicNotReady,
   Reason.ProgressDeadlineExceeded,
   Reason.DeploymentUnavailable,
+  Reason.ApplyRefused,
+  Reason.ApplyFailed,
+  Reason.RatingsLost,
+  Reason.CheckpointStale,
 ]);
 
-export function planSync(observed: Observed, image: string, now: Date): SyncPlan {
+/**
+ * The writes of one reconcile. The producer and consumer Deployments are applied only once the
+ * experiment's own KafkaTopic is Ready (so that no client ever meets a missing topic, which
+ * Kafka could auto-create, or a topic of someone else); on a TopicConflict they are deleted.
+ */
+export function planSync(observed: Observed, image: string): SyncPlan {
   const exp = observed.experiment;
   const ref = experimentRef(exp);
-  const resolved = resolveSpec(exp);
+  let resolved = resolveSpec(exp);
   const bootstrap = resolved.ok ? resolveBootstrap(exp, observed.kafka) : undefined;
-
-  const writes: ChildWrite[] = [];
-  let conflict: string | undefined;
-  let topic: KafkaTopic | undefined;
-  let producer: V1Deployment | undefined;
-  let consumer: V1Deployment | undefined;
-  if (resolved.ok && bootstrap?.ok === true) {
-    const children = desiredChildren(exp, { image, bootstrapServers: bootstrap.bootstrapServers });
-    const liveTopic = observed.live(children.kafkaTopic as KubeObject) as KafkaTopic | undefined;
-    conflict = topicConflict(ref, liveTopic, experimentOfTopic);
-    topic = conflict === undefined ? liveTopic : undefined;
-    producer = observed.live(children.producerDeployment as KubeObject) as V1Deployment | undefined;
-    consumer = observed.live(children.consumerDeployment as KubeObject) as V1Deployment | undefined;
-    for (const child of childList(children) as KubeObject[]) {
-      if (conflict !== undefined && child === children.kafkaTopic) continue;
-      const write = childWrite(child, observed.live(child));
-      if (write !== undefined) writes.push(write);
-    }
+  const plan: SyncPlan = {
+    writes: [],
+    deletes: [],
+    observed: { specProblems: resolved.ok ? [] : resolved.problems, bootstrap },
+  };
+  if (!resolved.ok) return plan;
+  if (bootstrap?.ok !== true) {
+    plan.topicName = resolved.spec.topic.name;
+    return plan;
   }
 
+  const childrenFor = (keepRecordedTopic: boolean) =>
+    desiredChildren(exp, { image, bootstrapServers: bootstrap.bootstrapServers, keepRecordedTopic });
+  let children = childrenFor(true);
+  let liveTopic = observed.live(children.kafkaTopic as KubeObject) as KafkaTopic | undefined;
+  let conflict = topicConflict(ref, liveTopic, experimentOfTopic);
+  if (conflict !== undefined && usesRecordedLegacyTopic(exp)) {
+    // Its legacy default topic belongs to another experiment: move to its own namespaced default.
+    resolved = resolveSpec(exp, { keepRecordedTopic: false });
+    children = childrenFor(false);
+    liveTopic = observed.live(children.kafkaTopic as KubeObject) as KafkaTopic | undefined;
+    conflict = topicConflict(ref, liveTopic, experimentOfTopic);
+  }
+  const topic = conflict === undefined ? liveTopic : undefined;
+  const deployments = new Set<unknown>([children.producerDeployment, children.consumerDeployment]);
+  const topicUsable = topicReady(topic).ok;
+
+  for (const child of childList(children) as KubeObject[]) {
+    const live = observed.live(child);
+    if (conflict !== undefined && child === children.kafkaTopic) continue;
+    if (deployments.has(child)) {
+      if (conflict !== undefined) {
+        if (live !== undefined) {
+          const type = typeOf(child)!;
+          plan.deletes.push({
+            type,
+            namespace: child.metadata?.namespace ?? '',
+            name: child.metadata?.name ?? '',
+            why: `its topic is not the experiment's own: ${conflict}`,
+          });
+        }
+        continue;
+      }
+      // Until the topic is Ready, create no pods and leave running ones as they are.
+      if (!topicUsable) continue;
+    }
+    const write = childWrite(child, live);
+    if (write !== undefined) plan.writes.push(write);
+  }
+
+  const deleted = new Set(plan.deletes.map((d) => d.name));
+  const liveDeployment = (d: V1Deployment) =>
+    deleted.has(d.metadata?.name ?? '')
+      ? undefined
+      : (observed.live(d as KubeObject) as V1Deployment | undefined);
+  plan.conflict = conflict;
+  plan.topicName = resolved.ok ? resolved.spec.topic.name : undefined;
+  plan.observed = {
+    ...plan.observed,
+    topic,
+    producer: liveDeployment(children.producerDeployment),
+    consumer: liveDeployment(children.consumerDeployment),
+    checkpointIntervalSeconds: resolved.ok ? resolved.spec.consumer.checkpointIntervalSeconds : undefined,
+  };
+  return plan;
+}
+
+/**
+ * The controller's status after the writes: conditions from what the reconcile achieved (the
+ * Deployments as the API server answered our writes, refused writes as Ready=False with the
+ * server's message), the topic's incarnation, and the Events of the transitions.
+ */
+export function planStatus(
+  observed: Observed,
+  plan: SyncPlan,
+  outcome: SyncOutcome,
+  now: Date,
+  options: { deleting?: boolean } = {},
+): StatusPlan {
+  const exp = observed.experiment;
+  const ref = experimentRef(exp);
+  const after = (d: V1Deployment | undefined): V1Deployment | undefined => {
+    if (d === undefined) return undefined;
+    const name = d.metadata?.name;
+    if (outcome.deleted.some((x) => x.name === name)) return undefined;
+    const written = outcome.written.find((w) => w.kind === 'Deployment' && w.metadata?.name === name);
+    return (written as V1Deployment | undefined) ?? d;
+  };
+  // A Deployment created by this reconcile is absent from the plan's view: take the server's answer.
+  const createdDeployment = (component: 'producer' | 'consumer') =>
+    outcome.written.find(
+      (w) =>
+        w.kind === 'Deployment' &&
+        w.metadata?.labels?.[LABEL_COMPONENT] === component &&
+        w.metadata?.namespace === ref.namespace,
+    ) as V1Deployment | undefined;
+  const lost = lostOf(exp.status);
   const conditions = computeConditions({
     generation: ref.generation,
-    specProblems: resolved.ok ? [] : resolved.problems,
-    bootstrap,
-    topic,
-    topicConflict: conflict,
-    producerDeployment: producer,
-    consumerDeployment: consumer,
+    specProblems: plan.observed.specProblems,
+    bootstrap: plan.observed.bootstrap,
+    topic: plan.observed.topic,
+    topicConflict: plan.conflict,
+    producerDeployment: after(plan.observed.producer) ?? createdDeployment('producer'),
+    consumerDeployment: after(plan.observed.consumer) ?? createdDeployment('consumer'),
+    deleting: options.deleting,
+    applyFailures: outcome.failures,
+    lost,
+    acknowledgedLost: acknowledgedLostOf(exp.metadata?.annotations),
+    checkpoints:
+      plan.observed.checkpointIntervalSeconds === undefined
+        ? undefined
+        : {
+            lag: exp.status?.lag,
+            checkpointedAt: exp.status?.checkpointedAt,
+            intervalSeconds: plan.observed.checkpointIntervalSeconds,
+          },
+    now,
   });
+  const topicId = plan.observed.topic?.status?.topicId || undefined;
   const status = desiredStatus(
     exp.status,
     {
       generation: ref.generation,
       conditions,
-      topic: resolved.ok ? resolved.spec.topic.name : undefined,
-      bootstrapServers: bootstrap?.ok === true ? bootstrap.bootstrapServers : undefined,
+      topic: plan.topicName,
+      topicId,
+      bootstrapServers:
+        plan.observed.bootstrap?.ok === true ? plan.observed.bootstrap.bootstrapServers : undefined,
     },
     now,
   );
+  const events = [
+    ...readyTransition(exp.status?.conditions, conditions),
+    ...lossTransition(exp.status?.conditions, conditions),
+  ];
+  const previousId = exp.status?.topicId;
+  let topicRecreated: StatusPlan['topicRecreated'];
+  if (previousId && topicId && previousId !== topicId && exp.status?.topic === plan.topicName) {
+    topicRecreated = { from: previousId, to: topicId };
+    events.push({
+      type: 'Warning',
+      reason: 'TopicRecreated',
+      action: 'Reconcile',
+      note: `topic ${plan.topicName ?? ''} was deleted and created again (topic ID ${previousId} -> ${topicId}); records of the old incarnation are no longer in Kafka, their totals stay in the status`,
+    });
+  }
+  const checkpoints =
+    plan.observed.checkpointIntervalSeconds === undefined
+      ? undefined
+      : {
+          lag: exp.status?.lag,
+          checkpointedAt: exp.status?.checkpointedAt,
+          intervalSeconds: plan.observed.checkpointIntervalSeconds,
+        };
   return {
-    writes,
     status: statusNeedsUpdate(exp.status, status) ? status : undefined,
-    events: readyTransition(exp.status?.conditions, conditions),
-    conflict,
+    events,
+    ...(topicRecreated !== undefined && { topicRecreated }),
+    ...(msUntilStale(checkpoints, now) !== undefined && { requeueAfterMs: msUntilStale(checkpoints, now) }),
   };
+}
+
+/** A Warning when TotalsExact turns False, or its count of lost ratings changes. */
+export function lossTransition(
+  before: readonly Condition[] | undefined,
+  after: readonly DesiredCondition[],
+): EventSpec[] {
+  const old = before?.find((c) => c.type === ConditionType.TotalsExact);
+  const next = after.find((c) => c.type === ConditionType.TotalsExact);
+  if (next === undefined || next.status !== 'False') return [];
+  if (old?.status === 'False' && old.message === next.message) return [];
+  return [{ type: 'Warning', reason: next.reason, action: 'Reconcile', note: next.message }];
 }
 
 /** The write a child needs, or undefined when the live object already has the desired state. */

@@ -7,17 +7,31 @@ import {
   LABEL_EXPERIMENT_NAME,
   LABEL_EXPERIMENT_NAMESPACE,
   LABEL_MANAGED_BY,
+  computeConditions,
+  desiredStatus,
   kafkaTopicResourceName,
   resolveSpec,
+  statusNeedsUpdate,
+  topicNameOf,
+  type ApplyFailure,
   type Kafka,
 } from '../model/index.ts';
 import type { EventRecorder } from './events.ts';
 import { FIELD_MANAGER } from './field-manager.ts';
 import { stripManagedFields, type Informer } from './informer.ts';
-import { isNotFound, type KubeClient } from './kube-client.ts';
+import { errorMessage, isNotFound, isTransient } from '../common/kube-errors.ts';
+import type { KubeClient } from '../common/kube-client.ts';
+import { metricLabels, type ControllerMetrics } from './metrics.ts';
 import { topicOwnerKey } from './mapping.ts';
-import { childEvents, planSync, type ChildWrite } from './plan.ts';
-import { objectKey, resources, splitKey, typeOf, type KubeObject } from './resources.ts';
+import {
+  childEvents,
+  planStatus,
+  planSync,
+  type ChildWrite,
+  type Observed,
+  type SyncOutcome,
+} from './plan.ts';
+import { objectKey, resources, splitKey, typeOf, type KubeObject } from '../common/kube-resources.ts';
 
 /** The informers the reconciler reads from. */
 export interface Caches {
@@ -33,7 +47,29 @@ export interface ReconcilerOptions {
   caches: Caches;
   recorder: EventRecorder;
   logger: Logger;
+  metrics: ControllerMetrics;
   image: string;
+}
+
+/** What the work loop does after a reconcile that succeeded. */
+export interface ReconcileResult {
+  /** Reconcile again after this long even without an event. */
+  requeueAfterMs?: number;
+}
+
+/**
+ * Some writes of a reconcile failed. The status already says so (Ready=False with the API
+ * server's message); `transient` says whether retrying with backoff can help.
+ */
+export class ApplyFailuresError extends Error {
+  readonly failures: readonly ApplyFailure[];
+  readonly transient: boolean;
+  constructor(failures: readonly ApplyFailure[]) {
+    super(`could not apply ${failures.map((f) => `${f.what}: ${f.message}`).join('; ')}`);
+    this.name = 'ApplyFailuresError';
+    this.failures = failures;
+    this.transient = failures.some((f) => !f.terminal);
+  }
 }
 
 export class Reconciler {
@@ -43,60 +79,81 @@ export class Reconciler {
     this.options = options;
   }
 
-  async reconcile(key: string): Promise<void> {
+  async reconcile(key: string): Promise<ReconcileResult> {
     const { namespace, name } = splitKey(key);
     const cached = this.options.caches.experiments.get(namespace, name);
     // Gone: the garbage collector removes the owned children; the finalizer handled the topic.
-    if (cached === undefined) return;
+    if (cached === undefined) {
+      this.options.metrics.forgetExperiment(namespace, name);
+      return {};
+    }
     if (cached.metadata?.deletionTimestamp) {
       await this.finalize(cached);
-      return;
+      return {};
     }
     const exp = await this.ensureFinalizer(cached);
-    await this.sync(exp);
+    return this.sync(exp);
   }
 
-  private async sync(exp: RatingExperiment & KubeObject): Promise<void> {
-    const { client, recorder, logger, image } = this.options;
+  private async sync(exp: RatingExperiment & KubeObject): Promise<ReconcileResult> {
+    const { client, recorder, logger, image, metrics } = this.options;
     const kafkaRef = exp.spec?.kafka;
     const kafka = kafkaRef && this.options.caches.kafkas.get(kafkaRef.namespace, kafkaRef.cluster);
-    const uncachedTopic = await this.uncachedTopic(exp);
-    const plan = planSync(
-      {
-        experiment: exp,
-        kafka,
-        live: (desired) =>
-          desired.kind === resources.kafkaTopic.kind &&
-          uncachedTopic?.metadata?.name === desired.metadata?.name
-            ? uncachedTopic
-            : this.cached(desired),
-      },
-      image,
-      new Date(),
-    );
+    const uncachedTopics = new Map((await this.uncachedTopics(exp)).map((t) => [objectKey(t), t]));
+    const observed: Observed = {
+      experiment: exp,
+      kafka,
+      live: (desired) =>
+        desired.kind === resources.kafkaTopic.kind && uncachedTopics.has(objectKey(desired))
+          ? uncachedTopics.get(objectKey(desired))
+          : this.cached(desired),
+    };
+    const plan = planSync(observed, image);
 
     // Every write is attempted, so that one failing child does not hold back the others.
-    const failures: string[] = [];
+    const outcome: SyncOutcome = { written: [], deleted: [], failures: [] };
     const applied: ChildWrite[] = [];
     for (const write of plan.writes) {
       const what = `${write.type.kind} ${write.object.metadata?.namespace}/${write.object.metadata?.name}`;
       try {
         const live = await client.apply(write.type, write.object, FIELD_MANAGER);
         this.informerFor(write.object)?.assume(live);
+        outcome.written.push(stripManagedFields(live));
         applied.push(write);
         logger.info({ experiment: objectKey(exp), change: write.change }, `applied ${what}`);
       } catch (err) {
-        failures.push(`${what}: ${(err as Error).message}`);
+        outcome.failures.push(this.failure(what, err));
       }
     }
-    for (const event of [...childEvents(applied), ...plan.events]) await recorder.record(exp, event);
-    if (plan.status !== undefined) {
+    for (const removal of plan.deletes) {
+      const what = `${removal.type.kind} ${removal.namespace}/${removal.name}`;
+      try {
+        await client.delete(removal.type, removal.namespace, removal.name);
+        outcome.deleted.push(removal);
+        logger.warn({ experiment: objectKey(exp), why: removal.why }, `deleted ${what}`);
+        await recorder.record(exp, {
+          type: 'Warning',
+          reason: 'Deleted',
+          action: 'Delete',
+          note: `deleted ${what}: ${removal.why}`,
+        });
+      } catch (err) {
+        outcome.failures.push(this.failure(what, err));
+      }
+    }
+
+    const next = planStatus(observed, plan, outcome, new Date());
+    for (const event of [...childEvents(applied), ...next.events]) await recorder.record(exp, event);
+    if (next.topicRecreated !== undefined) metrics.topicRecreations.inc(metricLabels(exp));
+    if (next.status !== undefined) {
+      // A merge patch keeps fields it does not name: clear a topicId the new status no longer has.
+      const clearTopicId = next.status.topicId === undefined && exp.status?.topicId !== undefined;
       try {
         const written = await client.mergePatch<RatingExperiment & KubeObject>(
           resources.ratingExperiment,
           exp.metadata?.namespace ?? '',
           exp.metadata?.name ?? '',
-          { status: plan.status },
+          { status: { ...next.status, ...(clearTopicId && { topicId: null }) } },
           FIELD_MANAGER,
           'status',
         );
@@ -105,7 +162,15 @@ export class Reconciler {
         if (!isNotFound(err)) throw err;
       }
     }
-    if (failures.length > 0) throw new Error(`could not apply ${failures.join('; ')}`);
+    metrics.observeExperiment(exp, next.status?.conditions ?? exp.status?.conditions ?? []);
+    if (outcome.failures.length > 0) throw new ApplyFailuresError(outcome.failures);
+    return next.requeueAfterMs === undefined ? {} : { requeueAfterMs: next.requeueAfterMs };
+  }
+
+  private failure(what: string, err: unknown): ApplyFailure {
+    const terminal = !isTransient(err);
+    this.options.metrics.applyFailures.inc({ class: terminal ? 'terminal' : 'transient' });
+    return { what, message: errorMessage(err), terminal };
   }
 
   /** Adds our finalizer before anything is created, so that the topic is never left behind. */
@@ -132,10 +197,11 @@ export class Reconciler {
    * never touches it again and a new experiment of the same name does not adopt it silently;
    * `strimzi.io/cluster` stays, so Strimzi keeps managing the topic). Then the finalizer goes.
    */
-  private async finalize(exp: RatingExperiment & KubeObject): Promise<void> {
-    const finalizers = exp.metadata?.finalizers ?? [];
+  private async finalize(cached: RatingExperiment & KubeObject): Promise<void> {
+    const finalizers = cached.metadata?.finalizers ?? [];
     if (!finalizers.includes(FINALIZER)) return;
     const { client, recorder } = this.options;
+    const exp = await this.reportDeleting(cached);
     const resolved = resolveSpec(exp);
     const policy = resolved.ok ? resolved.spec.deletionPolicy : (exp.spec?.deletionPolicy ?? 'Delete');
     for (const topic of await this.topicsOf(exp)) {
@@ -182,33 +248,60 @@ export class Reconciler {
     );
   }
 
+  /**
+   * Ready=False, reason Deleting, while the finalizer runs (until the experiment is gone). Returns
+   * the experiment as written, whose resourceVersion the finalizer's removal must name.
+   */
+  private async reportDeleting(exp: RatingExperiment & KubeObject): Promise<RatingExperiment & KubeObject> {
+    const generation = exp.metadata?.generation ?? 0;
+    const status = desiredStatus(
+      exp.status,
+      { generation, conditions: computeConditions({ generation, deleting: true }) },
+      new Date(),
+    );
+    if (!statusNeedsUpdate(exp.status, status)) return exp;
+    const written = await this.options.client.mergePatch<RatingExperiment & KubeObject>(
+      resources.ratingExperiment,
+      exp.metadata?.namespace ?? '',
+      exp.metadata?.name ?? '',
+      { status },
+      FIELD_MANAGER,
+      'status',
+    );
+    this.options.caches.experiments.assume(written);
+    return stripManagedFields(written);
+  }
+
   /** The experiment's KafkaTopics: by label from the cache, plus its desired one read directly in case the cache lags. */
   private async topicsOf(exp: RatingExperiment & KubeObject): Promise<KubeObject[]> {
     const key = objectKey(exp);
     const topics = this.options.caches.kafkaTopics.list().filter((t) => topicOwnerKey(t) === key);
-    const desired = await this.uncachedTopic(exp);
-    if (
-      desired !== undefined &&
-      topicOwnerKey(desired) === key &&
-      !topics.some((t) => objectKey(t) === objectKey(desired))
-    ) {
-      topics.push(desired);
+    for (const desired of await this.uncachedTopics(exp)) {
+      if (topicOwnerKey(desired) === key && !topics.some((t) => objectKey(t) === objectKey(desired))) {
+        topics.push(desired);
+      }
     }
     return topics;
   }
 
   /**
-   * The KafkaTopic the experiment wants, read from the API server when the cache lacks it: the
-   * cache holds only managed topics, and an unmanaged one of the same name must not be taken over.
+   * The KafkaTopics the experiment may use (its topic, and for a legacy experiment also its
+   * namespaced default), read from the API server when the cache lacks them: the cache holds only
+   * managed topics, and an unmanaged one of the same name must not be taken over.
    */
-  private async uncachedTopic(exp: RatingExperiment): Promise<KubeObject | undefined> {
+  private async uncachedTopics(exp: RatingExperiment): Promise<KubeObject[]> {
     const resolved = resolveSpec(exp);
-    if (!resolved.ok) return undefined;
+    if (!resolved.ok) return [];
     const namespace = resolved.spec.kafka.namespace;
-    const name = kafkaTopicResourceName(resolved.spec.topic.name);
-    if (this.options.caches.kafkaTopics.get(namespace, name) !== undefined) return undefined;
-    const live = await this.options.client.get<KubeObject>(resources.kafkaTopic, namespace, name);
-    return live === undefined ? undefined : stripManagedFields(live);
+    const names = new Set([topicNameOf(exp), topicNameOf(exp, { keepRecordedTopic: false })]);
+    const topics: KubeObject[] = [];
+    for (const topicName of names) {
+      const name = kafkaTopicResourceName(topicName);
+      if (this.options.caches.kafkaTopics.get(namespace, name) !== undefined) continue;
+      const live = await this.options.client.get<KubeObject>(resources.kafkaTopic, namespace, name);
+      if (live !== undefined) topics.push(stripManagedFields(live));
+    }
+    return topics;
   }
 
   private cached(desired: KubeObject): KubeObject | undefined {

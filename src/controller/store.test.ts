@@ -1,5 +1,5 @@
 import { Store } from './store.ts';
-import type { KubeObject } from './resources.ts';
+import type { KubeObject } from '../common/kube-resources.ts';
 
 const obj = (name: string, resourceVersion: string, namespace = 'ns'): KubeObject => ({
   metadata: { name, namespace, resourceVersion },

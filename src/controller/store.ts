@@ -1,7 +1,7 @@
 // The local cache behind an informer: objects by namespace/name, and the change each list or
 // watch event makes to it, reported as add/update/delete so that handlers see every transition
 // even when a relist replaces the whole content.
-import { objectKey, type KubeObject } from './resources.ts';
+import { objectKey, type KubeObject } from '../common/kube-resources.ts';
 
 export type Change<T> =
   { type: 'add'; object: T } | { type: 'update'; old: T; object: T } | { type: 'delete'; object: T };

@@ -82,7 +82,7 @@ describe('desiredChildren', () => {
       ['v1', 'Service', 'appdev', 'erb-voices-consumer'],
       ['apps/v1', 'Deployment', 'appdev', 'erb-voices-producer'],
       ['apps/v1', 'Deployment', 'appdev', 'erb-voices-consumer'],
-      ['kafka.strimzi.io/v1', 'KafkaTopic', 'queuing', 'erb-voices-ratings'],
+      ['kafka.strimzi.io/v1', 'KafkaTopic', 'queuing', 'appdev.erb-voices-ratings'],
     ]);
   });
 
@@ -107,7 +107,7 @@ describe('desiredChildren', () => {
       apiVersion: 'kafka.strimzi.io/v1',
       kind: 'KafkaTopic',
       metadata: {
-        name: 'erb-voices-ratings',
+        name: 'appdev.erb-voices-ratings',
         namespace: 'queuing',
         labels: {
           'app.kubernetes.io/name': 'rating-experiment',
@@ -120,7 +120,7 @@ describe('desiredChildren', () => {
           'ratings.conglombo.io/experiment-name': 'erb-voices',
         },
       },
-      spec: { topicName: 'erb-voices-ratings', partitions: 3, replicas: 1 },
+      spec: { topicName: 'appdev.erb-voices-ratings', partitions: 3, replicas: 1 },
     });
   });
 
@@ -195,7 +195,7 @@ describe('desiredChildren', () => {
         { name: 'EXPERIMENT_NAMESPACE', value: 'appdev' },
         { name: 'EXPERIMENT_NAME', value: 'erb-voices' },
         { name: 'KAFKA_BOOTSTRAP_SERVERS', value: 'kafka:9092' },
-        { name: 'KAFKA_TOPIC', value: 'erb-voices-ratings' },
+        { name: 'KAFKA_TOPIC', value: 'appdev.erb-voices-ratings' },
         { name: 'PORT', value: '8080' },
         { name: 'POD_NAME', valueFrom: { fieldRef: { apiVersion: 'v1', fieldPath: 'metadata.name' } } },
         { name: 'LOG_LEVEL', value: 'info' },

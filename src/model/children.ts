@@ -64,6 +64,8 @@ export interface ChildrenOptions {
   bootstrapServers: string;
   /** LOG_LEVEL of the pods. */
   logLevel?: string;
+  /** See ResolveOptions.keepRecordedTopic. */
+  keepRecordedTopic?: boolean;
 }
 
 export interface DesiredChildren {
@@ -98,7 +100,7 @@ export function ownerReference(exp: RatingExperiment): V1OwnerReference {
  * Throws InvalidSpecError when the spec is invalid: call resolveSpec first and report problems.
  */
 export function desiredChildren(exp: RatingExperiment, options: ChildrenOptions): DesiredChildren {
-  const spec = mustResolveSpec(exp);
+  const spec = mustResolveSpec(exp, { keepRecordedTopic: options.keepRecordedTopic });
   const ref = experimentRef(exp);
   // Fresh objects for every child: nothing in the output is aliased.
   const meta = (name: string, component: Component) => ({

@@ -2,9 +2,13 @@ import type { V1Deployment } from '@kubernetes/client-node';
 import type { Condition, RatingExperimentStatus } from '../api/v1alpha1.ts';
 import type { BootstrapResult } from './bootstrap.ts';
 import type { ConditionInputs, DesiredCondition } from './conditions.ts';
+import { ANNOTATION_ACKNOWLEDGED_LOST } from '../api/v1alpha1.ts';
 import {
+  acknowledgedLostOf,
   computeConditions,
   deploymentAvailable,
+  msUntilStale,
+  staleAfterMs,
   desiredStatus,
   formatTime,
   mergeConditions,
@@ -188,6 +192,8 @@ describe('computeConditions', () => {
       ['TopicReady', 'True', 'TopicReady'],
       ['ProducerAvailable', 'True', 'DeploymentAvailable'],
       ['ConsumerAvailable', 'True', 'DeploymentAvailable'],
+      ['TotalsExact', 'True', 'Exact'],
+      ['TotalsCurrent', 'True', 'CheckpointRecent'],
       ['Reconciling', 'False', 'Reconciled'],
       ['Stalled', 'False', 'Reconciled'],
     ]);
@@ -245,10 +251,118 @@ describe('computeConditions', () => {
     });
     expect(c.ConsumerAvailable).toMatchObject({
       status: 'False',
+      reason: 'Waiting',
+      message: expect.stringMatching(/^the consumer Deployment waits for the topic: KafkaTopic/),
+    });
+    expect(c.Reconciling?.status).toBe('True');
+    const noConsumer = byType(computeConditions({ ...allReady, consumerDeployment: undefined }));
+    expect(noConsumer.ConsumerAvailable).toMatchObject({
+      status: 'False',
       reason: 'DeploymentNotFound',
       message: 'the consumer Deployment has not been created yet',
     });
+  });
+
+  it('puts a refused write before the children: Ready False with the API server message, stalled', () => {
+    const c = byType(
+      computeConditions({
+        ...allReady,
+        applyFailures: [
+          {
+            what: 'Deployment appdev/erb-consumer',
+            message: 'denied by policy max-replicas',
+            terminal: true,
+          },
+        ],
+      }),
+    );
+    expect(c.Ready).toMatchObject({
+      status: 'False',
+      reason: 'ApplyRefused',
+      message: 'the API server refused Deployment appdev/erb-consumer: denied by policy max-replicas',
+    });
+    expect(c.Stalled).toMatchObject({ status: 'True', reason: 'ApplyRefused' });
+    expect(c.Stalled?.message).toContain('admission policy');
+    expect(c.Reconciling?.status).toBe('False');
+  });
+
+  it('a failure that may pass is Reconciling, not Stalled', () => {
+    const c = byType(
+      computeConditions({
+        ...allReady,
+        applyFailures: [
+          { what: 'Role appdev/erb-ratings', message: 'no answer within 15000 ms', terminal: false },
+        ],
+      }),
+    );
+    expect(c.Ready).toMatchObject({ status: 'False', reason: 'ApplyFailed' });
     expect(c.Reconciling?.status).toBe('True');
+    expect(c.Stalled?.status).toBe('False');
+  });
+
+  it('is Deleting while the finalizer runs', () => {
+    const c = byType(computeConditions({ ...allReady, deleting: true }));
+    expect(c.Ready).toMatchObject({ status: 'False', reason: 'Deleting' });
+    expect(c.Reconciling).toMatchObject({ status: 'True', reason: 'Deleting' });
+  });
+
+  it('keeps TotalsExact False once ratings were lost; Ready follows until the loss is acknowledged', () => {
+    const lost = byType(computeConditions({ ...allReady, lost: 3 }));
+    expect(lost.TotalsExact).toMatchObject({ status: 'False', reason: 'RatingsLost' });
+    expect(lost.TotalsExact?.message).toMatch(/^3 ratings were gone/);
+    expect(lost.TotalsExact?.message).toContain(`${ANNOTATION_ACKNOWLEDGED_LOST}=3`);
+    expect(lost.Ready).toMatchObject({ status: 'False', reason: 'RatingsLost' });
+    expect(lost.Stalled).toMatchObject({ status: 'True', reason: 'RatingsLost' });
+
+    const short = byType(computeConditions({ ...allReady, lost: 3, acknowledgedLost: 2 }));
+    expect(short.Ready).toMatchObject({ status: 'False', reason: 'RatingsLost' });
+
+    const acked = byType(computeConditions({ ...allReady, lost: 3, acknowledgedLost: 3 }));
+    expect(acked.Ready).toMatchObject({ status: 'True', reason: 'LossAcknowledged' });
+    expect(acked.Ready?.message).toContain('3 ratings were gone');
+    expect(acked.TotalsExact).toMatchObject({ status: 'False', reason: 'RatingsLost' });
+    expect(acked.Stalled?.status).toBe('False');
+  });
+
+  it.each([
+    [undefined, undefined],
+    [{ a: '1' }, undefined],
+    [{ [ANNOTATION_ACKNOWLEDGED_LOST]: ' 12 ' }, 12],
+    [{ [ANNOTATION_ACKNOWLEDGED_LOST]: '0' }, 0],
+    [{ [ANNOTATION_ACKNOWLEDGED_LOST]: '-1' }, undefined],
+    [{ [ANNOTATION_ACKNOWLEDGED_LOST]: 'all' }, undefined],
+    [{ [ANNOTATION_ACKNOWLEDGED_LOST]: '1e3' }, undefined],
+  ])('reads the acknowledgement %j as %j', (annotations, expected) => {
+    expect(acknowledgedLostOf(annotations)).toBe(expected);
+  });
+
+  it('judges checkpoints stale only when records wait and the last one is much older than the interval', () => {
+    const now = new Date('2026-11-21T12:00:00Z');
+    const ago = (s: number) => new Date(now.getTime() - s * 1000).toISOString();
+    const stale = (lag: number | undefined, at: string | undefined, interval = 5) =>
+      byType(
+        computeConditions({
+          ...allReady,
+          checkpoints: { lag, checkpointedAt: at, intervalSeconds: interval },
+          now,
+        }),
+      );
+    expect(stale(0, ago(3600)).TotalsCurrent?.status).toBe('True');
+    expect(stale(undefined, ago(3600)).TotalsCurrent?.status).toBe('True');
+    expect(stale(5, undefined).TotalsCurrent?.status).toBe('True');
+    expect(stale(5, ago(60)).TotalsCurrent?.status).toBe('True');
+    const c = stale(5, ago(61));
+    expect(c.TotalsCurrent).toMatchObject({ status: 'False', reason: 'CheckpointStale' });
+    expect(c.TotalsCurrent?.message).toMatch(
+      /^5 records wait and the consumers have written no checkpoint for 61 s/,
+    );
+    expect(c.Ready).toMatchObject({ status: 'False', reason: 'CheckpointStale' });
+    // the limit grows with a long interval: 6 intervals
+    expect(stale(5, ago(500), 100).TotalsCurrent?.status).toBe('True');
+    expect(stale(5, ago(601), 100).TotalsCurrent?.status).toBe('False');
+    expect(staleAfterMs(5)).toBe(60_000);
+    expect(msUntilStale({ lag: 5, checkpointedAt: ago(10), intervalSeconds: 5 }, now)).toBe(51_000);
+    expect(msUntilStale({ lag: 0, checkpointedAt: ago(10), intervalSeconds: 5 }, now)).toBeUndefined();
   });
 
   it('is stalled by a Deployment past its deadline and by a topic conflict', () => {

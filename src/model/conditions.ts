@@ -3,7 +3,7 @@
 // keeps the controller from writing a status that has not changed.
 import type { V1Deployment } from '@kubernetes/client-node';
 import type { Condition, RatingExperimentStatus } from '../api/v1alpha1.ts';
-import { ConditionType, Reason } from '../api/v1alpha1.ts';
+import { ANNOTATION_ACKNOWLEDGED_LOST, ConditionType, Reason } from '../api/v1alpha1.ts';
 import type { BootstrapResult } from './bootstrap.ts';
 import type { KafkaTopic } from './strimzi.ts';
 
@@ -138,6 +138,26 @@ export function topicConflict(
   return `KafkaTopic ${existing.metadata?.namespace ?? ''}/${existing.metadata?.name ?? ''} belongs to RatingExperiment ${other.namespace}/${other.name}; set spec.topic.name to another topic`;
 }
 
+/** A write of this reconcile that the API server did not accept. */
+export interface ApplyFailure {
+  /** `Deployment appdev/erb-consumer` and the like. */
+  what: string;
+  /** The API server's message (or the network error's). */
+  message: string;
+  /** Refused for good (invalid, forbidden, denied by admission) rather than failed for now. */
+  terminal: boolean;
+}
+
+/** What the consumers reported about their checkpoints, for the staleness check. */
+export interface CheckpointReport {
+  /** status.lag: records not yet covered by a checkpoint, as last written. */
+  lag?: number;
+  /** status.checkpointedAt. */
+  checkpointedAt?: string;
+  /** spec.consumer.checkpointIntervalSeconds, resolved. */
+  intervalSeconds: number;
+}
+
 export interface ConditionInputs {
   /** metadata.generation of the experiment. */
   generation: number;
@@ -149,20 +169,105 @@ export interface ConditionInputs {
   topic?: KafkaTopic;
   /** From topicConflict. */
   topicConflict?: string;
-  /** The observed Deployments; undefined when absent. */
+  /** The Deployments as this reconcile left them (the API server's answer to our write, else the cache). */
   producerDeployment?: V1Deployment;
   consumerDeployment?: V1Deployment;
   /** metadata.deletionTimestamp is set. */
   deleting?: boolean;
+  /** The writes of this reconcile that failed. */
+  applyFailures?: readonly ApplyFailure[];
+  /** status.lost: acknowledged ratings the consumers found gone before they were counted. */
+  lost?: number;
+  /** The count a user acknowledged (ANNOTATION_ACKNOWLEDGED_LOST), when set and valid. */
+  acknowledgedLost?: number;
+  checkpoints?: CheckpointReport;
+  now?: Date;
 }
 
 const TRUE = 'True';
 const FALSE = 'False';
 
+// One message whatever the age: a message that changed with time would cause a status write per reconcile.
+const NOT_OVERDUE = 'no checkpoint is overdue';
+
+/** A checkpoint older than this, while records wait, means the consumers cannot write their status. */
+export function staleAfterMs(intervalSeconds: number): number {
+  return Math.max(60, 6 * intervalSeconds) * 1000;
+}
+
+/**
+ * TotalsCurrent: stale when the consumers last reported lag > 0 and their last checkpoint is older
+ * than staleAfterMs. Without a lag or a checkpoint time there is nothing to judge (the consumers
+ * have not written yet: ConsumerAvailable speaks for them).
+ */
+export function checkpointHealth(report: CheckpointReport | undefined, now: Date): Health {
+  const at = report?.checkpointedAt === undefined ? NaN : Date.parse(report.checkpointedAt);
+  const lag = report?.lag ?? 0;
+  if (report === undefined || lag <= 0 || Number.isNaN(at)) {
+    return { ok: true, reason: Reason.CheckpointRecent, message: NOT_OVERDUE };
+  }
+  const age = now.getTime() - at;
+  const limit = staleAfterMs(report.intervalSeconds);
+  if (age <= limit) {
+    return { ok: true, reason: Reason.CheckpointRecent, message: NOT_OVERDUE };
+  }
+  return {
+    ok: false,
+    reason: Reason.CheckpointStale,
+    message: `${lag} records wait and the consumers have written no checkpoint for ${Math.round(age / 1000)} s (interval ${report.intervalSeconds} s): the totals are not current; can the consumer pods write the experiment's status?`,
+  };
+}
+
+/** When a currently fresh checkpoint would turn stale (ms from now), so that it is checked then. */
+export function msUntilStale(report: CheckpointReport | undefined, now: Date): number | undefined {
+  const at = report?.checkpointedAt === undefined ? NaN : Date.parse(report.checkpointedAt);
+  if (report === undefined || (report.lag ?? 0) <= 0 || Number.isNaN(at)) return undefined;
+  const left = at + staleAfterMs(report.intervalSeconds) - now.getTime();
+  return left >= 0 ? left + 1_000 : undefined;
+}
+
+/** TotalsExact, and what it does to Ready: a loss keeps Ready False until acknowledged. */
+export function totalsExact(
+  lost: number | undefined,
+  acknowledged: number | undefined,
+): Health & { acknowledged: boolean } {
+  if (lost === undefined || lost <= 0) {
+    return {
+      ok: true,
+      acknowledged: false,
+      reason: Reason.Exact,
+      message: 'no acknowledged rating is known to be lost',
+    };
+  }
+  const ack = acknowledged !== undefined && acknowledged >= lost;
+  return {
+    ok: false,
+    acknowledged: ack,
+    stalled: !ack,
+    reason: Reason.RatingsLost,
+    message: `${lost} ratings were gone from the topic before they were counted (retention, compaction or a recreated topic): the totals are short by them${ack ? `; acknowledged (${ANNOTATION_ACKNOWLEDGED_LOST}: ${acknowledged})` : `; to accept the loss, annotate the experiment ${ANNOTATION_ACKNOWLEDGED_LOST}=${lost}`}`,
+  };
+}
+
+/** The count of ANNOTATION_ACKNOWLEDGED_LOST, when it is a non-negative integer. */
+export function acknowledgedLostOf(annotations: Record<string, string> | undefined): number | undefined {
+  const value = annotations?.[ANNOTATION_ACKNOWLEDGED_LOST]?.trim();
+  return value !== undefined && /^\d{1,15}$/.test(value) ? Number(value) : undefined;
+}
+
+/** status.lost as the consumers write it (0 when absent or malformed). */
+export function lostOf(status: RatingExperimentStatus | undefined): number {
+  const lost = (status as { lost?: unknown } | undefined)?.lost;
+  return typeof lost === 'number' && Number.isFinite(lost) && lost > 0 ? lost : 0;
+}
+
 /**
  * The controller's conditions, in a fixed order: Ready, TopicReady, ProducerAvailable,
- * ConsumerAvailable, Reconciling, Stalled. Ready is True only when the spec is valid, the
- * bootstrap address resolved and every child ready; all carry observedGeneration = generation.
+ * ConsumerAvailable, TotalsExact, TotalsCurrent, Reconciling, Stalled. They are computed from the
+ * outcome of the reconcile: a write the API server refused makes Ready False with its message,
+ * and Deployments are judged as the writes left them. Ready is True only when the spec is valid,
+ * the bootstrap address resolved, every write succeeded, every child is ready, no loss is
+ * unacknowledged and the checkpoints are current; all carry observedGeneration = generation.
  */
 export function computeConditions(inputs: ConditionInputs): DesiredCondition[] {
   const { generation, bootstrap } = inputs;
@@ -184,21 +289,33 @@ export function computeConditions(inputs: ConditionInputs): DesiredCondition[] {
         message: `the ${component} Deployment waits for the Kafka bootstrap address: ${waiting.message}`,
       };
     }
+    if (d === undefined && !topic.ok) {
+      return {
+        ok: false,
+        reason: Reason.Waiting,
+        message: `the ${component} Deployment waits for the topic: ${topic.message}`,
+      };
+    }
     if (d === undefined)
       return { ...health, message: `the ${component} Deployment has not been created yet` };
     return health;
   };
   const producer = deployment(inputs.producerDeployment, 'producer');
   const consumer = deployment(inputs.consumerDeployment, 'consumer');
+  const exact = totalsExact(inputs.lost, inputs.acknowledgedLost);
+  const current = checkpointHealth(inputs.checkpoints, inputs.now ?? new Date(0));
 
   const children: [string, Health][] = [
     [ConditionType.TopicReady, topic],
     [ConditionType.ProducerAvailable, producer],
     [ConditionType.ConsumerAvailable, consumer],
   ];
+  const failures = inputs.applyFailures ?? [];
+  const refused = failures.filter((f) => f.terminal);
 
   let ready: Health;
   let stalled = false;
+  let remedy = 'change the spec to recover';
   if (inputs.deleting) {
     ready = { ok: false, reason: Reason.Deleting, message: 'the experiment is being deleted' };
   } else if (problems.length > 0) {
@@ -206,17 +323,31 @@ export function computeConditions(inputs: ConditionInputs): DesiredCondition[] {
     stalled = true;
   } else if (waiting !== undefined) {
     ready = { ok: false, reason: waiting.reason, message: waiting.message };
+  } else if (failures.length > 0) {
+    const text = failures.map((f) => `${f.what}: ${f.message}`).join('; ');
+    ready =
+      refused.length > 0
+        ? { ok: false, reason: Reason.ApplyRefused, message: `the API server refused ${text}` }
+        : { ok: false, reason: Reason.ApplyFailed, message: `could not apply ${text}; retrying` };
+    stalled = refused.length > 0;
+    remedy = 'change the spec or what refuses it (an admission policy, RBAC) to recover';
   } else {
     const failing = children.find(([, h]) => !h.ok);
     if (failing !== undefined) {
       const [type, health] = failing;
       ready = { ok: false, reason: health.reason, message: `${type} is False: ${health.message}` };
       stalled = health.stalled === true;
+    } else if (!exact.ok && !exact.acknowledged) {
+      ready = { ok: false, reason: exact.reason, message: `TotalsExact is False: ${exact.message}` };
+      stalled = true;
+      remedy = `acknowledge the loss with the annotation ${ANNOTATION_ACKNOWLEDGED_LOST} to recover`;
+    } else if (!current.ok) {
+      ready = { ok: false, reason: current.reason, message: `TotalsCurrent is False: ${current.message}` };
     } else {
       ready = {
         ok: true,
-        reason: Reason.Reconciled,
-        message: `the topic is ready; ${producer.message}; ${consumer.message}`,
+        reason: exact.ok ? Reason.Reconciled : Reason.LossAcknowledged,
+        message: `the topic is ready; ${producer.message}; ${consumer.message}${exact.ok ? '' : `; but ${exact.message}`}`,
       };
     }
   }
@@ -232,6 +363,8 @@ export function computeConditions(inputs: ConditionInputs): DesiredCondition[] {
   return [
     condition(ConditionType.Ready, ready.ok ? TRUE : FALSE, ready.reason, ready.message),
     ...children.map(([type, h]) => condition(type, h.ok ? TRUE : FALSE, h.reason, h.message)),
+    condition(ConditionType.TotalsExact, exact.ok ? TRUE : FALSE, exact.reason, exact.message),
+    condition(ConditionType.TotalsCurrent, current.ok ? TRUE : FALSE, current.reason, current.message),
     condition(
       ConditionType.Reconciling,
       reconciling ? TRUE : FALSE,
@@ -242,7 +375,7 @@ export function computeConditions(inputs: ConditionInputs): DesiredCondition[] {
       ConditionType.Stalled,
       stalled ? TRUE : FALSE,
       stalled ? ready.reason : Reason.Reconciled,
-      stalled ? `${ready.message}; change the spec to recover` : 'not stalled',
+      stalled ? `${ready.message}; ${remedy}` : 'not stalled',
     ),
   ];
 }
@@ -286,6 +419,8 @@ export interface ControllerStatus {
   observedGeneration: number;
   conditions: Condition[];
   topic?: string;
+  /** The topic's incarnation, from the KafkaTopic's status.topicId (Kafka's topic ID). */
+  topicId?: string;
   bootstrapServers?: string;
 }
 
@@ -299,16 +434,20 @@ export function desiredStatus(
     generation: number;
     conditions: readonly DesiredCondition[];
     topic?: string;
+    topicId?: string;
     bootstrapServers?: string;
   },
   now: Date,
 ): ControllerStatus {
   const topic = next.topic ?? current?.topic;
+  // A new topic name starts without a known incarnation; otherwise keep the last one seen.
+  const topicId = next.topicId ?? (topic === current?.topic ? current?.topicId : undefined);
   const bootstrapServers = next.bootstrapServers ?? current?.bootstrapServers;
   return {
     observedGeneration: next.generation,
     conditions: mergeConditions(current?.conditions, next.conditions, now),
     ...(topic !== undefined && { topic }),
+    ...(topicId !== undefined && { topicId }),
     ...(bootstrapServers !== undefined && { bootstrapServers }),
   };
 }
@@ -330,7 +469,13 @@ export function statusNeedsUpdate(
   next: ControllerStatus,
 ): boolean {
   if (current?.observedGeneration !== next.observedGeneration) return true;
-  if (current.topic !== next.topic || current.bootstrapServers !== next.bootstrapServers) return true;
+  if (
+    current.topic !== next.topic ||
+    current.topicId !== next.topicId ||
+    current.bootstrapServers !== next.bootstrapServers
+  ) {
+    return true;
+  }
   // By type, not by position: the order of a list-map is not something to write for.
   const existing = current.conditions ?? [];
   if (existing.length !== next.conditions.length) return true;

@@ -4,6 +4,7 @@ import {
   accessName,
   consumerName,
   defaultTopicName,
+  legacyDefaultTopicName,
   experimentOfTopic,
   experimentRef,
   fnv1a,
@@ -19,7 +20,30 @@ describe('names', () => {
     expect(producerName('erb')).toBe('erb-producer');
     expect(consumerName('erb')).toBe('erb-consumer');
     expect(accessName('erb')).toBe('erb-ratings');
-    expect(defaultTopicName('erb')).toBe('erb-ratings');
+    expect(defaultTopicName('appdev', 'erb')).toBe('appdev.erb-ratings');
+    expect(legacyDefaultTopicName('erb')).toBe('erb-ratings');
+  });
+
+  it('gives experiments of the same name in two namespaces two topics, and never one topic to two experiments', () => {
+    expect(defaultTopicName('t1', 'dup')).not.toBe(defaultTopicName('t2', 'dup'));
+    // Names with dashes cannot be re-split into another namespace/name pair: '.' is in neither.
+    const pairs = [
+      ['a-b', 'c'],
+      ['a', 'b-c'],
+      ['a', 'b'],
+      ['a-b-c', 'd'],
+      ['x', 'a-b-c-d'],
+      ['x-a', 'b-c-d'],
+    ];
+    const topics = pairs.map(([ns, name]) => defaultTopicName(ns!, name!));
+    expect(new Set(topics).size).toBe(pairs.length);
+  });
+
+  it('is a legal Kafka topic and KafkaTopic name at the longest namespace and experiment name', () => {
+    const topic = defaultTopicName('n'.repeat(63), 'e'.repeat(54));
+    expect(topic).toHaveLength(126);
+    expect(topic).toMatch(/^[a-zA-Z0-9._-]{1,249}$/);
+    expect(kafkaTopicResourceName(topic)).toBe(topic);
   });
 
   it('needs a stored experiment', () => {

@@ -44,7 +44,19 @@ export const producerName = (name: string): string => `${name}-producer`;
 export const consumerName = (name: string): string => `${name}-consumer`;
 /** ServiceAccount, Role and RoleBinding share this name. */
 export const accessName = (name: string): string => `${name}-ratings`;
-export const defaultTopicName = (name: string): string => `${name}-ratings`;
+/**
+ * The default Kafka topic: `<namespace>.<name>-ratings`. Neither a namespace nor an experiment
+ * name (DNS labels) contains a '.', so the first '.' splits it unambiguously and experiments of
+ * the same name in two namespaces never share a topic. At most 63 + 1 + 54 + 8 = 126 characters,
+ * within Kafka's 249, and a valid KafkaTopic name as it stands.
+ */
+export const defaultTopicName = (namespace: string, name: string): string => `${namespace}.${name}-ratings`;
+
+/**
+ * The default topic before it carried the namespace. Experiments whose status records it keep it
+ * (their totals count that topic's records) unless it belongs to another experiment.
+ */
+export const legacyDefaultTopicName = (name: string): string => `${name}-ratings`;
 
 /** Labels that select a component's pods; a Deployment selector, so never change them. */
 export function selectorLabels(name: string, component: Component): Record<string, string> {

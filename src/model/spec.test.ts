@@ -9,6 +9,8 @@ import {
   SPEC_DEFAULTS,
   mustResolveSpec,
   resolveSpec,
+  topicNameOf,
+  usesRecordedLegacyTopic,
 } from './spec.ts';
 
 const schema = versionSchema(loadCrd(), 'v1alpha1');
@@ -50,11 +52,32 @@ describe('resolveSpec', () => {
     }
   });
 
+  it('keeps the legacy default topic an experiment recorded before topics carried the namespace', () => {
+    const legacy = { ...experiment(), status: { topic: 'erb-voices-ratings' } };
+    expect(topicNameOf(legacy)).toBe('erb-voices-ratings');
+    expect(usesRecordedLegacyTopic(legacy)).toBe(true);
+    // unless told that topic is not its own: then its namespaced default
+    expect(topicNameOf(legacy, { keepRecordedTopic: false })).toBe('appdev.erb-voices-ratings');
+    // a status cannot point an experiment at any other topic
+    const other = { ...experiment(), status: { topic: 'someone-elses' } };
+    expect(topicNameOf(other)).toBe('appdev.erb-voices-ratings');
+    expect(usesRecordedLegacyTopic(other)).toBe(false);
+    // spec.topic.name always wins
+    const named = { ...experiment({ topic: { name: 'mine' } }), status: { topic: 'erb-voices-ratings' } };
+    expect(topicNameOf(named)).toBe('mine');
+    expect(usesRecordedLegacyTopic(named)).toBe(false);
+  });
+
   it('resolves a stored experiment, defaulting the topic name', () => {
     const result = resolveSpec(experiment());
     expect(result.ok).toBe(true);
     if (!result.ok) return;
-    expect(result.spec.topic).toEqual({ name: 'erb-voices-ratings', partitions: 3, replicas: 1, config: {} });
+    expect(result.spec.topic).toEqual({
+      name: 'appdev.erb-voices-ratings',
+      partitions: 3,
+      replicas: 1,
+      config: {},
+    });
     expect(result.spec.kafka).toEqual({ cluster: 'kafka', namespace: 'queuing' });
     expect(result.spec.voices).toHaveLength(10);
     expect(result.spec.scale).toEqual(['Hated', 'Meh', 'Liked']);

@@ -2,7 +2,7 @@
 // refuses most invalid specs (crds/); this is the controller's defence for what it could not
 // check, or for objects stored before a rule existed or under a different CRD.
 import type { RatingExperiment, ResourceRequirements } from '../api/v1alpha1.ts';
-import { defaultTopicName } from './names.ts';
+import { defaultTopicName, legacyDefaultTopicName } from './names.ts';
 
 export type DeletionPolicy = 'Delete' | 'Retain';
 
@@ -54,8 +54,37 @@ const BOOTSTRAP = /^[^\s:,]+:[0-9]{1,5}(,[^\s:,]+:[0-9]{1,5})*$/;
 const LIST_ITEM = /^[^|\s]([^|]*[^|\s])?$/;
 const QUANTITY = /^[+-]?(\d+(\.\d*)?|\.\d+)(Ki|Mi|Gi|Ti|Pi|Ei|[numkMGTPE]|[eE][+-]?(\d+(\.\d*)?|\.\d+))?$/;
 
+export interface ResolveOptions {
+  /**
+   * Keep the legacy default topic (`<name>-ratings`) when status.topic records it and spec.topic.name
+   * is unset: an experiment created before default topics carried the namespace goes on counting its
+   * topic. False when that topic turned out to belong to another experiment. Default true.
+   */
+  keepRecordedTopic?: boolean;
+}
+
+/**
+ * The topic an experiment uses: spec.topic.name; else its recorded legacy default (see
+ * ResolveOptions); else `<namespace>.<name>-ratings`.
+ */
+export function topicNameOf(exp: RatingExperiment, options: ResolveOptions = {}): string {
+  const name = exp.metadata?.name ?? '';
+  const explicit = exp.spec?.topic?.name;
+  if (explicit !== undefined) return explicit;
+  const legacy = legacyDefaultTopicName(name);
+  if (options.keepRecordedTopic !== false && exp.status?.topic === legacy) return legacy;
+  return defaultTopicName(exp.metadata?.namespace ?? '', name);
+}
+
+/** Whether the experiment runs on its legacy default topic (see ResolveOptions). */
+export function usesRecordedLegacyTopic(exp: RatingExperiment): boolean {
+  return (
+    exp.spec?.topic?.name === undefined && topicNameOf(exp) !== topicNameOf(exp, { keepRecordedTopic: false })
+  );
+}
+
 /** Applies defaults and checks the spec; problems name the field and say what is wrong. */
-export function resolveSpec(exp: RatingExperiment): SpecResult {
+export function resolveSpec(exp: RatingExperiment, options: ResolveOptions = {}): SpecResult {
   const problems: string[] = [];
   const name = exp.metadata?.name ?? '';
   const spec = exp.spec ?? ({} as Partial<RatingExperiment['spec']>);
@@ -79,7 +108,7 @@ export function resolveSpec(exp: RatingExperiment): SpecResult {
     problems.push(`spec.kafka.bootstrapServers: "${kafka.bootstrapServers}" must be host:port[,host:port…]`);
   }
 
-  const topicName = spec.topic?.name ?? defaultTopicName(name);
+  const topicName = topicNameOf(exp, options);
   if (!TOPIC_NAME.test(topicName)) {
     problems.push(
       `spec.topic.name: "${topicName}" is not a legal Kafka topic name (1-249 of letters, digits, '.', '_', '-')`,
@@ -192,8 +221,8 @@ export class InvalidSpecError extends Error {
 }
 
 /** resolveSpec for callers that have already reported problems: throws InvalidSpecError. */
-export function mustResolveSpec(exp: RatingExperiment): ResolvedSpec {
-  const result = resolveSpec(exp);
+export function mustResolveSpec(exp: RatingExperiment, options: ResolveOptions = {}): ResolvedSpec {
+  const result = resolveSpec(exp, options);
   if (!result.ok) throw new InvalidSpecError(result.problems);
   return result.spec;
 }

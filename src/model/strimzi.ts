@@ -64,5 +64,7 @@ export interface KafkaTopic {
     observedGeneration?: number;
     conditions?: StrimziCondition[];
     topicName?: string;
+    /** Kafka's ID of the topic: a new one when the topic was deleted and created again. */
+    topicId?: string;
   };
 }

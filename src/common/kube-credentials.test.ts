@@ -1,4 +1,4 @@
-import { credentialsFromKubeconfig, type Kubeconfig } from './credentials.ts';
+import { credentialsFromKubeconfig, type Kubeconfig } from './kube-credentials.ts';
 
 const files: Record<string, string> = {
   '/cfg/ca.pem': 'CA',
@@ -67,7 +67,7 @@ describe('credentialsFromKubeconfig', () => {
 
   it('refuses exec plugins with a message that says what to use instead', () => {
     expect(() => credentialsFromKubeconfig(config({ exec: { command: 'aws' } }), '/cfg', read)).toThrow(
-      'kubeconfig user "u" uses an exec plugin or auth provider, which the controller does not support',
+      'kubeconfig user "u" uses an exec plugin or auth provider, which ratings-operator does not support',
     );
     expect(() =>
       credentialsFromKubeconfig(config({ 'auth-provider': { name: 'oidc', config: {} } }), '/cfg', read),

@@ -1,5 +1,5 @@
-// Where the API server is and how to authenticate to it, from $KUBECONFIG (or ~/.kube/config)
-// or the pod's service account. The controller reads credentials itself instead of through
+// Where the API server is and how to authenticate to it, for the shared KubeClient of all three
+// modes: from $KUBECONFIG (or ~/.kube/config) or the pod's service account. We read credentials ourselves instead of through
 // @kubernetes/client-node's KubeConfig: importing that package costs ~80 MiB of resident
 // memory, a third of the controller's budget. Token and client-certificate users are supported;
 // exec plugins and auth providers are refused with a message saying so.
@@ -76,7 +76,7 @@ export function credentialsFromKubeconfig(config: Kubeconfig, dir: string, read:
     user.tokenFile ?? (authProvider?.name === 'tokenFile' ? authProvider.config?.tokenFile : undefined);
   if (user.exec !== undefined || (authProvider !== undefined && authProvider.name !== 'tokenFile')) {
     throw new Error(
-      `kubeconfig user "${context.user}" uses an exec plugin or auth provider, which the controller does not support: use a token, a token file or a client certificate`,
+      `kubeconfig user "${context.user}" uses an exec plugin or auth provider, which ratings-operator does not support: use a token, a token file or a client certificate`,
     );
   }
   const file = (dataKey: string, pathKey: string, from: Record<string, unknown>): Buffer | undefined => {
