@@ -6,7 +6,7 @@
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { CoreV1Api, CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
+import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import kafkajs, { type Kafka as KafkaClient } from 'kafkajs';
 import { loadCrd, versionSchema } from '../src/api/crd.ts';
 import { applyDefaults } from '../src/api/defaults.ts';
@@ -21,6 +21,8 @@ import { randomSubmission } from '../src/producer/generator.ts';
 import { createRating, encodeRating } from '../src/ratings/rating.ts';
 import { judgeRecord } from '../src/ratings/judge.ts';
 import { fetchTopicId } from '../src/common/kafka-metadata.ts';
+import { KubeClient } from '../src/common/kube-client.ts';
+import { loadCredentials } from '../src/common/kube-credentials.ts';
 
 const { Kafka, logLevel } = kafkajs;
 
@@ -68,13 +70,12 @@ function defaultCatalog() {
 async function createExperiment(kubeConfig: KubeConfig, name: string, intervalSeconds: number) {
   const namespace = `bench-${name}`;
   await kubeConfig.makeApiClient(CoreV1Api).createNamespace({ body: { metadata: { name: namespace } } });
-  const api = kubeConfig.makeApiClient(CustomObjectsApi);
   const experiment = await createRatingExperiment(
     kubeConfig,
     { namespace, name },
     { ...defaultCatalog(), consumer: { checkpointIntervalSeconds: intervalSeconds } },
   );
-  return { ref: { namespace, name }, catalog: catalogFromSpec(experiment.spec), api };
+  return { ref: { namespace, name }, catalog: catalogFromSpec(experiment.spec) };
 }
 
 async function produce(kafka: KafkaClient, topic: string, values: string[]): Promise<void> {
@@ -305,6 +306,8 @@ export async function benchConsumer(options: ConsumerBenchOptions): Promise<Cons
   benchBrokers = [options.bootstrap];
   const kubeConfig = new KubeConfig();
   kubeConfig.loadFromFile(options.kubeconfig);
+  // The consumers write through the client the pods use.
+  const kube = new KubeClient(loadCredentials({ KUBECONFIG: options.kubeconfig }));
   const kafka = new Kafka({
     clientId: 'bench-consumer',
     brokers: [options.bootstrap],
@@ -325,9 +328,9 @@ export async function benchConsumer(options: ConsumerBenchOptions): Promise<Cons
     return full;
   };
   const experiment = async (name: string) => {
-    const { ref, catalog, api } = await createExperiment(kubeConfig, `${name}-${suffix}`, 1);
+    const { ref, catalog } = await createExperiment(kubeConfig, `${name}-${suffix}`, 1);
     namespaces.push(ref.namespace);
-    return { writer: new CheckpointWriter(api, ref), catalog };
+    return { writer: new CheckpointWriter(kube, ref), catalog };
   };
   try {
     return await measure(options, kafka, topic, experiment);

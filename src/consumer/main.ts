@@ -1,11 +1,11 @@
 // `ratings-operator consumer`: counts the experiment topic exactly once into the experiment
 // status (DESIGN.md sections 5 and 6).
-import { CustomObjectsApi } from '@kubernetes/client-node';
 import { createKafkaClient } from '../common/kafka.ts';
 import type { RatingExperimentStatus } from '../api/v1alpha1.ts';
 import { ExperimentSource } from '../common/experiment-source.ts';
 import { startHttpServer } from '../common/http.ts';
-import { loadKubeConfig } from '../common/kube.ts';
+import { KubeClient } from '../common/kube-client.ts';
+import { loadCredentials } from '../common/kube-credentials.ts';
 import { createLogger } from '../common/logger.ts';
 import { onShutdown } from '../common/shutdown.ts';
 import { fetchTopicId } from '../common/kafka-metadata.ts';
@@ -21,15 +21,19 @@ export async function main(): Promise<void> {
   const env = readConsumerEnv();
   const logger = createLogger('consumer');
   const ref = { namespace: env.namespace, name: env.name };
-  const kubeConfig = loadKubeConfig();
-  const source = await ExperimentSource.start({ kubeConfig, ...ref, logger });
+  const credentials = loadCredentials();
+  const kube = new KubeClient(credentials, {
+    requestTimeoutMs: env.kubeRequestTimeoutMs,
+    userAgent: `ratings-consumer/${env.podName}`,
+  });
+  const source = await ExperimentSource.start({ kube, server: credentials.server.origin, ...ref, logger });
   const target = kafkaTarget(env, source.current.experiment);
   logger.info(
     { experiment: ref, topic: target.topic, brokers: target.brokers, groupId: target.groupId },
     'starting',
   );
 
-  const writer = new CheckpointWriter(kubeConfig.makeApiClient(CustomObjectsApi), ref);
+  const writer = new CheckpointWriter(kube, ref);
   const kafka = createKafkaClient({
     clientId: `ratings-consumer-${env.podName}`,
     brokers: target.brokers,
@@ -138,6 +142,7 @@ export async function main(): Promise<void> {
     await consumer.disconnect();
     await admin.disconnect();
     source.stop();
+    kube.close();
     await http.close();
   });
 

@@ -176,9 +176,15 @@ export class FreezableProxy {
       client.destroy();
       upstream.destroy();
     };
+    // Across a cut, the server closing its end never reaches the client (its FIN is lost too):
+    // only the client giving up ends a cut connection.
+    const upstreamGone = () => {
+      if (pair.cut) upstream.destroy();
+      else drop();
+    };
     client.on('close', drop);
-    upstream.on('close', drop);
     client.on('error', drop);
-    upstream.on('error', drop);
+    upstream.on('close', upstreamGone);
+    upstream.on('error', upstreamGone);
   }
 }

@@ -17,6 +17,8 @@ import {
 } from '../api/v1alpha1.ts';
 import { fromStored, type PartitionCheckpoint as Checkpoint } from '../ratings/checkpoint.ts';
 import { computeTotals } from '../ratings/totals.ts';
+import { KubeClient } from '../common/kube-client.ts';
+import { loadCredentials } from '../common/kube-credentials.ts';
 import type { EndOffsets } from './status-update.ts';
 import { CheckpointWriter as Writer, type ExperimentRef } from './status-writer.ts';
 
@@ -35,8 +37,8 @@ const checkpoint = (partition: number, offset: number): PartitionCheckpoint => (
 class CheckpointWriter {
   private readonly writer: Writer;
 
-  constructor(api: CustomObjectsApi, ref: ExperimentRef) {
-    this.writer = new Writer(api, ref);
+  constructor(kube: KubeClient, ref: ExperimentRef) {
+    this.writer = new Writer(kube, ref);
   }
 
   write(mine: PartitionCheckpoint[], endOffsets: EndOffsets | undefined, topicId?: string) {
@@ -48,6 +50,7 @@ class CheckpointWriter {
 describe('CheckpointWriter on the local stack', () => {
   let kubeConfig: KubeConfig;
   let api: CustomObjectsApi;
+  let kube: KubeClient;
   let namespace: string;
 
   beforeAll(async () => {
@@ -55,6 +58,7 @@ describe('CheckpointWriter on the local stack', () => {
     kubeConfig = new KubeConfig();
     kubeConfig.loadFromFile(stack.KUBECONFIG);
     api = kubeConfig.makeApiClient(CustomObjectsApi);
+    kube = new KubeClient(loadCredentials({ KUBECONFIG: stack.KUBECONFIG }));
     const kubectl = (...args: string[]) =>
       promisify(execFile)(kubectlPath(), ['--kubeconfig', stack.KUBECONFIG, ...args]);
     await kubectl(
@@ -90,8 +94,8 @@ describe('CheckpointWriter on the local stack', () => {
 
   it('never lets a stale consumer move a checkpoint or the totals backwards', async () => {
     const ref = await experiment('stale');
-    const current = new CheckpointWriter(api, ref);
-    const stale = new CheckpointWriter(api, ref);
+    const current = new CheckpointWriter(kube, ref);
+    const stale = new CheckpointWriter(kube, ref);
     await current.write([checkpoint(0, 1000), checkpoint(1, 500)], new Map([[0, 1000]]));
     const before = (await read(ref)).status;
 
@@ -121,7 +125,7 @@ describe('CheckpointWriter on the local stack', () => {
       checkpoint(3, 1000 - i),
     ]);
     const results = await Promise.all(
-      offers.map((mine) => new CheckpointWriter(api, ref).write(mine, undefined)),
+      offers.map((mine) => new CheckpointWriter(kube, ref).write(mine, undefined)),
     );
     expect(results.reduce((sum, r) => sum + r.conflicts, 0)).toBeGreaterThan(0);
     expect((await read(ref)).status?.partitions).toEqual([
@@ -154,7 +158,7 @@ describe('CheckpointWriter on the local stack', () => {
         status: { observedGeneration: 1, conditions, topic: 't', bootstrapServers: 'k:9092' },
       },
     });
-    await new CheckpointWriter(api, ref).write([checkpoint(0, 5)], new Map([[0, 8]]));
+    await new CheckpointWriter(kube, ref).write([checkpoint(0, 5)], new Map([[0, 8]]));
     expect((await read(ref)).status).toMatchObject({
       observedGeneration: 1,
       conditions,
@@ -175,7 +179,7 @@ describe('CheckpointWriter on the local stack', () => {
       sums[voice] = i + 1;
       counts[voice] = 2;
     });
-    const result = await new Writer(api, ref).write(
+    const result = await new Writer(kube, ref).write(
       [fromStored({ partition: 0, topicId: 'T', offset: 3, sums, counts })],
       { topicId: 'T', endOffsets: new Map([[0, 3]]), catalog: new Set(voices) },
     );

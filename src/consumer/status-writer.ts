@@ -2,10 +2,11 @@
 // (higher offset wins per partition), replace /status on the resourceVersion that was read;
 // on 409 Conflict read again and redo the merge. The pod's Role allows exactly this:
 // get the experiment, update its status.
-import { ApiException, type CustomObjectsApi } from '@kubernetes/client-node';
+// Every request has the client's deadline: a consumer cut off from the API server while it holds
+// partitions fails the checkpoint and tries again at the next interval, instead of hanging.
 import type { RatingExperiment, RatingExperimentStatus } from '../api/v1alpha1.ts';
-import { GROUP, PLURAL, VERSION } from '../api/v1alpha1.ts';
-import { withDeadline } from '../common/experiment-source.ts';
+import { isConflict, type KubeClient } from '../common/kube-client.ts';
+import { resources } from '../common/kube-resources.ts';
 import type { PartitionCheckpoint } from '../ratings/checkpoint.ts';
 import { checkpointStatus, type CheckpointContext } from './status-update.ts';
 
@@ -28,33 +29,30 @@ export interface WriteResult {
 
 /** Gives up after this many conflicts in a row; the next interval tries again. */
 const MAX_ATTEMPTS = 8;
-/** Each request to the API server is abandoned after this long (a cut network must not hang us). */
-export const REQUEST_TIMEOUT_MS = 10_000;
+/** The field manager of the consumers' status writes. */
+export const CONSUMER_FIELD_MANAGER = 'ratings-consumer';
 
 export class CheckpointWriter {
-  private readonly api: CustomObjectsApi;
+  private readonly kube: KubeClient;
   private readonly ref: ExperimentRef;
   private readonly now: () => Date;
 
-  private readonly timeoutMs: number;
-
-  constructor(
-    api: CustomObjectsApi,
-    ref: ExperimentRef,
-    now: () => Date = () => new Date(),
-    timeoutMs = REQUEST_TIMEOUT_MS,
-  ) {
-    this.api = api;
+  constructor(kube: KubeClient, ref: ExperimentRef, now: () => Date = () => new Date()) {
+    this.kube = kube;
     this.ref = ref;
     this.now = now;
-    this.timeoutMs = timeoutMs;
   }
 
   async read(): Promise<RatingExperiment> {
-    return (await this.api.getNamespacedCustomObject(
-      { group: GROUP, version: VERSION, plural: PLURAL, ...this.ref },
-      withDeadline(this.timeoutMs),
-    )) as RatingExperiment;
+    const experiment = await this.kube.get<RatingExperiment>(
+      resources.ratingExperiment,
+      this.ref.namespace,
+      this.ref.name,
+    );
+    if (experiment === undefined) {
+      throw new Error(`RatingExperiment ${this.ref.namespace}/${this.ref.name} not found`);
+    }
+    return experiment;
   }
 
   async write(
@@ -71,16 +69,13 @@ export class CheckpointWriter {
       try {
         // The body carries metadata.resourceVersion as read: the API server refuses the write
         // with 409 if anyone (another consumer, the controller) wrote in between.
-        const stored = (await this.api.replaceNamespacedCustomObjectStatus(
-          {
-            group: GROUP,
-            version: VERSION,
-            plural: PLURAL,
-            ...this.ref,
-            body: { ...experiment, status: update.status },
-          },
-          withDeadline(this.timeoutMs),
-        )) as RatingExperiment;
+        const body: RatingExperiment = { ...experiment, status: update.status };
+        const stored = await this.kube.update<RatingExperiment>(
+          resources.ratingExperiment,
+          body,
+          CONSUMER_FIELD_MANAGER,
+          { subresource: 'status' },
+        );
         return {
           status: stored.status ?? update.status,
           written: true,
@@ -89,7 +84,7 @@ export class CheckpointWriter {
           lateLost: update.lateLost,
         };
       } catch (err) {
-        if (!(err instanceof ApiException && err.code === 409)) throw err;
+        if (!isConflict(err)) throw err;
         conflicts++;
         if (conflicts >= MAX_ATTEMPTS) {
           throw new Error(
