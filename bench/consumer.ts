@@ -6,7 +6,7 @@
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { CoreV1Api, CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
+import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import kafkajs, { type Kafka as KafkaClient } from 'kafkajs';
 import { loadCrd, versionSchema } from '../src/api/crd.ts';
 import { applyDefaults } from '../src/api/defaults.ts';
@@ -18,7 +18,11 @@ import { CheckpointWriter } from '../src/consumer/status-writer.ts';
 import { RatingConsumer } from '../src/consumer/rating-consumer.ts';
 import { catalogFromSpec, type Catalog, type CatalogSpec } from '../src/ratings/catalog.ts';
 import { randomSubmission } from '../src/producer/generator.ts';
-import { createRating, encodeRating, parseRecord } from '../src/ratings/rating.ts';
+import { createRating, encodeRating } from '../src/ratings/rating.ts';
+import { judgeRecord } from '../src/ratings/judge.ts';
+import { fetchTopicId } from '../src/common/kafka-metadata.ts';
+import { KubeClient } from '../src/common/kube-client.ts';
+import { loadCredentials } from '../src/common/kube-credentials.ts';
 
 const { Kafka, logLevel } = kafkajs;
 
@@ -66,13 +70,12 @@ function defaultCatalog() {
 async function createExperiment(kubeConfig: KubeConfig, name: string, intervalSeconds: number) {
   const namespace = `bench-${name}`;
   await kubeConfig.makeApiClient(CoreV1Api).createNamespace({ body: { metadata: { name: namespace } } });
-  const api = kubeConfig.makeApiClient(CustomObjectsApi);
   const experiment = await createRatingExperiment(
     kubeConfig,
     { namespace, name },
     { ...defaultCatalog(), consumer: { checkpointIntervalSeconds: intervalSeconds } },
   );
-  return { ref: { namespace, name }, catalog: catalogFromSpec(experiment.spec), api };
+  return { ref: { namespace, name }, catalog: catalogFromSpec(experiment.spec) };
 }
 
 async function produce(kafka: KafkaClient, topic: string, values: string[]): Promise<void> {
@@ -119,7 +122,13 @@ async function startConsumer(options: {
     topic: options.topic,
     groupId: options.groupId ?? `bench-${options.topic}`,
     logger,
-    parse: (value) => parseRecord(value, options.catalog),
+    judge: (record) =>
+      judgeRecord(
+        { value: record.value, stamp: undefined, timestamp: 0 },
+        { catalog: options.catalog, generation: 1, readAt: Date.now() },
+      ),
+    refreshCatalog: async () => true,
+    fetchTopicId: () => fetchTopicId(options.topic, { brokers: benchBrokers, clientId: 'bench-consumer' }),
     loadCheckpoints: async () => (checkpoint ? ((await writer.read()).status?.partitions ?? []) : []),
     onRebalancing: () => void (checkpoint && checkpointer.checkpoint()),
     onBatch: (_partition, result) => options.onBatch?.(result.counted + result.rejected.length),
@@ -129,9 +138,10 @@ async function startConsumer(options: {
   });
   const checkpointer = new Checkpointer({
     logger,
-    checkpoints: () => consumer.checkpoints(),
-    endOffsets: async () => new Map(),
-    write: (mine, endOffsets) => writer.write(mine, endOffsets),
+    observe: async () => ({ topicId: undefined, endOffsets: undefined }),
+    checkpoints: () => consumer.checkpoints(options.catalog.voiceSet),
+    write: (mine) =>
+      writer.write(mine, { topicId: undefined, endOffsets: undefined, catalog: options.catalog.voiceSet }),
     committed: (mine) => consumer.commit(mine),
     onStatus: () => {},
     onOutcome: (outcome, seconds) => {
@@ -289,9 +299,15 @@ async function writesAtRate(
   return { ratePerSecond, writes: writes / minutes, minutes };
 }
 
+/** The broker the consumers under test ask for topic IDs (set by benchConsumer). */
+let benchBrokers: string[] = [];
+
 export async function benchConsumer(options: ConsumerBenchOptions): Promise<ConsumerBenchResult> {
+  benchBrokers = [options.bootstrap];
   const kubeConfig = new KubeConfig();
   kubeConfig.loadFromFile(options.kubeconfig);
+  // The consumers write through the client the pods use.
+  const kube = new KubeClient(loadCredentials({ KUBECONFIG: options.kubeconfig }));
   const kafka = new Kafka({
     clientId: 'bench-consumer',
     brokers: [options.bootstrap],
@@ -312,9 +328,9 @@ export async function benchConsumer(options: ConsumerBenchOptions): Promise<Cons
     return full;
   };
   const experiment = async (name: string) => {
-    const { ref, catalog, api } = await createExperiment(kubeConfig, `${name}-${suffix}`, 1);
+    const { ref, catalog } = await createExperiment(kubeConfig, `${name}-${suffix}`, 1);
     namespaces.push(ref.namespace);
-    return { writer: new CheckpointWriter(api, ref), catalog };
+    return { writer: new CheckpointWriter(kube, ref), catalog };
   };
   try {
     return await measure(options, kafka, topic, experiment);

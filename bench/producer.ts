@@ -65,8 +65,8 @@ async function runOurs(options: ProducerBenchOptions, topic: string, catalog: Ca
     // Far above any spec value: the pipeline, not the pacer, sets the pace.
     ratePerSecond: 10_000_000,
     catalog: () => catalog,
-    publish: async (ratings) => {
-      await publisher.publish(ratings, 'generated');
+    publish: async (ratings, admitting) => {
+      await publisher.publish(ratings, 'generated', admitting);
       acknowledged += ratings.length;
     },
     logger,

@@ -357,6 +357,9 @@ export function components(p: Ports, installed: Installed, kubeconfigs: Record<s
           'share.coordinator.state.topic.min.isr=1',
           'group.initial.rebalance.delay.ms=0',
           'auto.create.topics.enable=false',
+          // Retention is enforced within a second, so that tests of records lost to retention
+          // (a topic with a tiny retention.ms and segment.ms) do not wait the default 5 minutes.
+          'log.retention.check.interval.ms=1000',
           '',
         ].join('\n'),
         0o644,

@@ -145,6 +145,17 @@ describe('topicStatus', () => {
     });
   });
 
+  it("reports Kafka's topic ID, as Strimzi does, once the topic is ready", () => {
+    const status = topicStatus(
+      kafkaTopic('a'),
+      { ready: true, message: 'fine', topicId: 'AQIDBAUGBwgJCgsMDQ4PEA' },
+      t0,
+    );
+    expect(status.topicId).toBe('AQIDBAUGBwgJCgsMDQ4PEA');
+    const refused = topicStatus(kafkaTopic('a'), { ready: false, reason: 'KafkaError', message: 'no' }, t0);
+    expect(refused).not.toHaveProperty('topicId');
+  });
+
   it('keeps lastTransitionTime while the condition status holds, so an unchanged topic needs no write', () => {
     const kt = kafkaTopic('a');
     kt.status = topicStatus(kt, { ready: true, message: 'fine' }, t0);

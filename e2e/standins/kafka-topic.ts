@@ -19,6 +19,8 @@ export interface Condition {
 export interface KafkaTopicStatus {
   observedGeneration?: number;
   topicName?: string;
+  /** Kafka's ID of the topic (Uuid#toString), as Strimzi reports it once the topic exists. */
+  topicId?: string;
   conditions?: Condition[];
 }
 
@@ -145,7 +147,7 @@ export function isBeingDeleted(kt: KafkaTopic): boolean {
 }
 
 export type TopicOutcome =
-  { ready: true; message: string } | { ready: false; reason: string; message: string };
+  { ready: true; message: string; topicId?: string } | { ready: false; reason: string; message: string };
 
 /**
  * The status to report. The Ready condition keeps its lastTransitionTime unless its status
@@ -162,7 +164,10 @@ export function topicStatus(kt: KafkaTopic, outcome: TopicOutcome, now: Date): K
     lastTransitionTime:
       previous !== undefined && previous.status === status ? previous.lastTransitionTime : now.toISOString(),
   };
-  return { observedGeneration: kt.metadata.generation, topicName: topicName(kt), conditions: [ready] };
+  const result: KafkaTopicStatus = { observedGeneration: kt.metadata.generation, topicName: topicName(kt) };
+  if (outcome.ready && outcome.topicId !== undefined) result.topicId = outcome.topicId;
+  result.conditions = [ready];
+  return result;
 }
 
 export function sameStatus(a: KafkaTopicStatus | undefined, b: KafkaTopicStatus): boolean {

@@ -3,6 +3,7 @@ import { CustomObjectsApi, PatchStrategy, setHeaderOptions } from '@kubernetes/c
 import kafkajs, { type Admin } from 'kafkajs';
 import { randomSuffix, useStack, type StackHandle } from '../stack/harness.ts';
 import { eventually } from '../stack/eventually.ts';
+import { fetchTopicId } from '../../src/common/kafka-metadata.ts';
 import {
   KAFKA_TOPIC_GROUP,
   KAFKA_TOPIC_PLURAL,
@@ -76,6 +77,10 @@ describe('topic-operator stand-in', () => {
     });
     expect(created.metadata.finalizers).toContain(TOPIC_FINALIZER);
     expect(created.status).toMatchObject({ observedGeneration: 1, topicName: topic });
+    // Kafka's topic ID, as Strimzi reports it: what Kafka itself answers for the topic.
+    const topicId = await fetchTopicId(topic, { brokers: [stack.kafkaBootstrap], clientId: 'test' });
+    expect(topicId).toMatch(/^[A-Za-z0-9_-]{22}$/);
+    expect(created.status?.topicId).toBe(topicId);
     expect(await partitionsOf(topic)).toBe(2);
     const configs = await admin.describeConfigs({
       resources: [{ type: ConfigResourceTypes.TOPIC, name: topic, configNames: ['retention.ms'] }],
@@ -96,6 +101,21 @@ describe('topic-operator stand-in', () => {
     await api.deleteNamespacedCustomObject({ ...coordinates, namespace, name: 'ratings' });
     await eventually('the KafkaTopic gone', async () => (await read('ratings')) === undefined);
     expect(await admin.listTopics()).not.toContain(topic);
+    expect(await fetchTopicId(topic, { brokers: [stack.kafkaBootstrap], clientId: 'test' })).toBeUndefined();
+
+    // Created again under the same name: a new incarnation, a new ID.
+    await create('ratings', { topicName: topic, partitions: 2, replicas: 1 });
+    const recreated = await eventually('KafkaTopic Ready=True again', async () => {
+      const kt = await read('ratings');
+      return ready(kt)?.status === 'True' ? kt : undefined;
+    });
+    expect(recreated.status?.topicId).toMatch(/^[A-Za-z0-9_-]{22}$/);
+    expect(recreated.status?.topicId).not.toBe(topicId);
+    expect(recreated.status?.topicId).toBe(
+      await fetchTopicId(topic, { brokers: [stack.kafkaBootstrap], clientId: 'test' }),
+    );
+    await api.deleteNamespacedCustomObject({ ...coordinates, namespace, name: 'ratings' });
+    await eventually('the KafkaTopic gone again', async () => (await read('ratings')) === undefined);
   }, 120_000);
 
   it('reports Kafka refusing the topic as Ready=False with the reason', async () => {
@@ -132,10 +152,10 @@ describe('topic-operator stand-in', () => {
 
   it('writes nothing while nothing changes, across a periodic resync', async () => {
     await create('steady', { topicName: `standin-${randomSuffix()}`, partitions: 1, replicas: 1 });
-    const first = await eventually('Ready', async () => {
-      const kt = await read('steady');
-      return ready(kt)?.status === 'True' ? kt : undefined;
-    });
+    await eventually('Ready', async () => ready(await read('steady'))?.status === 'True');
+    // The events of its own first writes (finalizer, status) may still be on their way: let them land.
+    await new Promise((resolve) => setTimeout(resolve, 2_000));
+    const first = (await read('steady'))!;
     await new Promise((resolve) => setTimeout(resolve, 35_000)); // the stand-in resyncs every 30 s
     expect((await read('steady'))?.metadata.resourceVersion).toBe(first.metadata.resourceVersion);
   }, 120_000);

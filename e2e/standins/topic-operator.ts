@@ -11,6 +11,7 @@ import { loadKubeConfig } from '../../src/common/kube.ts';
 import { createLogger } from '../../src/common/logger.ts';
 import { onShutdown } from '../../src/common/shutdown.ts';
 import { startHealthServer } from './health-server.ts';
+import { fetchTopicId } from '../../src/common/kafka-metadata.ts';
 import { createKafkaAdmin } from './kafka-admin.ts';
 import {
   KAFKA_TOPIC_GROUP,
@@ -59,6 +60,8 @@ async function main(): Promise<void> {
     logger,
     get: (namespace, name) => topics.get(name, namespace),
     all: () => topics.list(),
+    topicId: (name) =>
+      fetchTopicId(name, { brokers: brokers ?? [], clientId: 'topic-operator-standin', timeoutMs: 10_000 }),
   });
   const queue = new KeyedQueue({
     handle: (k) => {

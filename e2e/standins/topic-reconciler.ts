@@ -29,6 +29,8 @@ export interface TopicReconcilerOptions {
   /** The informer's cache: the current KafkaTopic by key, and all of them (for name conflicts). */
   get: (namespace: string, name: string) => KafkaTopic | undefined;
   all: () => readonly KafkaTopic[];
+  /** Kafka's ID of a topic (a Metadata v12 request), undefined when there is no such topic. */
+  topicId: (name: string) => Promise<string | undefined>;
 }
 
 export class TopicReconciler {
@@ -83,11 +85,13 @@ export class TopicReconciler {
       if (problem !== undefined)
         return notReady(problem.reason, plan.problems.map((p) => p.message).join('; '));
       const observed = await observeTopic(admin, desired.name);
-      if (observed === undefined)
+      const topicId = await this.options.topicId(desired.name);
+      if (observed === undefined || topicId === undefined)
         throw new Error(`topic ${desired.name} vanished right after reconciling it`);
       return {
         ready: true,
         message: `topic ${desired.name} has ${observed.partitions} partitions and replication factor ${observed.replicas}`,
+        topicId,
       };
     } catch (err) {
       const refusal = kafkaRefusal(err);

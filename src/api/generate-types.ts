@@ -28,6 +28,9 @@ const NAMES: Record<string, string> = {
   'status.conditions[]': 'Condition',
   'status.totals[]': 'VoiceTotal',
   'status.partitions[]': 'PartitionCheckpoint',
+  'status.otherVoices': 'OtherVoices',
+  'status.previousTopics[]': 'PreviousTopic',
+  'status.previousTopics[].offsets[]': 'PartitionOffset',
 };
 
 /** Schema nodes typed by an existing Kubernetes type instead of a generated one. */

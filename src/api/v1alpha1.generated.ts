@@ -140,10 +140,17 @@ export interface RatingExperimentStatus {
    */
   bootstrapServers?: string;
   /**
-   * Per-voice totals over all partitions, highest sum first.
-   * @maxItems 32
+   * Per-voice totals over all partitions and all incarnations of the topic, highest sum first: every
+   * voice of the catalog, and voices that left it (marked) while there is room for 64; the rest are
+   * in otherVoices.
+   * @maxItems 64
    */
   totals?: VoiceTotal[];
+  /**
+   * Ratings of voices no longer in the catalog that were folded out of the per-voice maps to keep
+   * them within 64 voices: counted, not attributed to a voice.
+   */
+  otherVoices?: OtherVoices;
   /**
    * The voice with the highest sum.
    */
@@ -154,15 +161,31 @@ export interface RatingExperimentStatus {
    */
   produced?: number;
   /**
-   * Valid ratings counted into the totals.
+   * Valid ratings counted into the totals, all incarnations of the topic included.
    * @format int64
    */
   counted?: number;
   /**
-   * Records skipped as invalid (bad JSON, unknown voice, rating out of scale).
+   * Records skipped as invalid (bad JSON, unknown voice, rating out of scale), all incarnations of
+   * the topic included.
    * @format int64
    */
   rejected?: number;
+  /**
+   * Records that were gone before they were counted (retention, compaction, a truncated or deleted
+   * log), all incarnations of the topic included. Above 0, the totals are not exact: the controller
+   * reports TotalsExact=False.
+   * @format int64
+   * @minimum 0
+   */
+  lost?: number;
+  /**
+   * Earlier incarnations of the topic (deleted and created again under the same name), oldest first,
+   * with what was counted in each; their totals are part of totals, counted, rejected and lost. At
+   * most 32: the oldest two are combined when a 33rd comes.
+   * @maxItems 32
+   */
+  previousTopics?: PreviousTopic[];
   /**
    * Records in the topic not yet covered by a checkpoint.
    * @format int64
@@ -392,6 +415,86 @@ export interface VoiceTotal {
    * sum / count, 0 when count is 0.
    */
   mean: number;
+  /**
+   * True for a voice no longer in spec.voices: its ratings were counted while it was (or by a
+   * producer whose catalog had it).
+   */
+  removedFromCatalog?: boolean;
+}
+
+/**
+ * Ratings of voices no longer in the catalog that were folded out of the per-voice maps to keep
+ * them within 64 voices: counted, not attributed to a voice.
+ */
+export interface OtherVoices {
+  /**
+   * Sum of their ratings.
+   * @format int64
+   * @minimum 0
+   */
+  sum: number;
+  /**
+   * Number of their ratings (a rating counts once for each of its two voices).
+   * @format int64
+   * @minimum 0
+   */
+  count: number;
+}
+
+/**
+ * What was counted in one earlier incarnation of the topic.
+ */
+export interface PreviousTopic {
+  /**
+   * Kafka's ID of that incarnation (of the latest one, for a combined entry).
+   * @maxLength 64
+   */
+  topicId: string;
+  /**
+   * How many incarnations this entry combines (1 unless the list overflowed).
+   * @format int32
+   * @minimum 1
+   */
+  incarnations?: number;
+  /**
+   * When a consumer first found that the topic had a new incarnation.
+   * @format date-time
+   */
+  retiredAt: string;
+  /**
+   * How far each partition of that incarnation was counted (offset), and how far it was last seen to
+   * reach (end): the records in between are part of lost.
+   * @maxItems 64
+   */
+  offsets?: PartitionOffset[];
+  /**
+   * Per-voice sums of that incarnation.
+   * @maxProperties 64
+   */
+  sums?: Record<string, number>;
+  /**
+   * Per-voice counts of that incarnation.
+   * @maxProperties 64
+   */
+  counts?: Record<string, number>;
+  /**
+   * Ratings of voices no longer in the catalog that were folded out of the per-voice maps to keep
+   * them within 64 voices: counted, not attributed to a voice.
+   */
+  otherVoices?: PreviousTopicOtherVoices;
+  /**
+   * Records of that incarnation skipped as invalid.
+   * @format int64
+   * @minimum 0
+   */
+  rejected?: number;
+  /**
+   * Records of that incarnation not in its totals: gone before they were counted, or counted by a
+   * consumer whose checkpoint came after the incarnation was retired.
+   * @format int64
+   * @minimum 0
+   */
+  lost?: number;
 }
 
 /**
@@ -405,19 +508,32 @@ export interface PartitionCheckpoint {
    */
   partition: number;
   /**
+   * Kafka's ID of the topic incarnation this checkpoint counts; a checkpoint of another incarnation
+   * moves to previousTopics.
+   * @maxLength 64
+   */
+  topicId?: string;
+  /**
    * The next offset to read; the sums and counts cover every record below it.
    * @format int64
    * @minimum 0
    */
   offset: number;
   /**
+   * The partition's end offset as last observed: records from offset up to it exist and are not
+   * counted yet (reported as lost if the incarnation is deleted first).
+   * @format int64
+   * @minimum 0
+   */
+  end?: number;
+  /**
    * Per-voice sum of the ratings in this partition below offset.
-   * @maxProperties 32
+   * @maxProperties 64
    */
   sums?: Record<string, number>;
   /**
    * Per-voice count of the ratings in this partition below offset.
-   * @maxProperties 32
+   * @maxProperties 64
    */
   counts?: Record<string, number>;
   /**
@@ -426,6 +542,74 @@ export interface PartitionCheckpoint {
    * @minimum 0
    */
   rejected?: number;
+  /**
+   * Records of this partition below offset that were gone (retention, compaction, a truncated log)
+   * before they were counted.
+   * @format int64
+   * @minimum 0
+   */
+  lost?: number;
+  /**
+   * Ratings of voices no longer in the catalog that were folded out of the per-voice maps to keep
+   * them within 64 voices: counted, not attributed to a voice.
+   */
+  otherVoices?: PartitionCheckpointOtherVoices;
+}
+
+export interface PartitionOffset {
+  /**
+   * @format int32
+   * @minimum 0
+   */
+  partition: number;
+  /**
+   * @format int64
+   * @minimum 0
+   */
+  offset: number;
+  /**
+   * @format int64
+   * @minimum 0
+   */
+  end?: number;
+}
+
+/**
+ * Ratings of voices no longer in the catalog that were folded out of the per-voice maps to keep
+ * them within 64 voices: counted, not attributed to a voice.
+ */
+export interface PreviousTopicOtherVoices {
+  /**
+   * Sum of their ratings.
+   * @format int64
+   * @minimum 0
+   */
+  sum: number;
+  /**
+   * Number of their ratings (a rating counts once for each of its two voices).
+   * @format int64
+   * @minimum 0
+   */
+  count: number;
+}
+
+/**
+ * Ratings of voices no longer in the catalog that were folded out of the per-voice maps to keep
+ * them within 64 voices: counted, not attributed to a voice.
+ */
+export interface PartitionCheckpointOtherVoices {
+  /**
+   * Sum of their ratings.
+   * @format int64
+   * @minimum 0
+   */
+  sum: number;
+  /**
+   * Number of their ratings (a rating counts once for each of its two voices).
+   * @format int64
+   * @minimum 0
+   */
+  count: number;
 }
 
 /** A list of RatingExperiment objects. */

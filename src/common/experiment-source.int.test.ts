@@ -15,6 +15,23 @@ import { eventually } from '../../e2e/stack/eventually.ts';
 import { createRatingExperiment, installRatingsCrd } from '../../e2e/stack/harness.ts';
 import { readStackEnv } from '../../e2e/stack/stack.ts';
 import { ExperimentSource, type ExperimentSnapshot } from './experiment-source.ts';
+import { KubeClient } from './kube-client.ts';
+import { credentialsFromKubeconfig, type Kubeconfig } from './kube-credentials.ts';
+import { load } from 'js-yaml';
+import { readFileSync } from 'node:fs';
+
+/** The shared client for a kubeconfig, as the pods build it from theirs. */
+function clientFor(kubeConfig: KubeConfig): { kube: KubeClient; server: string } {
+  const credentials = credentialsFromKubeconfig(
+    load(kubeConfig.exportConfig()) as Kubeconfig,
+    '.',
+    readFileSync,
+  );
+  return {
+    kube: new KubeClient(credentials, { requestTimeoutMs: 5_000 }),
+    server: credentials.server.origin,
+  };
+}
 
 const admin = new KubeConfig();
 admin.loadFromFile(readStackEnv().KUBECONFIG);
@@ -83,7 +100,7 @@ describe('ExperimentSource', () => {
   it('reads the experiment with only "get" allowed, defaults and catalog included', async () => {
     const kubeConfig = await serviceAccountConfig('reader', true);
     const source = await ExperimentSource.start({
-      kubeConfig,
+      ...clientFor(kubeConfig),
       namespace,
       name: 'erb',
       logger,
@@ -98,7 +115,7 @@ describe('ExperimentSource', () => {
 
   it('tells listeners about spec changes, not about status changes', async () => {
     const source = await ExperimentSource.start({
-      kubeConfig: admin,
+      ...clientFor(admin),
       namespace,
       name: 'erb',
       logger,
@@ -133,7 +150,12 @@ describe('ExperimentSource', () => {
 
   it('says the experiment is not found, naming it and the variables', async () => {
     await expect(
-      ExperimentSource.start({ kubeConfig: admin, namespace, name: 'missing', logger }),
+      ExperimentSource.start({
+        ...clientFor(admin),
+        namespace,
+        name: 'missing',
+        logger,
+      }),
     ).rejects.toThrow(
       `RatingExperiment ${namespace}/missing not found on ${admin.getCurrentCluster()!.server} (is EXPERIMENT_NAMESPACE/EXPERIMENT_NAME right, and the CRD installed?)`,
     );
@@ -141,7 +163,14 @@ describe('ExperimentSource', () => {
 
   it('says which permission is missing when RBAC forbids the read', async () => {
     const kubeConfig = await serviceAccountConfig('nobody', false);
-    await expect(ExperimentSource.start({ kubeConfig, namespace, name: 'erb', logger })).rejects.toThrow(
+    await expect(
+      ExperimentSource.start({
+        ...clientFor(kubeConfig),
+        namespace,
+        name: 'erb',
+        logger,
+      }),
+    ).rejects.toThrow(
       `not allowed to get RatingExperiment ${namespace}/erb: the pod's service account needs "get" on ratingexperiments.ratings.conglombo.io`,
     );
   });
@@ -152,8 +181,13 @@ describe('ExperimentSource', () => {
       { name: 'gone', server: 'https://127.0.0.1:1', skipTLSVerify: true },
       { name: 'u' },
     );
-    await expect(ExperimentSource.start({ kubeConfig, namespace, name: 'erb', logger })).rejects.toThrow(
-      `cannot reach https://127.0.0.1:1 to read RatingExperiment ${namespace}/erb`,
-    );
+    await expect(
+      ExperimentSource.start({
+        ...clientFor(kubeConfig),
+        namespace,
+        name: 'erb',
+        logger,
+      }),
+    ).rejects.toThrow(`cannot reach https://127.0.0.1:1 to read RatingExperiment ${namespace}/erb`);
   });
 });

@@ -1,24 +1,21 @@
 // The data-plane pods' view of their RatingExperiment. Their Role allows `get` on that one
 // object and nothing else (no list, no watch), so spec changes are followed by polling.
-import {
-  ApiException,
-  CustomObjectsApi,
-  Observable,
-  type KubeConfig,
-  type ObservableMiddleware,
-} from '@kubernetes/client-node';
-import { GROUP, PLURAL, VERSION, type RatingExperiment } from '../api/v1alpha1.ts';
+import { GROUP, PLURAL, type RatingExperiment } from '../api/v1alpha1.ts';
 import { catalogFromSpec, type Catalog } from '../ratings/catalog.ts';
+import { ApiError, RequestTimeoutError, type KubeClient } from './kube-client.ts';
+import { resources } from './kube-resources.ts';
 import type { Logger } from './logger.ts';
 
 export interface ExperimentSourceOptions {
-  kubeConfig: KubeConfig;
+  kube: KubeClient;
+  /** The API server's address, for messages. */
+  server: string;
   namespace: string;
   name: string;
   logger: Logger;
   /** Time between two GETs. */
   pollIntervalMs?: number;
-  /** A GET that takes longer is abandoned, so that a hung connection cannot stop the polling. */
+  /** A GET that takes longer is abandoned (the client's deadline when unset). */
   requestTimeoutMs?: number;
 }
 
@@ -26,6 +23,8 @@ export interface ExperimentSourceOptions {
 export interface ExperimentSnapshot {
   readonly experiment: RatingExperiment;
   readonly catalog: Catalog;
+  /** When this copy was read (ms since the epoch): the catalog was current then. */
+  readonly readAt: number;
 }
 
 export type ChangeListener = (current: ExperimentSnapshot, previous: ExperimentSnapshot) => void;
@@ -38,7 +37,6 @@ export class ExperimentSourceError extends Error {
 }
 
 export const DEFAULT_POLL_INTERVAL_MS = 10_000;
-const DEFAULT_REQUEST_TIMEOUT_MS = 10_000;
 
 /**
  * Reads the experiment once at start (failing with a clear message when it cannot), then polls
@@ -46,8 +44,8 @@ const DEFAULT_REQUEST_TIMEOUT_MS = 10_000;
  * catalog is unusable is logged and ignored: the last good snapshot stays current.
  */
 export class ExperimentSource {
-  private readonly api: CustomObjectsApi;
-  private readonly options: Required<Omit<ExperimentSourceOptions, 'kubeConfig'>>;
+  private readonly kube: KubeClient;
+  private readonly options: Required<Omit<ExperimentSourceOptions, 'kube'>>;
   private readonly server: string;
   private readonly listeners = new Set<ChangeListener>();
   private snapshot: ExperimentSnapshot;
@@ -56,27 +54,28 @@ export class ExperimentSource {
   /** The last poll failure, so that a lasting outage is logged once rather than every poll. */
   private failing: string | undefined;
 
-  private constructor(options: ExperimentSourceOptions, api: CustomObjectsApi, first: ExperimentSnapshot) {
-    this.api = api;
-    this.server = options.kubeConfig.getCurrentCluster()?.server ?? 'the API server';
+  private constructor(options: ExperimentSourceOptions, first: ExperimentSnapshot) {
+    this.kube = options.kube;
+    this.server = options.server;
     this.options = {
+      server: options.server,
       namespace: options.namespace,
       name: options.name,
       logger: options.logger,
       pollIntervalMs: options.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS,
-      requestTimeoutMs: options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,
+      requestTimeoutMs: options.requestTimeoutMs ?? options.kube.requestTimeoutMs,
     };
     this.snapshot = first;
   }
 
   /** Reads the experiment and starts polling; rejects with an ExperimentSourceError. */
   static async start(options: ExperimentSourceOptions): Promise<ExperimentSource> {
-    const api = options.kubeConfig.makeApiClient(CustomObjectsApi);
-    const server = options.kubeConfig.getCurrentCluster()?.server ?? 'the API server';
-    const timeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+    const { server } = options;
+    const timeoutMs = options.requestTimeoutMs ?? options.kube.requestTimeoutMs;
     let experiment: RatingExperiment;
+    const readAt = Date.now();
     try {
-      experiment = await read(api, options.namespace, options.name, timeoutMs);
+      experiment = await read(options.kube, options.namespace, options.name, timeoutMs);
     } catch (err) {
       throw new ExperimentSourceError(describeReadError(err, options.namespace, options.name, server), {
         cause: err,
@@ -84,13 +83,13 @@ export class ExperimentSource {
     }
     let catalog: Catalog;
     try {
-      catalog = catalogFromSpec(experiment.spec);
+      catalog = catalogFromSpec(experiment.spec, experiment.metadata?.generation);
     } catch (err) {
       throw new ExperimentSourceError(
         `RatingExperiment ${options.namespace}/${options.name} has an unusable catalog: ${(err as Error).message}`,
       );
     }
-    const source = new ExperimentSource(options, api, { experiment, catalog });
+    const source = new ExperimentSource(options, { experiment, catalog, readAt });
     source.schedule();
     return source;
   }
@@ -110,38 +109,44 @@ export class ExperimentSource {
     clearTimeout(this.timer);
   }
 
-  /** One poll; exposed so that callers (and tests) can refresh without waiting for the timer. */
-  async refresh(): Promise<void> {
+  /**
+   * One poll; exposed so that callers (and tests) can refresh without waiting for the timer.
+   * Resolves true when the experiment was read (the snapshot is then at least as new as the
+   * moment this was called), false when the read failed.
+   */
+  async refresh(): Promise<boolean> {
     const { namespace, name, logger } = this.options;
     let experiment: RatingExperiment;
+    // Taken before the request: the answer reflects the experiment at least as of now.
+    const readAt = Date.now();
     try {
-      experiment = await read(this.api, namespace, name, this.options.requestTimeoutMs);
+      experiment = await read(this.kube, namespace, name, this.options.requestTimeoutMs);
     } catch (err) {
       const message = describeReadError(err, namespace, name, this.server);
       if (message !== this.failing)
         logger.warn({ err: message }, 'cannot read the experiment, keeping the last spec');
       this.failing = message;
-      return;
+      return false;
     }
     if (this.failing !== undefined) logger.info('reading the experiment again');
     this.failing = undefined;
 
     const previous = this.snapshot;
     if (experiment.metadata?.generation === previous.experiment.metadata?.generation) {
-      this.snapshot = { experiment, catalog: previous.catalog };
-      return;
+      this.snapshot = { experiment, catalog: previous.catalog, readAt };
+      return true;
     }
     let catalog: Catalog;
     try {
-      catalog = catalogFromSpec(experiment.spec);
+      catalog = catalogFromSpec(experiment.spec, experiment.metadata?.generation);
     } catch (err) {
       logger.error(
         { err: (err as Error).message, generation: experiment.metadata?.generation },
         'ignoring a spec with an unusable catalog',
       );
-      return;
+      return true;
     }
-    this.snapshot = { experiment, catalog };
+    this.snapshot = { experiment, catalog, readAt };
     logger.info({ generation: experiment.metadata?.generation }, 'experiment spec changed');
     for (const listener of this.listeners) {
       try {
@@ -150,6 +155,7 @@ export class ExperimentSource {
         logger.error({ err }, 'experiment change listener failed');
       }
     }
+    return true;
   }
 
   private schedule(): void {
@@ -162,59 +168,33 @@ export class ExperimentSource {
   }
 }
 
-async function read(api: CustomObjectsApi, namespace: string, name: string, timeoutMs: number) {
-  const abortAfter: ObservableMiddleware = {
-    pre: (request) => {
-      request.setSignal(AbortSignal.timeout(timeoutMs));
-      return new Observable(Promise.resolve(request));
-    },
-    post: (response) => new Observable(Promise.resolve(response)),
-  };
-  return (await api.getNamespacedCustomObject(
-    { group: GROUP, version: VERSION, namespace, plural: PLURAL, name },
-    { middleware: [abortAfter], middlewareMergeStrategy: 'append' },
-  )) as RatingExperiment;
+class ExperimentNotFound extends Error {}
+
+async function read(kube: KubeClient, namespace: string, name: string, timeoutMs: number) {
+  const experiment = await kube.get<RatingExperiment>(resources.ratingExperiment, namespace, name, {
+    timeoutMs,
+  });
+  if (experiment === undefined) throw new ExperimentNotFound();
+  return experiment;
 }
 
 /** A message that says what to fix, for the failures a misconfigured pod actually meets. */
 export function describeReadError(err: unknown, namespace: string, name: string, server: string): string {
   const ref = `RatingExperiment ${namespace}/${name}`;
-  if (err instanceof ApiException) {
-    const detail = statusMessage(err.body);
-    switch (err.code) {
-      case 404:
-        return `${ref} not found on ${server} (is EXPERIMENT_NAMESPACE/EXPERIMENT_NAME right, and the CRD installed?)`;
+  if (err instanceof ExperimentNotFound) {
+    return `${ref} not found on ${server} (is EXPERIMENT_NAMESPACE/EXPERIMENT_NAME right, and the CRD installed?)`;
+  }
+  if (err instanceof ApiError) {
+    const detail = err.serverMessage.slice(0, 200);
+    switch (err.status) {
       case 401:
         return `${server} rejected the credentials reading ${ref} (expired or wrong token)`;
       case 403:
         return `not allowed to get ${ref}: the pod's service account needs "get" on ${PLURAL}.${GROUP}${detail ? ` (${detail})` : ''}`;
       default:
-        return `reading ${ref} failed with HTTP ${err.code}${detail ? `: ${detail}` : ''}`;
+        return `reading ${ref} failed with HTTP ${err.status}${detail ? `: ${detail}` : ''}`;
     }
   }
-  // fetch rejects with the signal's reason, a DOMException, which is not always an Error.
-  const errorName = (err as { name?: unknown } | null)?.name;
-  if (errorName === 'TimeoutError' || errorName === 'AbortError') {
-    return `reading ${ref} from ${server} timed out`;
-  }
+  if (err instanceof RequestTimeoutError) return `reading ${ref} from ${server} timed out`;
   return `cannot reach ${server} to read ${ref}: ${err instanceof Error ? err.message : String(err)}`;
-}
-
-/** The `message` of a Kubernetes Status body, which ApiException carries as JSON or text. */
-function statusMessage(body: unknown): string | undefined {
-  if (typeof body === 'string') {
-    try {
-      return statusMessage(JSON.parse(body));
-    } catch {
-      return body.slice(0, 200) || undefined;
-    }
-  }
-  if (
-    typeof body === 'object' &&
-    body !== null &&
-    typeof (body as { message?: unknown }).message === 'string'
-  ) {
-    return (body as { message: string }).message;
-  }
-  return undefined;
 }

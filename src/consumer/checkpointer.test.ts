@@ -13,7 +13,7 @@ const cp = (offset: number): PartitionCheckpoint => ({
   rejected: 0,
 });
 
-function setup(overrides: Partial<CheckpointerOptions> = {}) {
+function setup(overrides: Partial<CheckpointerOptions<PartitionCheckpoint>> = {}) {
   let offset = 0;
   const calls = {
     writes: [] as PartitionCheckpoint[][],
@@ -22,14 +22,14 @@ function setup(overrides: Partial<CheckpointerOptions> = {}) {
   };
   let release: () => void = () => {};
   let gate: Promise<void> | undefined;
-  const options: CheckpointerOptions = {
+  const options: CheckpointerOptions<PartitionCheckpoint> = {
     logger,
     checkpoints: () => [cp(offset)],
-    endOffsets: async () => new Map([[0, 100]]),
+    observe: async () => ({ topicId: 'T', endOffsets: new Map([[0, 100]]) }),
     write: async (mine): Promise<WriteResult> => {
       calls.writes.push(mine);
       if (gate !== undefined) await gate;
-      return { status: { partitions: mine }, written: true, conflicts: 1 };
+      return { status: { partitions: mine }, written: true, conflicts: 1, retired: [], lateLost: 0 };
     },
     committed: async (mine) => {
       calls.commits.push(mine);
@@ -64,7 +64,7 @@ describe('Checkpointer', () => {
     const { checkpointer, calls, count, hold, release } = setup();
     hold();
     const first = checkpointer.checkpoint();
-    await Promise.resolve();
+    while (calls.writes.length === 0) await Promise.resolve();
     count(5);
     const second = checkpointer.checkpoint();
     const third = checkpointer.checkpoint();
@@ -79,7 +79,7 @@ describe('Checkpointer', () => {
     const { checkpointer, calls } = setup({
       write: async (mine) => {
         if (fail) throw new Error('boom');
-        return { status: { partitions: mine }, written: true, conflicts: 0 };
+        return { status: { partitions: mine }, written: true, conflicts: 0, retired: [], lateLost: 0 };
       },
     });
     expect(await checkpointer.checkpoint()).toBe('failed');
@@ -89,24 +89,30 @@ describe('Checkpointer', () => {
     expect(calls.outcomes).toEqual(['failed', 'written']);
   });
 
-  it('writes without produced and lag when the end offsets cannot be read', async () => {
+  it('asks Kafka before taking the snapshot, and writes without its answer when it has none', async () => {
     const seen: unknown[] = [];
+    let observed = false;
     const { checkpointer } = setup({
-      endOffsets: async () => {
+      observe: async () => {
+        observed = true;
         throw new Error('broker down');
       },
-      write: async (mine, endOffsets) => {
-        seen.push(endOffsets);
-        return { status: { partitions: mine }, written: true, conflicts: 0 };
+      checkpoints: () => {
+        seen.push(observed ? 'observed first' : 'snapshot first');
+        return [cp(0)];
+      },
+      write: async (mine, observation) => {
+        seen.push(observation);
+        return { status: { partitions: mine }, written: true, conflicts: 0, retired: [], lateLost: 0 };
       },
     });
     await checkpointer.checkpoint();
-    expect(seen).toEqual([undefined]);
+    expect(seen).toEqual(['observed first', undefined]);
   });
 
   it('does not commit when there was nothing to write', async () => {
     const { checkpointer, calls } = setup({
-      write: async () => ({ status: {}, written: false, conflicts: 0 }),
+      write: async () => ({ status: {}, written: false, conflicts: 0, retired: [], lateLost: 0 }),
     });
     expect(await checkpointer.checkpoint()).toBe('unchanged');
     expect(calls.commits).toEqual([]);

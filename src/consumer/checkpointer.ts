@@ -1,35 +1,45 @@
 // When checkpoints are written: every interval, on rebalance and on shutdown; one at a time,
 // and requests that arrive while one runs share the next run. So status writes are bounded by
 // the interval (plus rebalances), never by the rating rate.
-import type { PartitionCheckpoint, RatingExperimentStatus } from '../api/v1alpha1.ts';
+import type { RatingExperimentStatus } from '../api/v1alpha1.ts';
 import type { Logger } from '../common/logger.ts';
 import type { CheckpointOutcome } from './metrics.ts';
 import type { EndOffsets } from './status-update.ts';
 import type { WriteResult } from './status-writer.ts';
 
-export interface CheckpointerOptions {
+/** What Kafka says before a checkpoint: the topic's incarnation and end offsets. */
+export interface Observation {
+  /** undefined: Kafka has no such topic right now. */
+  topicId: string | undefined;
+  endOffsets: EndOffsets | undefined;
+}
+
+export interface CheckpointerOptions<C> {
   logger: Logger;
+  /**
+   * Asks Kafka what the topic is now, before the snapshot (so that the snapshot already reflects a
+   * new incarnation or records gone); a failure keeps produced and lag as they are.
+   */
+  observe: () => Promise<Observation>;
   /** This member's checkpoints now (a snapshot). */
-  checkpoints: () => PartitionCheckpoint[];
-  /** The topic's end offsets; undefined keeps produced and lag as they are. */
-  endOffsets: () => Promise<EndOffsets>;
-  write: (mine: PartitionCheckpoint[], endOffsets: EndOffsets | undefined) => Promise<WriteResult>;
+  checkpoints: () => C[];
+  write: (mine: C[], observed: Observation | undefined) => Promise<WriteResult>;
   /** Called after a write with what it covered: commit the group offsets. */
-  committed: (mine: PartitionCheckpoint[]) => Promise<void>;
+  committed: (mine: C[]) => Promise<void>;
   /** The status as stored after each checkpoint. */
   onStatus: (status: RatingExperimentStatus) => void;
   onOutcome: (outcome: CheckpointOutcome, seconds: number, conflicts: number) => void;
   intervalMs: () => number;
 }
 
-export class Checkpointer {
-  private readonly options: CheckpointerOptions;
+export class Checkpointer<C> {
+  private readonly options: CheckpointerOptions<C>;
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
   private tail: Promise<unknown> = Promise.resolve();
   private queued: Promise<CheckpointOutcome> | undefined;
 
-  constructor(options: CheckpointerOptions) {
+  constructor(options: CheckpointerOptions<C>) {
     this.options = options;
   }
 
@@ -67,19 +77,19 @@ export class Checkpointer {
   private async runOnce(): Promise<CheckpointOutcome> {
     const { logger } = this.options;
     const started = performance.now();
-    const mine = this.options.checkpoints();
-    let endOffsets: EndOffsets | undefined;
+    let observed: Observation | undefined;
     try {
-      endOffsets = await this.options.endOffsets();
+      observed = await this.options.observe();
     } catch (err) {
       logger.warn(
         { err: (err as Error).message },
-        'cannot read the topic end offsets; produced and lag kept',
+        'cannot ask Kafka about the topic; incarnation, produced and lag kept',
       );
     }
+    const mine = this.options.checkpoints();
     let result: WriteResult;
     try {
-      result = await this.options.write(mine, endOffsets);
+      result = await this.options.write(mine, observed);
     } catch (err) {
       this.options.onOutcome('failed', (performance.now() - started) / 1000, 0);
       logger.error({ err: (err as Error).message }, 'checkpoint failed; the next one retries');
@@ -89,10 +99,7 @@ export class Checkpointer {
     this.options.onOutcome(outcome, (performance.now() - started) / 1000, result.conflicts);
     this.options.onStatus(result.status);
     if (result.written) {
-      logger.debug(
-        { partitions: mine.map((cp) => [cp.partition, cp.offset]), conflicts: result.conflicts },
-        'checkpoint',
-      );
+      logger.debug({ checkpoints: mine.length, conflicts: result.conflicts }, 'checkpoint');
       await this.options.committed(mine);
     }
     return outcome;

@@ -15,6 +15,7 @@ const env: ConsumerEnv = {
   topic: undefined,
   port: 8080,
   podName: 'erb-consumer-1',
+  kubeRequestTimeoutMs: 15_000,
 };
 
 describe('readConsumerEnv', () => {

@@ -2,6 +2,7 @@
 // Every problem is reported at once, with a non-zero exit (DESIGN.md section 6).
 import type { RatingExperiment } from '../api/v1alpha1.ts';
 import { EnvReader } from '../common/env.ts';
+import { readKubeRequestTimeout } from '../common/kube-client.ts';
 import {
   readExperimentPodEnv,
   resolveKafkaTarget,
@@ -9,13 +10,17 @@ import {
   type KafkaTarget,
 } from '../common/pod-env.ts';
 
-export type ConsumerEnv = ExperimentPodEnv;
+export interface ConsumerEnv extends ExperimentPodEnv {
+  /** The deadline of each request to the API server (KUBE_REQUEST_TIMEOUT_MS). */
+  kubeRequestTimeoutMs: number;
+}
 
 export function readConsumerEnv(env: Record<string, string | undefined> = process.env): ConsumerEnv {
   const reader = new EnvReader(env);
   const config = readExperimentPodEnv(reader, env);
+  const kubeRequestTimeoutMs = readKubeRequestTimeout(reader);
   reader.done();
-  return config;
+  return { ...config, kubeRequestTimeoutMs };
 }
 
 export interface ConsumerTarget extends KafkaTarget {

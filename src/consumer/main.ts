@@ -1,14 +1,15 @@
 // `ratings-operator consumer`: counts the experiment topic exactly once into the experiment
 // status (DESIGN.md sections 5 and 6).
-import { CustomObjectsApi } from '@kubernetes/client-node';
 import { createKafkaClient } from '../common/kafka.ts';
 import type { RatingExperimentStatus } from '../api/v1alpha1.ts';
 import { ExperimentSource } from '../common/experiment-source.ts';
 import { startHttpServer } from '../common/http.ts';
-import { loadKubeConfig } from '../common/kube.ts';
+import { KubeClient } from '../common/kube-client.ts';
+import { loadCredentials } from '../common/kube-credentials.ts';
 import { createLogger } from '../common/logger.ts';
 import { onShutdown } from '../common/shutdown.ts';
-import { parseRecord } from '../ratings/rating.ts';
+import { fetchTopicId } from '../common/kafka-metadata.ts';
+import { judgeRecord, stampOf } from '../ratings/judge.ts';
 import { Checkpointer } from './checkpointer.ts';
 import { checkpointIntervalMs, kafkaTarget, readConsumerEnv } from './config.ts';
 import { leaderboardRoutes, type TotalsView } from './leaderboard.ts';
@@ -20,15 +21,19 @@ export async function main(): Promise<void> {
   const env = readConsumerEnv();
   const logger = createLogger('consumer');
   const ref = { namespace: env.namespace, name: env.name };
-  const kubeConfig = loadKubeConfig();
-  const source = await ExperimentSource.start({ kubeConfig, ...ref, logger });
+  const credentials = loadCredentials();
+  const kube = new KubeClient(credentials, {
+    requestTimeoutMs: env.kubeRequestTimeoutMs,
+    userAgent: `ratings-consumer/${env.podName}`,
+  });
+  const source = await ExperimentSource.start({ kube, server: credentials.server.origin, ...ref, logger });
   const target = kafkaTarget(env, source.current.experiment);
   logger.info(
     { experiment: ref, topic: target.topic, brokers: target.brokers, groupId: target.groupId },
     'starting',
   );
 
-  const writer = new CheckpointWriter(kubeConfig.makeApiClient(CustomObjectsApi), ref);
+  const writer = new CheckpointWriter(kube, ref);
   const kafka = createKafkaClient({
     clientId: `ratings-consumer-${env.podName}`,
     brokers: target.brokers,
@@ -36,6 +41,16 @@ export async function main(): Promise<void> {
     verbose: true,
   });
   const admin = kafka.admin();
+  const askTopicId = () =>
+    fetchTopicId(target.topic, {
+      brokers: target.brokers,
+      clientId: `ratings-consumer-${env.podName}`,
+      timeoutMs: 5_000,
+    });
+  const catalogView = () => {
+    const { experiment, catalog, readAt } = source.current;
+    return { catalog, generation: experiment.metadata?.generation ?? 0, readAt };
+  };
 
   let status: RatingExperimentStatus | undefined = source.current.experiment.status;
   const metrics = new ConsumerMetrics(ref, () => consumer.assigned.length);
@@ -44,7 +59,13 @@ export async function main(): Promise<void> {
     topic: target.topic,
     groupId: target.groupId,
     logger,
-    parse: (value) => parseRecord(value, source.current.catalog),
+    judge: (record) =>
+      judgeRecord(
+        { value: record.value, stamp: stampOf(record.headers), timestamp: Number(record.timestamp ?? 0) },
+        catalogView(),
+      ),
+    refreshCatalog: () => source.refresh(),
+    fetchTopicId: askTopicId,
     loadCheckpoints: async () => (await writer.read()).status?.partitions ?? [],
     onRebalancing: () => void checkpointer.checkpoint(),
     onBatch: (_partition, result) => metrics.batchCounted(result),
@@ -52,11 +73,39 @@ export async function main(): Promise<void> {
   });
   const checkpointer = new Checkpointer({
     logger,
-    checkpoints: () => consumer.checkpoints(),
-    endOffsets: async () =>
-      new Map((await admin.fetchTopicOffsets(target.topic)).map((p) => [p.partition, Number(p.high)])),
-    write: (mine, endOffsets) => writer.write(mine, endOffsets),
-    committed: (mine) => consumer.commit(mine),
+    observe: async () => {
+      const topicId = await askTopicId();
+      if (topicId === undefined) return { topicId, endOffsets: undefined };
+      const offsets = await admin.fetchTopicOffsets(target.topic);
+      const lost = await consumer.observe(topicId, new Map(offsets.map((p) => [p.partition, Number(p.low)])));
+      metrics.lostFound(lost);
+      return { topicId, endOffsets: new Map(offsets.map((p) => [p.partition, Number(p.high)])) };
+    },
+    checkpoints: () => consumer.checkpoints(source.current.catalog.voiceSet),
+    write: async (mine, observed) => {
+      const result = await writer.write(mine, {
+        topicId: observed?.topicId,
+        endOffsets: observed?.endOffsets,
+        catalog: source.current.catalog.voiceSet,
+      });
+      for (const topicId of result.retired) {
+        logger.warn(
+          { topicId },
+          'earlier incarnation of the topic retired: its totals are kept in previousTopics',
+        );
+      }
+      if (result.lateLost > 0) {
+        logger.error(
+          { lost: result.lateLost },
+          'checkpoint of a retired incarnation came too late: reported as lost',
+        );
+      }
+      return result;
+    },
+    committed: async (mine) => {
+      consumer.written(mine);
+      await consumer.commit(mine);
+    },
     onStatus: (stored) => {
       status = stored;
       metrics.status(stored);
@@ -93,6 +142,7 @@ export async function main(): Promise<void> {
     await consumer.disconnect();
     await admin.disconnect();
     source.stop();
+    kube.close();
     await http.close();
   });
 

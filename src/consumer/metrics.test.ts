@@ -41,7 +41,13 @@ describe('ConsumerMetrics', () => {
 
   it('counts records by result and checkpoints by outcome', async () => {
     const metrics = new ConsumerMetrics({ namespace: 'appdev', name: 'erb' }, () => 0);
-    metrics.batchCounted({ counted: 10, rejected: [{ offset: 3, reason: 'bad' }], skipped: 2 });
+    metrics.batchCounted({
+      counted: 10,
+      rejected: [{ offset: 3, reason: 'bad' }],
+      skipped: 2,
+      lost: 4,
+      byStamp: 1,
+    });
     metrics.checkpoint('written', 0.02, 2);
     metrics.checkpoint('unchanged', 0.01, 0);
     const text = await metrics.registry.metrics();
@@ -53,6 +59,12 @@ describe('ConsumerMetrics', () => {
     );
     expect(text).toContain(
       'ratings_consumer_records_total{result="skipped",experiment="erb",experiment_namespace="appdev"} 2',
+    );
+    expect(text).toContain(
+      'ratings_consumer_records_total{result="lost",experiment="erb",experiment_namespace="appdev"} 4',
+    );
+    expect(text).toContain(
+      'ratings_consumer_records_total{result="counted_by_stamp",experiment="erb",experiment_namespace="appdev"} 1',
     );
     expect(text).toContain(
       'ratings_checkpoints_total{outcome="written",experiment="erb",experiment_namespace="appdev"} 1',

@@ -14,6 +14,9 @@ export class ConsumerMetrics {
   private readonly voiceCount: Gauge;
   private readonly counted: Gauge;
   private readonly rejected: Gauge;
+  private readonly lost: Gauge;
+  private readonly otherVoices: Gauge;
+  private readonly previousTopics: Gauge;
   private readonly produced: Gauge;
   private readonly lag: Gauge;
   private readonly records: Counter<'result'>;
@@ -52,6 +55,21 @@ export class ConsumerMetrics {
       help: `Invalid records skipped ${fromStatus}`,
       registers,
     });
+    this.lost = new Gauge({
+      name: 'ratings_lost',
+      help: `Records gone before they were counted (retention, compaction, a deleted topic): above 0 the totals are not exact ${fromStatus}`,
+      registers,
+    });
+    this.otherVoices = new Gauge({
+      name: 'ratings_other_voices_count',
+      help: `Ratings of voices that left the catalog and were folded out of the per-voice totals ${fromStatus}`,
+      registers,
+    });
+    this.previousTopics = new Gauge({
+      name: 'ratings_previous_topic_incarnations',
+      help: `Earlier incarnations of the topic (deleted and created again) whose totals are kept ${fromStatus}`,
+      registers,
+    });
     this.produced = new Gauge({
       name: 'ratings_produced',
       help: `Records in the topic ${fromStatus}`,
@@ -64,7 +82,7 @@ export class ConsumerMetrics {
     });
     this.records = new Counter({
       name: 'ratings_consumer_records_total',
-      help: 'Records this pod read: counted, rejected, or skipped as counted already (re-delivered)',
+      help: 'Records this pod read: counted (of which counted_by_stamp: refused by this pod\u2019s catalog, admitted by the producer\u2019s), rejected, skipped as counted already (re-delivered), or lost (gone before they were read)',
       labelNames: ['result'],
       registers,
     });
@@ -99,6 +117,13 @@ export class ConsumerMetrics {
     this.records.inc({ result: 'counted' }, result.counted);
     if (result.rejected.length > 0) this.records.inc({ result: 'rejected' }, result.rejected.length);
     if (result.skipped > 0) this.records.inc({ result: 'skipped' }, result.skipped);
+    if (result.byStamp > 0) this.records.inc({ result: 'counted_by_stamp' }, result.byStamp);
+    this.lostFound(result.lost);
+  }
+
+  /** Records this pod found gone before they were counted. */
+  lostFound(records: number): void {
+    if (records > 0) this.records.inc({ result: 'lost' }, records);
   }
 
   checkpoint(outcome: CheckpointOutcome, seconds: number, conflicts: number): void {
@@ -117,6 +142,11 @@ export class ConsumerMetrics {
     }
     this.counted.set(status.counted ?? 0);
     this.rejected.set(status.rejected ?? 0);
+    this.lost.set(status.lost ?? 0);
+    this.otherVoices.set(status.otherVoices?.count ?? 0);
+    this.previousTopics.set(
+      (status.previousTopics ?? []).reduce((n, entry) => n + (entry.incarnations ?? 1), 0),
+    );
     if (status.produced !== undefined) this.produced.set(status.produced);
     if (status.lag !== undefined) this.lag.set(status.lag);
   }

@@ -1,5 +1,21 @@
-import type { RatingExperimentStatus } from '../api/v1alpha1.ts';
-import { checkpointStatus, lagOf } from './status-update.ts';
+import type { PartitionCheckpoint, RatingExperimentStatus } from '../api/v1alpha1.ts';
+import { fromStored } from '../ratings/checkpoint.ts';
+import { checkpointStatus as update, lagOf, type EndOffsets } from './status-update.ts';
+
+/** The new status for checkpoints given in their stored form, of no particular incarnation. */
+function checkpointStatus(
+  current: RatingExperimentStatus | undefined,
+  mine: PartitionCheckpoint[],
+  endOffsets: EndOffsets | undefined,
+  now: Date,
+) {
+  return update(current, mine.map(fromStored), {
+    topicId: undefined,
+    catalog: new Set(['a', 'b', 'c']),
+    endOffsets,
+    now,
+  })?.status;
+}
 
 const NOW = new Date('2026-01-02T03:04:05.000Z');
 
@@ -29,7 +45,7 @@ describe('checkpointStatus', () => {
       ...controllerFields,
       partitions: [
         { partition: 0, offset: 5, sums: { a: 4, b: 4 }, counts: { a: 4, b: 4 }, rejected: 1 },
-        { partition: 1, offset: 3, sums: { b: 6, c: 6 }, counts: { b: 3, c: 3 }, rejected: 0 },
+        { partition: 1, offset: 3, sums: { b: 6, c: 6 }, counts: { b: 3, c: 3 }, rejected: 0, lost: 0 },
       ],
       totals: [
         { voice: 'b', sum: 10, count: 7, mean: 10 / 7 },
@@ -39,6 +55,7 @@ describe('checkpointStatus', () => {
       leader: 'b',
       counted: 7,
       rejected: 1,
+      lost: 0,
       produced: 12,
       lag: 4,
       checkpointedAt: NOW.toISOString(),
@@ -89,6 +106,34 @@ describe('checkpointStatus', () => {
       NOW,
     );
     expect(status).toMatchObject({ produced: 40, lag: 7, counted: 1, leader: 'a' });
+  });
+
+  it('retires the checkpoints of an earlier incarnation, names it, and keeps its totals', () => {
+    const current: RatingExperimentStatus = {
+      ...controllerFields,
+      partitions: [
+        { partition: 0, topicId: 'OLD', offset: 4, end: 6, sums: { a: 3, b: 3 }, counts: { a: 2, b: 2 } },
+      ],
+    };
+    const result = update(
+      current,
+      [fromStored({ partition: 0, topicId: 'NEW', offset: 1, sums: { a: 1, c: 1 }, counts: { a: 1, c: 1 } })],
+      { topicId: 'NEW', catalog: new Set(['a', 'c']), endOffsets: new Map([[0, 3]]), now: NOW },
+    );
+    expect(result?.retired).toEqual(['OLD']);
+    expect(result?.status).toMatchObject({
+      partitions: [{ partition: 0, topicId: 'NEW', offset: 1, end: 3 }],
+      previousTopics: [{ topicId: 'OLD', offsets: [{ partition: 0, offset: 4, end: 6 }], lost: 2 }],
+      totals: [
+        { voice: 'a', sum: 4, count: 3 },
+        { voice: 'b', sum: 3, count: 2, removedFromCatalog: true },
+        { voice: 'c', sum: 1, count: 1 },
+      ],
+      counted: 3,
+      lost: 2,
+      lag: 2,
+      produced: 3,
+    });
   });
 
   it('has no leader before anything valid was counted', () => {

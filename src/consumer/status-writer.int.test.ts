@@ -15,9 +15,14 @@ import {
   type PartitionCheckpoint,
   type RatingExperiment,
 } from '../api/v1alpha1.ts';
+import { fromStored, type PartitionCheckpoint as Checkpoint } from '../ratings/checkpoint.ts';
 import { computeTotals } from '../ratings/totals.ts';
-import { CheckpointWriter, type ExperimentRef } from './status-writer.ts';
+import { KubeClient } from '../common/kube-client.ts';
+import { loadCredentials } from '../common/kube-credentials.ts';
+import type { EndOffsets } from './status-update.ts';
+import { CheckpointWriter as Writer, type ExperimentRef } from './status-writer.ts';
 
+/** A checkpoint as stored (and as these tests expect to read it back). */
 const checkpoint = (partition: number, offset: number): PartitionCheckpoint => ({
   partition,
   offset,
@@ -25,11 +30,27 @@ const checkpoint = (partition: number, offset: number): PartitionCheckpoint => (
   sums: { 'Big Bird': 2 * offset, 'Joan of Arc': offset },
   counts: { 'Big Bird': offset, 'Joan of Arc': offset },
   rejected: 0,
+  lost: 0,
 });
+
+/** The writer of one consumer, offered checkpoints in their stored form, of no incarnation in particular. */
+class CheckpointWriter {
+  private readonly writer: Writer;
+
+  constructor(kube: KubeClient, ref: ExperimentRef) {
+    this.writer = new Writer(kube, ref);
+  }
+
+  write(mine: PartitionCheckpoint[], endOffsets: EndOffsets | undefined, topicId?: string) {
+    const catalog = new Set(['Big Bird', 'Joan of Arc']);
+    return this.writer.write(mine.map(fromStored) as Checkpoint[], { topicId, endOffsets, catalog });
+  }
+}
 
 describe('CheckpointWriter on the local stack', () => {
   let kubeConfig: KubeConfig;
   let api: CustomObjectsApi;
+  let kube: KubeClient;
   let namespace: string;
 
   beforeAll(async () => {
@@ -37,6 +58,7 @@ describe('CheckpointWriter on the local stack', () => {
     kubeConfig = new KubeConfig();
     kubeConfig.loadFromFile(stack.KUBECONFIG);
     api = kubeConfig.makeApiClient(CustomObjectsApi);
+    kube = new KubeClient(loadCredentials({ KUBECONFIG: stack.KUBECONFIG }));
     const kubectl = (...args: string[]) =>
       promisify(execFile)(kubectlPath(), ['--kubeconfig', stack.KUBECONFIG, ...args]);
     await kubectl(
@@ -72,8 +94,8 @@ describe('CheckpointWriter on the local stack', () => {
 
   it('never lets a stale consumer move a checkpoint or the totals backwards', async () => {
     const ref = await experiment('stale');
-    const current = new CheckpointWriter(api, ref);
-    const stale = new CheckpointWriter(api, ref);
+    const current = new CheckpointWriter(kube, ref);
+    const stale = new CheckpointWriter(kube, ref);
     await current.write([checkpoint(0, 1000), checkpoint(1, 500)], new Map([[0, 1000]]));
     const before = (await read(ref)).status;
 
@@ -103,7 +125,7 @@ describe('CheckpointWriter on the local stack', () => {
       checkpoint(3, 1000 - i),
     ]);
     const results = await Promise.all(
-      offers.map((mine) => new CheckpointWriter(api, ref).write(mine, undefined)),
+      offers.map((mine) => new CheckpointWriter(kube, ref).write(mine, undefined)),
     );
     expect(results.reduce((sum, r) => sum + r.conflicts, 0)).toBeGreaterThan(0);
     expect((await read(ref)).status?.partitions).toEqual([
@@ -136,7 +158,7 @@ describe('CheckpointWriter on the local stack', () => {
         status: { observedGeneration: 1, conditions, topic: 't', bootstrapServers: 'k:9092' },
       },
     });
-    await new CheckpointWriter(api, ref).write([checkpoint(0, 5)], new Map([[0, 8]]));
+    await new CheckpointWriter(kube, ref).write([checkpoint(0, 5)], new Map([[0, 8]]));
     expect((await read(ref)).status).toMatchObject({
       observedGeneration: 1,
       conditions,
@@ -146,5 +168,27 @@ describe('CheckpointWriter on the local stack', () => {
       produced: 8,
       lag: 3,
     });
+  });
+
+  it('stores voices named like Object.prototype members and emoji as voices, through the API server', async () => {
+    const ref = await experiment('names');
+    const voices = ['constructor', '__proto__', 'toString', 'hasOwnProperty', 'Joan 🎤 of Arc'];
+    const sums = Object.create(null) as Record<string, number>;
+    const counts = Object.create(null) as Record<string, number>;
+    voices.forEach((voice, i) => {
+      sums[voice] = i + 1;
+      counts[voice] = 2;
+    });
+    const result = await new Writer(kube, ref).write(
+      [fromStored({ partition: 0, topicId: 'T', offset: 3, sums, counts })],
+      { topicId: 'T', endOffsets: new Map([[0, 3]]), catalog: new Set(voices) },
+    );
+    expect(result.written).toBe(true);
+    const { status } = await read(ref);
+    expect(Object.keys(status!.partitions![0]!.sums!).sort()).toEqual([...voices].sort());
+    expect(new Map(status!.totals!.map((t) => [t.voice, t.sum]))).toEqual(
+      new Map(voices.map((voice, i) => [voice, i + 1])),
+    );
+    expect(status?.counted).toBe(voices.length);
   });
 });

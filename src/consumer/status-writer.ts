@@ -2,10 +2,13 @@
 // (higher offset wins per partition), replace /status on the resourceVersion that was read;
 // on 409 Conflict read again and redo the merge. The pod's Role allows exactly this:
 // get the experiment, update its status.
-import { ApiException, type CustomObjectsApi } from '@kubernetes/client-node';
-import type { PartitionCheckpoint, RatingExperiment, RatingExperimentStatus } from '../api/v1alpha1.ts';
-import { GROUP, PLURAL, VERSION } from '../api/v1alpha1.ts';
-import { checkpointStatus, type EndOffsets } from './status-update.ts';
+// Every request has the client's deadline: a consumer cut off from the API server while it holds
+// partitions fails the checkpoint and tries again at the next interval, instead of hanging.
+import type { RatingExperiment, RatingExperimentStatus } from '../api/v1alpha1.ts';
+import { isConflict, type KubeClient } from '../common/kube-client.ts';
+import { resources } from '../common/kube-resources.ts';
+import type { PartitionCheckpoint } from '../ratings/checkpoint.ts';
+import { checkpointStatus, type CheckpointContext } from './status-update.ts';
 
 export interface ExperimentRef {
   namespace: string;
@@ -18,53 +21,70 @@ export interface WriteResult {
   written: boolean;
   /** 409s met before the write went through. */
   conflicts: number;
+  /** Incarnations this write retired into previousTopics. */
+  retired: string[];
+  /** Records of late checkpoints of retired incarnations, reported as lost by this write. */
+  lateLost: number;
 }
 
 /** Gives up after this many conflicts in a row; the next interval tries again. */
 const MAX_ATTEMPTS = 8;
+/** The field manager of the consumers' status writes. */
+export const CONSUMER_FIELD_MANAGER = 'ratings-consumer';
 
 export class CheckpointWriter {
-  private readonly api: CustomObjectsApi;
+  private readonly kube: KubeClient;
   private readonly ref: ExperimentRef;
   private readonly now: () => Date;
 
-  constructor(api: CustomObjectsApi, ref: ExperimentRef, now: () => Date = () => new Date()) {
-    this.api = api;
+  constructor(kube: KubeClient, ref: ExperimentRef, now: () => Date = () => new Date()) {
+    this.kube = kube;
     this.ref = ref;
     this.now = now;
   }
 
   async read(): Promise<RatingExperiment> {
-    return (await this.api.getNamespacedCustomObject({
-      group: GROUP,
-      version: VERSION,
-      plural: PLURAL,
-      ...this.ref,
-    })) as RatingExperiment;
+    const experiment = await this.kube.get<RatingExperiment>(
+      resources.ratingExperiment,
+      this.ref.namespace,
+      this.ref.name,
+    );
+    if (experiment === undefined) {
+      throw new Error(`RatingExperiment ${this.ref.namespace}/${this.ref.name} not found`);
+    }
+    return experiment;
   }
 
   async write(
     mine: readonly PartitionCheckpoint[],
-    endOffsets: EndOffsets | undefined,
+    context: Omit<CheckpointContext, 'now'>,
   ): Promise<WriteResult> {
     let conflicts = 0;
     for (;;) {
       const experiment = await this.read();
-      const status = checkpointStatus(experiment.status, mine, endOffsets, this.now());
-      if (status === undefined) return { status: experiment.status ?? {}, written: false, conflicts };
+      const update = checkpointStatus(experiment.status, mine, { ...context, now: this.now() });
+      if (update === undefined) {
+        return { status: experiment.status ?? {}, written: false, conflicts, retired: [], lateLost: 0 };
+      }
       try {
         // The body carries metadata.resourceVersion as read: the API server refuses the write
         // with 409 if anyone (another consumer, the controller) wrote in between.
-        const stored = (await this.api.replaceNamespacedCustomObjectStatus({
-          group: GROUP,
-          version: VERSION,
-          plural: PLURAL,
-          ...this.ref,
-          body: { ...experiment, status },
-        })) as RatingExperiment;
-        return { status: stored.status ?? status, written: true, conflicts };
+        const body: RatingExperiment = { ...experiment, status: update.status };
+        const stored = await this.kube.update<RatingExperiment>(
+          resources.ratingExperiment,
+          body,
+          CONSUMER_FIELD_MANAGER,
+          { subresource: 'status' },
+        );
+        return {
+          status: stored.status ?? update.status,
+          written: true,
+          conflicts,
+          retired: update.retired,
+          lateLost: update.lateLost,
+        };
       } catch (err) {
-        if (!(err instanceof ApiException && err.code === 409)) throw err;
+        if (!isConflict(err)) throw err;
         conflicts++;
         if (conflicts >= MAX_ATTEMPTS) {
           throw new Error(

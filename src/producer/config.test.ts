@@ -24,6 +24,7 @@ describe('readProducerConfig', () => {
       podName: 'erb-voices-producer-abc',
       pollIntervalMs: 10_000,
       ackTimeoutMs: 15_000,
+      kubeRequestTimeoutMs: 15_000,
     });
   });
 

@@ -27,7 +27,7 @@ export interface GeneratorOptions {
   ratePerSecond: number;
   catalog: () => Catalog;
   /** Resolves when the ratings were acknowledged; failures are the publisher's to report. */
-  publish: (ratings: Rating[]) => Promise<void>;
+  publish: (ratings: Rating[], catalog: Catalog) => Promise<void>;
   logger: Logger;
   /** Ratings are generated in chunks at most this often, so that high rates batch well. */
   tickMs?: number;
@@ -84,7 +84,7 @@ export class RatingGenerator {
       const catalog = this.options.catalog();
       const ratings = new Array<Rating>(n);
       for (let i = 0; i < n; i++) ratings[i] = createRating(randomSubmission(catalog));
-      const sent = this.options.publish(ratings).catch(() => undefined);
+      const sent = this.options.publish(ratings, catalog).catch(() => undefined);
       this.outstanding.add(sent);
       void sent.finally(() => this.outstanding.delete(sent));
       if (this.outstanding.size >= maxOutstanding) await Promise.race(this.outstanding);

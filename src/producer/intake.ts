@@ -29,8 +29,8 @@ export function unavailableReason(state: ProducerState): string | undefined {
 export interface IntakeOptions {
   logger: Logger;
   catalog: () => Catalog;
-  /** Resolves when Kafka acknowledged the rating. */
-  publish: (rating: Rating) => Promise<void>;
+  /** Resolves when Kafka acknowledged the rating, admitted by `catalog`. */
+  publish: (rating: Rating, catalog: Catalog) => Promise<void>;
   unavailableReason: () => string | undefined;
   ackTimeoutMs: number;
   page: () => PageModel;
@@ -52,7 +52,8 @@ export function intakeRoutes(options: IntakeOptions): (app: Express) => void {
           .json({ error: `not accepting ratings: ${reason}` });
         return;
       }
-      const checked = validateSubmission(req.body, options.catalog());
+      const catalog = options.catalog();
+      const checked = validateSubmission(req.body, catalog);
       if (!checked.ok) {
         res.status(400).json({ error: 'invalid rating', reasons: checked.reasons });
         return;
@@ -61,7 +62,7 @@ export function intakeRoutes(options: IntakeOptions): (app: Express) => void {
       let timer: NodeJS.Timeout | undefined;
       try {
         await Promise.race([
-          options.publish(rating),
+          options.publish(rating, catalog),
           new Promise<never>((_, reject) => {
             timer = setTimeout(() => reject(new AckTimeout(timeoutMessage)), ackTimeoutMs);
           }),

@@ -4,7 +4,8 @@ import { collectDefaultMetrics, Registry } from 'prom-client';
 import type { RatingExperiment } from '../api/v1alpha1.ts';
 import { ExperimentSource } from '../common/experiment-source.ts';
 import { startHttpServer } from '../common/http.ts';
-import { loadKubeConfig } from '../common/kube.ts';
+import { KubeClient } from '../common/kube-client.ts';
+import { loadCredentials } from '../common/kube-credentials.ts';
 import { createLogger, type Logger } from '../common/logger.ts';
 import { onShutdown } from '../common/shutdown.ts';
 import { SPEC_DEFAULTS } from '../model/spec.ts';
@@ -23,8 +24,14 @@ const ratePerSecond = (experiment: RatingExperiment): number =>
 export async function main(): Promise<void> {
   const config = readProducerConfig(process.env);
   const logger = createLogger('producer');
+  const credentials = loadCredentials();
+  const kube = new KubeClient(credentials, {
+    requestTimeoutMs: config.kubeRequestTimeoutMs,
+    userAgent: `ratings-producer/${config.podName}`,
+  });
   const source = await ExperimentSource.start({
-    kubeConfig: loadKubeConfig(),
+    kube,
+    server: credentials.server.origin,
     namespace: config.namespace,
     name: config.name,
     logger,
@@ -48,7 +55,7 @@ export async function main(): Promise<void> {
   const generator = new RatingGenerator({
     ratePerSecond: ratePerSecond(source.current.experiment),
     catalog: () => source.current.catalog,
-    publish: (ratings) => publisher.publish(ratings, 'generated'),
+    publish: (ratings, catalog) => publisher.publish(ratings, 'generated', catalog),
     logger,
   });
   metrics.targetRate.set(generator.ratePerSecond);
@@ -68,7 +75,7 @@ export async function main(): Promise<void> {
     routes: intakeRoutes({
       logger,
       catalog: () => source.current.catalog,
-      publish: (rating) => publisher.publish([rating], 'http'),
+      publish: (rating, catalog) => publisher.publish([rating], 'http', catalog),
       unavailableReason: notReadyReason,
       ackTimeoutMs: config.ackTimeoutMs,
       page: () => ({
@@ -84,6 +91,7 @@ export async function main(): Promise<void> {
     // Refuse new ratings first, then let every accepted one reach the broker.
     state.stopping = true;
     source.stop();
+    kube.close();
     await generator.stop();
     await publisher.flush();
     await producer.disconnect();

@@ -2,6 +2,8 @@
 // recent ratings, in one place for the generator and the HTTP intake alike.
 import type { Message } from 'kafkajs';
 import type { Logger } from '../common/logger.ts';
+import type { Catalog } from '../ratings/catalog.ts';
+import { CATALOG_GENERATION_HEADER } from '../ratings/judge.ts';
 import { encodeRating, type Rating } from '../ratings/rating.ts';
 import { Batcher } from './batcher.ts';
 import type { KafkaRatingProducer } from './kafka.ts';
@@ -35,12 +37,17 @@ export class RatingPublisher {
     });
   }
 
-  /** Resolves when Kafka acknowledged all of `ratings`; rejects with the send error. */
-  async publish(ratings: Rating[], source: RatingSource): Promise<void> {
+  /**
+   * Resolves when Kafka acknowledged all of `ratings`; rejects with the send error. The records
+   * carry the generation of `catalog`, which admitted them, so that consumers count them whatever
+   * catalog edits follow (src/ratings/judge.ts).
+   */
+  async publish(ratings: Rating[], source: RatingSource, catalog: Catalog): Promise<void> {
     const messages = new Array<Message>(ratings.length);
+    const headers = { [CATALOG_GENERATION_HEADER]: String(catalog.generation) };
     for (let i = 0; i < ratings.length; i++) {
       const rating = ratings[i]!;
-      messages[i] = { key: rating.battle, value: encodeRating(rating) };
+      messages[i] = { key: rating.battle, value: encodeRating(rating), headers };
     }
     try {
       await this.batcher.submit(messages);

@@ -16,6 +16,11 @@ export interface Catalog {
   readonly scale: readonly string[];
   readonly voiceSet: ReadonlySet<string>;
   readonly battleSet: ReadonlySet<string>;
+  /**
+   * The experiment's metadata.generation this catalog was read at (0 when unknown): producers
+   * stamp it on the records it admitted (src/ratings/judge.ts).
+   */
+  readonly generation: number;
 }
 
 export class CatalogError extends Error {
@@ -30,7 +35,7 @@ export class CatalogError extends Error {
  * again because the generator cannot pick two distinct voices from fewer than two, and a
  * duplicate would silently skew the random choice.
  */
-export function catalogFromSpec(spec: CatalogSpec): Catalog {
+export function catalogFromSpec(spec: CatalogSpec, generation = 0): Catalog {
   const voices = list(spec.voices, 'voices', 2);
   const battles = list(spec.battles, 'battles', 1);
   const scale = list(spec.scale, 'scale', 2);
@@ -40,6 +45,7 @@ export function catalogFromSpec(spec: CatalogSpec): Catalog {
     scale,
     voiceSet: new Set(voices),
     battleSet: new Set(battles),
+    generation,
   });
 }
 

@@ -1,20 +1,77 @@
-// Per-partition checkpoints: the totals of every record of a partition below an offset.
+// Per-partition checkpoints: the totals of every record of one incarnation of a partition below
+// an offset, and how earlier incarnations of the topic are kept.
 //
 // Why merging by "higher offset wins" keeps the totals exact (DESIGN.md section 5):
-// a checkpoint (p, offset N, sums, counts, rejected) is *exact* when it covers precisely the
-// records of partition p at offsets below N, each once. An empty checkpoint at offset 0 is exact.
-// A consumer only ever starts counting p from an exact checkpoint (restored from the status, or
-// empty) and then applies records in offset order, each once, moving N past each one; so every
-// checkpoint it holds is exact, whoever else counts p at the same time. Two exact checkpoints of
-// the same partition differ only in how far they got, so keeping the one with the higher offset
-// keeps an exact one that has counted strictly more. Offsets never move backwards, duplicated or
-// reordered merges change nothing, and a stale consumer that lost p can only offer an exact
-// checkpoint that is behind (ignored) or ahead (still exact). Summing exact checkpoints over all
-// partitions gives exact totals: that is computeTotals in totals.ts.
-import type { PartitionCheckpoint as StoredCheckpoint } from '../api/v1alpha1.ts';
+// a checkpoint (topic incarnation T, partition p, offset N, sums, counts, rejected, lost) is
+// *exact* when it covers precisely the records of p in incarnation T at offsets below N, each
+// once: every record counted as a rating, rejected, or (gone before it was read) lost. An empty
+// checkpoint at offset 0 is exact. A consumer only ever starts counting p from an exact checkpoint
+// of the incarnation Kafka serves (restored from the status, or empty) and then applies records in
+// offset order, each once, moving N past each one; so every checkpoint it holds is exact, whoever
+// else counts p at the same time. Two exact checkpoints of the same incarnation and partition
+// differ only in how far they got, so keeping the one with the higher offset keeps an exact one
+// that has counted strictly more. Offsets never move backwards, duplicated or reordered merges
+// change nothing, and a stale consumer that lost p can only offer an exact checkpoint that is
+// behind (ignored) or ahead (still exact). Summing exact checkpoints over all partitions and
+// incarnations gives exact totals: that is computeTotals in totals.ts.
+//
+// The argument needs these assumptions; each is enforced where named:
+// A1 One topic, one experiment: only this experiment's consumers write these checkpoints, and only
+//    its producers write the topic (the controller's isolation: namespaced default topic names,
+//    Deployments only after TopicReady; writes are conditional on the experiment's
+//    resourceVersion, so they never cross to another object).
+// A2 Incarnations are told apart: every checkpoint names Kafka's topic ID, read from Kafka itself
+//    (kafka-metadata.ts) when a partition is restored and again before counting each batch and
+//    before each checkpoint write; checkpoints of another incarnation are never merged with the
+//    current one's (mergeCheckpoints retires them into previousTopics). Residual race: kafkajs
+//    fetches by topic name, so a topic deleted and recreated, and refilled past the consumer's
+//    position, within one ID check (IDS_FRESH_MS, 1 s) could have records of the new incarnation
+//    counted under the old one. Checkpoints written before topic IDs were recorded carry none and
+//    are taken as the current incarnation's (an upgrade in place).
+// A3 No holes pass unnoticed: a record whose offset is above the checkpoint's (a gap left by
+//    compaction or retention), and a checkpoint below the partition's log start offset, count
+//    the missing records as lost (applyLost), never as "nothing to count". Gaps that are not
+//    ratings (transaction markers) are reported as lost too: our producer writes no transactions.
+// A4 One judgement per record: a record is judged once, when counted, by rules that do not depend
+//    on which consumer counts it or when (judge.ts: producer-stamped records by the catalog the
+//    producer had; unstamped ones against a freshly read catalog). A verdict that would depend on
+//    a catalog this consumer has not read yet is not given: the record is retried.
+// A5 The status can hold it: per-voice maps stay within the CRD's limits by folding voices that
+//    left the catalog into otherVoices (foldVoices), counted but not named; catalog voices are
+//    never folded. Exactness then holds per named voice and for the sum of everything.
+// A6 Keys are data: voice names are Map keys in memory and own properties of null-prototype
+//    objects on the wire, so any name the CRD admits ("__proto__", "constructor") is a voice.
+// A deleted incarnation takes its uncounted records with it: checkpoints carry the partition's
+// end offset as last observed, and on retirement the records between offset and end are
+// reported as lost. Records written after the last observation and before the deletion are the
+// residual: no one saw them. A late checkpoint of an incarnation already retired (a consumer that
+// counted records of a deleted topic but wrote them after another consumer found the new
+// incarnation) cannot be merged per voice any more: its records stay reported as lost.
+import type {
+  PartitionCheckpoint as StoredCheckpoint,
+  PreviousTopic,
+  RatingExperimentStatus,
+} from '../api/v1alpha1.ts';
+import { addTally, recordMap, type Tally, voiceMap } from './voice-maps.ts';
 
-/** A checkpoint with every field present (the stored form leaves empty maps out). */
-export type PartitionCheckpoint = Required<StoredCheckpoint>;
+/** Per-voice maps hold at most this many voices (the CRD's maxProperties). */
+export const MAX_VOICES = 64;
+/** status.previousTopics holds at most this many incarnations (the CRD's maxItems). */
+export const MAX_PREVIOUS_TOPICS = 32;
+
+/** One partition's checkpoint in memory. */
+export interface PartitionCheckpoint {
+  partition: number;
+  /** Kafka's topic ID of the incarnation counted; undefined only for checkpoints from before IDs. */
+  topicId: string | undefined;
+  offset: number;
+  sums: Map<string, number>;
+  counts: Map<string, number>;
+  /** Ratings of voices folded out of the maps (A5). */
+  other: Tally;
+  rejected: number;
+  lost: number;
+}
 
 /** What a valid rating contributes: its value, added to both voices of the battle. */
 export interface Scored {
@@ -22,19 +79,47 @@ export interface Scored {
   readonly rating: number;
 }
 
-export function emptyCheckpoint(partition: number, offset = 0): PartitionCheckpoint {
-  return { partition, offset, sums: {}, counts: {}, rejected: 0 };
+export function emptyCheckpoint(
+  partition: number,
+  topicId: string | undefined,
+  offset = 0,
+): PartitionCheckpoint {
+  return {
+    partition,
+    topicId,
+    offset,
+    sums: new Map(),
+    counts: new Map(),
+    other: { sum: 0, count: 0 },
+    rejected: 0,
+    lost: 0,
+  };
 }
 
-/** A stored checkpoint with its optional fields filled in, as a copy the caller may mutate. */
+/** A stored checkpoint as a fresh in-memory one the caller may mutate. */
 export function fromStored(stored: StoredCheckpoint): PartitionCheckpoint {
   return {
     partition: stored.partition,
+    topicId: stored.topicId,
     offset: stored.offset,
-    sums: { ...stored.sums },
-    counts: { ...stored.counts },
+    sums: voiceMap(stored.sums),
+    counts: voiceMap(stored.counts),
+    other: { sum: stored.otherVoices?.sum ?? 0, count: stored.otherVoices?.count ?? 0 },
     rejected: stored.rejected ?? 0,
+    lost: stored.lost ?? 0,
   };
+}
+
+/** The stored form: voice maps as null-prototype objects (A6), empty parts left out. */
+export function toStored(cp: PartitionCheckpoint): StoredCheckpoint {
+  const stored: StoredCheckpoint = { partition: cp.partition, offset: cp.offset };
+  if (cp.topicId !== undefined) stored.topicId = cp.topicId;
+  stored.sums = recordMap(cp.sums);
+  stored.counts = recordMap(cp.counts);
+  if (cp.other.count > 0) stored.otherVoices = { ...cp.other };
+  stored.rejected = cp.rejected;
+  stored.lost = cp.lost;
+  return stored;
 }
 
 /**
@@ -43,8 +128,8 @@ export function fromStored(stored: StoredCheckpoint): PartitionCheckpoint {
  */
 export function applyRating(cp: PartitionCheckpoint, rating: Scored, nextOffset: number): void {
   for (const voice of rating.voices) {
-    cp.sums[voice] = (cp.sums[voice] ?? 0) + rating.rating;
-    cp.counts[voice] = (cp.counts[voice] ?? 0) + 1;
+    cp.sums.set(voice, (cp.sums.get(voice) ?? 0) + rating.rating);
+    cp.counts.set(voice, (cp.counts.get(voice) ?? 0) + 1);
   }
   cp.offset = nextOffset;
 }
@@ -55,29 +140,191 @@ export function applyRejected(cp: PartitionCheckpoint, nextOffset: number): void
   cp.offset = nextOffset;
 }
 
-/** Of two checkpoints of one partition, the one that has counted further. */
-export function furthest<T extends StoredCheckpoint>(a: T, b: T): T {
-  return b.offset > a.offset ? b : a;
+/** Records from cp.offset up to (not including) `offset` are gone: counts them as lost (A3). */
+export function applyLost(cp: PartitionCheckpoint, offset: number): number {
+  const lost = Math.max(0, offset - cp.offset);
+  cp.lost += lost;
+  cp.offset = Math.max(cp.offset, offset);
+  return lost;
 }
 
 /**
- * Merges this consumer's checkpoints into the stored ones, per partition keeping the higher
- * offset, so that a checkpoint never moves backwards. The result is sorted by partition; stored
- * entries that are kept are returned as they were.
+ * Folds the voices outside `keep` with the fewest ratings into `other` until at most `max` voices
+ * are named (A5). Mutates `cp`; returns the voices folded.
  */
-export function mergeCheckpoints(
-  current: readonly StoredCheckpoint[],
-  mine: readonly StoredCheckpoint[],
-): StoredCheckpoint[] {
-  const byPartition = new Map<number, StoredCheckpoint>();
-  for (const cp of [...current, ...mine]) {
-    const seen = byPartition.get(cp.partition);
-    byPartition.set(cp.partition, seen === undefined ? cp : furthest(seen, cp));
+export function foldVoices(
+  cp: { sums: Map<string, number>; counts: Map<string, number>; other: Tally },
+  keep: ReadonlySet<string>,
+  max = MAX_VOICES,
+): string[] {
+  const names = new Set([...cp.sums.keys(), ...cp.counts.keys()]);
+  if (names.size <= max) return [];
+  const candidates = [...names]
+    .filter((voice) => !keep.has(voice))
+    .sort((a, b) => (cp.counts.get(a) ?? 0) - (cp.counts.get(b) ?? 0) || compareNames(a, b));
+  const folded = candidates.slice(0, names.size - max);
+  for (const voice of folded) {
+    cp.other.sum += cp.sums.get(voice) ?? 0;
+    cp.other.count += cp.counts.get(voice) ?? 0;
+    cp.sums.delete(voice);
+    cp.counts.delete(voice);
   }
-  return [...byPartition.values()].sort((a, b) => a.partition - b.partition);
+  return folded;
+}
+
+/** Of two checkpoints of one incarnation and partition, the one that has counted further. */
+export function furthest<T extends { offset: number }>(a: T, b: T): T {
+  return b.offset > a.offset ? b : a;
+}
+
+/** The furthest of two stored checkpoints, with the further end either has seen. */
+function furthestStored(a: StoredCheckpoint, b: StoredCheckpoint): StoredCheckpoint {
+  const winner = furthest(a, b);
+  const end = Math.max(a.end ?? 0, b.end ?? 0);
+  return (winner.end ?? 0) >= end ? winner : { ...winner, end };
 }
 
 /** A snapshot of `cp` that later counting cannot change, for writing while counting goes on. */
 export function snapshot(cp: PartitionCheckpoint): PartitionCheckpoint {
-  return { ...cp, sums: { ...cp.sums }, counts: { ...cp.counts } };
+  return { ...cp, sums: new Map(cp.sums), counts: new Map(cp.counts), other: { ...cp.other } };
+}
+
+/** The consumers' part of the status that checkpoints decide. */
+export interface CheckpointState {
+  partitions: StoredCheckpoint[];
+  previousTopics: PreviousTopic[];
+}
+
+export interface MergeResult extends CheckpointState {
+  /** Topic IDs retired by this merge (new entries of previousTopics). */
+  retired: string[];
+  /** Records of late checkpoints of retired incarnations, reported as lost. */
+  lateLost: number;
+}
+
+/**
+ * Merges this consumer's checkpoints into the stored ones. Checkpoints of the incarnation
+ * `currentTopicId` (Kafka's answer just before the write; undefined: the one of `mine`) merge per
+ * partition keeping the higher offset, so that a checkpoint never moves backwards. Checkpoints of
+ * any other incarnation are retired into previousTopics (A2). The partitions are sorted; stored
+ * entries that are kept are returned as they were.
+ */
+export function mergeCheckpoints(
+  stored: CheckpointState,
+  mine: readonly StoredCheckpoint[],
+  currentTopicId: string | undefined,
+  now: Date,
+): MergeResult {
+  const current = currentTopicId ?? mine.find((cp) => cp.topicId !== undefined)?.topicId;
+  const byPartition = new Map<number, StoredCheckpoint>();
+  const retiring = new Map<string, Map<number, StoredCheckpoint>>();
+  for (const cp of [...stored.partitions, ...mine]) {
+    const isCurrent = current === undefined || cp.topicId === undefined || cp.topicId === current;
+    const into = isCurrent ? byPartition : mapFor(retiring, cp.topicId!);
+    const seen = into.get(cp.partition);
+    into.set(cp.partition, seen === undefined ? cp : furthestStored(seen, cp));
+  }
+  const previousTopics = stored.previousTopics.map(copyPrevious);
+  const retired: string[] = [];
+  let lateLost = 0;
+  for (const [topicId, checkpoints] of retiring) {
+    let entry = previousTopics.find((p) => p.topicId === topicId);
+    if (entry === undefined) {
+      entry = { topicId, incarnations: 1, retiredAt: now.toISOString(), offsets: [] };
+      previousTopics.push(entry);
+      retired.push(topicId);
+    }
+    for (const cp of [...checkpoints.values()].sort((a, b) => a.partition - b.partition)) {
+      lateLost += retire(entry, cp);
+    }
+  }
+  while (previousTopics.length > MAX_PREVIOUS_TOPICS) {
+    previousTopics.splice(0, 2, combine(previousTopics[0]!, previousTopics[1]!));
+  }
+  return {
+    partitions: [...byPartition.values()].sort((a, b) => a.partition - b.partition),
+    previousTopics,
+    retired,
+    lateLost,
+  };
+}
+
+/** The stored checkpoint state of a status (absent lists are empty). */
+export function checkpointState(status: RatingExperimentStatus | undefined): CheckpointState {
+  return { partitions: status?.partitions ?? [], previousTopics: status?.previousTopics ?? [] };
+}
+
+function mapFor<K, V>(map: Map<string, Map<K, V>>, key: string): Map<K, V> {
+  let inner = map.get(key);
+  if (inner === undefined) map.set(key, (inner = new Map()));
+  return inner;
+}
+
+/**
+ * Adds a checkpoint of a retired incarnation to its entry. Records between its offset and the
+ * end last seen are lost with the incarnation. Returns the records newly reported lost by a late
+ * checkpoint.
+ */
+function retire(entry: PreviousTopic, cp: StoredCheckpoint): number {
+  const offsets = entry.offsets ?? (entry.offsets = []);
+  const end = Math.max(cp.end ?? 0, cp.offset);
+  const folded = offsets.find((o) => o.partition === cp.partition);
+  if (folded !== undefined) {
+    // Already folded: per-voice detail beyond it is gone; its records count as lost (once).
+    const foldedEnd = Math.max(folded.end ?? 0, folded.offset);
+    const late = Math.max(0, end - foldedEnd);
+    entry.lost = (entry.lost ?? 0) + late;
+    if (late > 0) folded.end = end;
+    return late;
+  }
+  offsets.push({ partition: cp.partition, offset: cp.offset, end });
+  offsets.sort((a, b) => a.partition - b.partition);
+  const sums = voiceMap(entry.sums);
+  const counts = voiceMap(entry.counts);
+  const other = { sum: entry.otherVoices?.sum ?? 0, count: entry.otherVoices?.count ?? 0 };
+  for (const [voice, sum] of voiceMap(cp.sums)) sums.set(voice, (sums.get(voice) ?? 0) + sum);
+  for (const [voice, count] of voiceMap(cp.counts)) counts.set(voice, (counts.get(voice) ?? 0) + count);
+  addTally(other, cp.otherVoices);
+  // No catalog decides here: the voices with the most ratings keep their names.
+  foldVoices({ sums, counts, other }, new Set());
+  entry.sums = recordMap(sums);
+  entry.counts = recordMap(counts);
+  if (other.count > 0) entry.otherVoices = other;
+  entry.rejected = (entry.rejected ?? 0) + (cp.rejected ?? 0);
+  entry.lost = (entry.lost ?? 0) + (cp.lost ?? 0) + (end - cp.offset);
+  return 0;
+}
+
+/** Two oldest entries as one, when the list is full: their totals add up, the newer ID names it. */
+function combine(older: PreviousTopic, newer: PreviousTopic): PreviousTopic {
+  const sums = voiceMap(older.sums);
+  const counts = voiceMap(older.counts);
+  const other = { sum: 0, count: 0 };
+  addTally(other, older.otherVoices);
+  addTally(other, newer.otherVoices);
+  for (const [voice, sum] of voiceMap(newer.sums)) sums.set(voice, (sums.get(voice) ?? 0) + sum);
+  for (const [voice, count] of voiceMap(newer.counts)) counts.set(voice, (counts.get(voice) ?? 0) + count);
+  foldVoices({ sums, counts, other }, new Set());
+  const combined: PreviousTopic = {
+    topicId: newer.topicId,
+    incarnations: (older.incarnations ?? 1) + (newer.incarnations ?? 1),
+    retiredAt: newer.retiredAt,
+    offsets: newer.offsets ?? [],
+    sums: recordMap(sums),
+    counts: recordMap(counts),
+    rejected: (older.rejected ?? 0) + (newer.rejected ?? 0),
+    lost: (older.lost ?? 0) + (newer.lost ?? 0),
+  };
+  if (other.count > 0) combined.otherVoices = other;
+  return combined;
+}
+
+function copyPrevious(entry: PreviousTopic): PreviousTopic {
+  const copy: PreviousTopic = { ...entry, offsets: (entry.offsets ?? []).map((o) => ({ ...o })) };
+  if (entry.otherVoices !== undefined) copy.otherVoices = { ...entry.otherVoices };
+  return copy;
+}
+
+function compareNames(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }

@@ -28,6 +28,8 @@ describe('computeTotals', () => {
       leader: 'Joan of Arc',
       counted: 4,
       rejected: 2,
+      lost: 0,
+      otherVoices: { sum: 0, count: 0 },
     });
   });
 
@@ -45,6 +47,47 @@ describe('computeTotals', () => {
   });
 
   it('has no leader before anything was counted', () => {
-    expect(computeTotals([])).toEqual({ totals: [], leader: undefined, counted: 0, rejected: 0 });
+    expect(computeTotals([])).toEqual({
+      totals: [],
+      leader: undefined,
+      counted: 0,
+      rejected: 0,
+      lost: 0,
+      otherVoices: { sum: 0, count: 0 },
+    });
+  });
+
+  it('adds earlier incarnations, marks voices that left the catalog, and folds the least beyond 64', () => {
+    const many = Object.fromEntries(Array.from({ length: 70 }, (_, i) => [`old-${i}`, i + 1]));
+    const result = computeTotals(
+      [{ partition: 0, offset: 3, sums: { a: 2, b: 2 }, counts: { a: 1, b: 1 }, lost: 2 }],
+      [
+        {
+          topicId: 'T0',
+          retiredAt: '2026-11-29T06:00:00Z',
+          sums: { ...many, a: 1 },
+          counts: { ...many, a: 1 },
+          otherVoices: { sum: 4, count: 3 },
+          rejected: 1,
+          lost: 5,
+        },
+      ],
+      new Set(['a', 'b']),
+    );
+    expect(result.totals).toHaveLength(64);
+    expect(result.totals.filter((t) => !t.removedFromCatalog).map((t) => t.voice)).toEqual(['a', 'b']);
+    expect(result.totals[0]).toEqual({
+      voice: 'old-69',
+      sum: 70,
+      count: 70,
+      mean: 1,
+      removedFromCatalog: true,
+    });
+    // The 8 least-rated old voices (1..8) are folded with the 3 already folded.
+    expect(result.otherVoices).toEqual({ sum: 4 + 36, count: 3 + 36 });
+    const named = result.totals.reduce((n, t) => n + t.count, 0);
+    expect(named + result.otherVoices.count).toBe(2 + 1 + 3 + (70 * 71) / 2);
+    expect(result.lost).toBe(7);
+    expect(result.rejected).toBe(1);
   });
 });

@@ -1,9 +1,15 @@
-// Per-voice totals over all partitions' checkpoints: what status.totals, the leaderboard and
-// the metrics show. Exact whenever every checkpoint is (see checkpoint.ts).
-import type { PartitionCheckpoint, VoiceTotal } from '../api/v1alpha1.ts';
+// Per-voice totals over all partitions' checkpoints and all earlier incarnations of the topic:
+// what status.totals, the leaderboard and the metrics show. Exact whenever every checkpoint is
+// (see checkpoint.ts).
+import type { OtherVoices, PartitionCheckpoint, PreviousTopic, VoiceTotal } from '../api/v1alpha1.ts';
+import { MAX_VOICES } from './checkpoint.ts';
+import { addTally, voiceMap, type Tally } from './voice-maps.ts';
 
 export interface Totals {
-  /** Highest sum first, ties broken by voice name so that the order is stable. */
+  /**
+   * Highest sum first, ties broken by voice name so that the order is stable. Every catalog voice
+   * with ratings, then the others by sum while there is room (MAX_VOICES).
+   */
   totals: VoiceTotal[];
   /** The voice with the highest sum; undefined before anything was counted. */
   leader: string | undefined;
@@ -11,33 +17,65 @@ export interface Totals {
   counted: number;
   /** Records skipped as invalid. */
   rejected: number;
+  /** Records gone before they were counted. */
+  lost: number;
+  /** Ratings of voices that are not named in `totals` (folded, A5 of checkpoint.ts). */
+  otherVoices: OtherVoices;
 }
 
-export function computeTotals(partitions: readonly PartitionCheckpoint[]): Totals {
+/**
+ * Totals of the current incarnation's checkpoints plus the earlier incarnations. `catalog`, the
+ * voices of the current spec, marks the voices that left it and decides which keep their names
+ * when there are too many; without it every voice counts as in the catalog.
+ */
+export function computeTotals(
+  partitions: readonly PartitionCheckpoint[],
+  previousTopics: readonly PreviousTopic[] = [],
+  catalog?: ReadonlySet<string>,
+): Totals {
   const sums = new Map<string, number>();
   const counts = new Map<string, number>();
-  let voiceCounts = 0;
+  const other: Tally = { sum: 0, count: 0 };
   let rejected = 0;
-  for (const cp of partitions) {
-    for (const [voice, sum] of Object.entries(cp.sums ?? {})) sums.set(voice, (sums.get(voice) ?? 0) + sum);
-    for (const [voice, count] of Object.entries(cp.counts ?? {})) {
-      counts.set(voice, (counts.get(voice) ?? 0) + count);
-      voiceCounts += count;
-    }
-    rejected += cp.rejected ?? 0;
+  let lost = 0;
+  for (const part of [...partitions, ...previousTopics]) {
+    for (const [voice, sum] of voiceMap(part.sums)) sums.set(voice, (sums.get(voice) ?? 0) + sum);
+    for (const [voice, count] of voiceMap(part.counts)) counts.set(voice, (counts.get(voice) ?? 0) + count);
+    addTally(other, part.otherVoices);
+    rejected += part.rejected ?? 0;
+    lost += part.lost ?? 0;
   }
-  const voices = new Set([...sums.keys(), ...counts.keys()]);
-  const totals = [...voices]
-    .map((voice) => {
+  let voiceCounts = other.count;
+  for (const count of counts.values()) voiceCounts += count;
+
+  const inCatalog = (voice: string) => catalog === undefined || catalog.has(voice);
+  const all = [...new Set([...sums.keys(), ...counts.keys()])]
+    .map((voice): VoiceTotal => {
       const sum = sums.get(voice) ?? 0;
       const count = counts.get(voice) ?? 0;
-      return { voice, sum, count, mean: count === 0 ? 0 : sum / count };
+      const total: VoiceTotal = { voice, sum, count, mean: count === 0 ? 0 : sum / count };
+      if (!inCatalog(voice)) total.removedFromCatalog = true;
+      return total;
     })
-    .sort((a, b) => b.sum - a.sum || compareNames(a.voice, b.voice));
+    .sort(bySum);
+  const named = all.filter((t) => inCatalog(t.voice));
+  for (const t of all) {
+    if (inCatalog(t.voice)) continue;
+    if (named.length < MAX_VOICES) named.push(t);
+    else addTally(other, t);
+  }
+  named.sort(bySum);
   // Every valid rating scores exactly two distinct voices.
-  return { totals, leader: totals[0]?.voice, counted: voiceCounts / 2, rejected };
+  return {
+    totals: named,
+    leader: named[0]?.voice,
+    counted: voiceCounts / 2,
+    rejected,
+    lost,
+    otherVoices: other,
+  };
 }
 
-function compareNames(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
+function bySum(a: VoiceTotal, b: VoiceTotal): number {
+  return b.sum - a.sum || (a.voice < b.voice ? -1 : a.voice > b.voice ? 1 : 0);
 }
