@@ -4,15 +4,19 @@
 //   node e2e/stack/cli.ts down          stop everything the stack started (by pid)
 //   node e2e/stack/cli.ts down --purge  … and delete its data (etcd, Kafka, Prometheus)
 //   node e2e/stack/cli.ts local         up, then what `npm run local` does on top (see runLocal)
-//   node e2e/stack/cli.ts install       only the install step (build/fetch into the cache)
+//   node e2e/stack/cli.ts local --flux  up, then Flux reconciles ops/clusters/local (e2e/flux/local.ts)
+//   node e2e/stack/cli.ts install       only the install step (build/fetch into the cache, Flux's too)
 import { realpathSync, rmSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
+import { stopFlux } from '../flux/controllers.ts';
+import { ensureFluxPrograms } from '../flux/install.ts';
+import { runLocalFlux } from '../flux/local.ts';
 import { installAll } from './install.ts';
 import { runLocal } from './local.ts';
 import { cacheDir, ensureStack, paths, stopStack } from './stack.ts';
 import type { StackEnv } from './stack.ts';
 
-const usage = 'usage: node e2e/stack/cli.ts <up|down [--purge]|local|install>\n';
+const usage = 'usage: node e2e/stack/cli.ts <up|down [--purge]|local [--flux]|install>\n';
 
 function printEnv(env: StackEnv): void {
   process.stdout.write(
@@ -38,7 +42,10 @@ export async function main(argv: string[]): Promise<number> {
     case 'down': {
       const purge = rest.length === 1 && rest[0] === '--purge';
       if (rest.length > 0 && !purge) break;
-      const { stopped, busyPorts } = await stopStack();
+      // The Flux processes first: they are clients of the API server.
+      const fluxStopped = await stopFlux();
+      const { stopped: stackStopped, busyPorts } = await stopStack();
+      const stopped = [...fluxStopped, ...stackStopped];
       process.stdout.write(
         `[stack] stopped ${stopped.length === 0 ? 'nothing (nothing was running)' : stopped.join(', ')}\n`,
       );
@@ -56,16 +63,19 @@ export async function main(argv: string[]): Promise<number> {
       if (rest.length > 0) break;
       const started = Date.now();
       await installAll();
+      // The Flux controllers, CLI and git server (e2e/flux), which only some tests start.
+      await ensureFluxPrograms();
       process.stdout.write(
         `[stack] install step done in ${((Date.now() - started) / 1000).toFixed(1)}s (cache ${cacheDir()})\n`,
       );
       return 0;
     }
     case 'local': {
-      if (rest.length > 0) break;
+      const withFlux = rest.length === 1 && rest[0] === '--flux';
+      if (rest.length > 0 && !withFlux) break;
       const { env } = await ensureStack();
       printEnv(env);
-      await runLocal(env);
+      await (withFlux ? runLocalFlux(env) : runLocal(env));
       return 0;
     }
     default:
