@@ -55,6 +55,23 @@ export function isReady(object: FluxObject | undefined): boolean {
 /** The revision Flux reports for a commit on the branch: `<branch>@sha1:<commit>`. */
 export const revisionOf = (branch: string, commit: string): string => `${branch}@sha1:${commit}`;
 
+/**
+ * Names of the Kustomizations in an order that deletes each one after every Kustomization that
+ * depends on it (what depends on nothing left is deleted last; a cycle is broken arbitrarily).
+ */
+export function deletionOrder(kustomizations: Pick<FluxObject, 'metadata' | 'spec'>[]): string[] {
+  const order: string[] = [];
+  let remaining = kustomizations;
+  while (remaining.length > 0) {
+    const needed = new Set(remaining.flatMap((k) => (k.spec.dependsOn ?? []).map((d) => d.name)));
+    const leaves = remaining.filter((k) => !needed.has(k.metadata.name));
+    const batch = leaves.length > 0 ? leaves : remaining;
+    order.push(...batch.map((k) => k.metadata.name));
+    remaining = remaining.filter((k) => !batch.includes(k));
+  }
+  return order;
+}
+
 export class FluxClient {
   private readonly custom: CustomObjectsApi;
   private readonly objects: KubernetesObjectApi;
@@ -166,14 +183,8 @@ export class FluxClient {
         mergePatch,
       );
     }
-    let remaining = (await this.list('Kustomization')).filter((k) => k.metadata.name !== ROOT);
-    while (remaining.length > 0) {
-      const needed = new Set(remaining.flatMap((k) => (k.spec.dependsOn ?? []).map((d) => d.name)));
-      const leaves = remaining.filter((k) => !needed.has(k.metadata.name));
-      const batch = leaves.length > 0 ? leaves : remaining;
-      for (const k of batch) await this.deleteAndWait('Kustomization', k.metadata.name, timeoutMs);
-      remaining = remaining.filter((k) => !batch.includes(k));
-    }
+    const others = (await this.list('Kustomization')).filter((k) => k.metadata.name !== ROOT);
+    for (const name of deletionOrder(others)) await this.deleteAndWait('Kustomization', name, timeoutMs);
     await this.deleteAndWait('Kustomization', ROOT, timeoutMs);
     for (const source of await this.list('GitRepository')) {
       await this.deleteAndWait('GitRepository', source.metadata.name, timeoutMs);

@@ -104,13 +104,10 @@ export async function installFluxCrds(): Promise<void> {
     ...files,
   );
   await kubectl('wait', '--for=condition=Established', '--timeout=60s', ...files);
-  await kubectl('create', 'namespace', FLUX_NAMESPACE, '--dry-run=client', '-o', 'yaml').then((yaml) =>
-    run('sh', [
-      '-c',
-      `printf '%s' "$0" | ${kubectlPath()} --kubeconfig ${paths.kubeconfig} apply -f -`,
-      yaml,
-    ]),
-  );
+  const namespaces = await kubectl('get', 'namespaces', '-o', 'name');
+  if (!namespaces.split('\n').includes(`namespace/${FLUX_NAMESPACE}`)) {
+    await kubectl('create', 'namespace', FLUX_NAMESPACE);
+  }
 }
 
 /**
