@@ -14,7 +14,7 @@
 //       e2e/flux/git-server: git http-backend behind net/http/cgi.
 //
 // The builds are heavy (minutes each, 1.5-1.8 GB per link on a cold cache) and run one at a
-// time, at a lower CPU priority than the rest of the machine.
+// time.
 import { spawnSync } from 'node:child_process';
 import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import { renameSync, rmSync, writeFileSync } from 'node:fs';
@@ -51,9 +51,9 @@ function goVersion(go: string): string {
   return spawnSync(go, ['version'], { encoding: 'utf8' }).stdout.trim();
 }
 
-/** `go <args>` at low CPU priority, output in the log; static binaries. */
+/** `go <args>` with its output in the log; static binaries. */
 function goLogged(what: string, go: string, args: string[], cwd: string, log: string): Promise<void> {
-  return runLogged(what, 'nice', ['-n', '10', 'env', 'CGO_ENABLED=0', go, ...args], cwd, log);
+  return runLogged(what, 'env', ['CGO_ENABLED=0', go, ...args], cwd, log);
 }
 
 function goJson<T>(go: string, args: string[], cwd: string): T {
