@@ -89,33 +89,90 @@ describe('ops/ kustomize files', () => {
 });
 
 describe('ops/ Flux objects', () => {
-  const names = fluxKustomizations.map((d) => d.manifest.metadata?.name);
+  const clusterDirs = [...new Set(fluxKustomizations.map((d) => dirname(d.file)))].sort();
+  const inCluster = (dir: string) => fluxKustomizations.filter((d) => dirname(d.file) === dir);
 
-  it.each(fluxKustomizations.map((d) => [d.manifest.metadata?.name, d.manifest.spec ?? {}] as const))(
-    'Kustomization %s syncs an existing path of this repository and depends on defined Kustomizations',
-    (_name, spec) => {
+  it('has the cluster directories a real cluster (kind) and the local stack bootstrap on', () => {
+    expect(clusterDirs).toEqual(['ops/clusters/kind', 'ops/clusters/local']);
+  });
+
+  it.each(fluxKustomizations.map((d) => [d.file, d.manifest.metadata?.name, d.manifest.spec ?? {}] as const))(
+    '%s: Kustomization %s syncs an existing path and depends only on Kustomizations of its own cluster',
+    (file, _name, spec) => {
       const path = spec.path as string;
       expect(path).toMatch(/^\.\/ops\//);
       expect(existsSync(join(repoRoot, path, 'kustomization.yaml'))).toBe(true);
+      const names = inCluster(dirname(file)).map((d) => d.manifest.metadata?.name);
       for (const dependency of (spec.dependsOn ?? []) as { name: string }[]) {
         expect(names).toContain(dependency.name);
       }
     },
   );
 
-  it('health-checks exactly the experiments that its own path defines', () => {
-    const experiments = fluxKustomizations.find((d) => d.manifest.metadata?.name === 'experiments')!;
-    const checks = experiments.manifest.spec?.healthChecks as {
-      kind: string;
-      name: string;
-      namespace: string;
-    }[];
-    const path = (experiments.manifest.spec?.path as string).slice('./'.length);
-    const defined = ops
-      .filter((d) => d.file.startsWith(path) && d.manifest.kind === 'RatingExperiment')
-      .map(({ manifest: m }) => `${m.kind}/${m.metadata?.namespace}/${m.metadata?.name}`);
-    expect(defined.length).toBeGreaterThan(0);
-    expect(checks.map((c) => `${c.kind}/${c.namespace}/${c.name}`).sort()).toEqual(defined.sort());
+  describe.each(clusterDirs)('%s', (dir) => {
+    const experiments = inCluster(dir).find((d) => d.manifest.spec?.path === './ops/experiments');
+    const spec = (experiments?.manifest.spec ?? {}) as {
+      wait?: boolean;
+      healthChecks?: unknown[];
+      healthCheckExprs?: { apiVersion: string; kind: string; current: string; failed: string }[];
+    };
+
+    it('syncs ops/experiments and waits for every experiment to be Ready at its current generation', () => {
+      expect(experiments).toBeDefined();
+      // wait: true health-checks everything applied, so a new experiment needs no entry here.
+      expect(spec.wait).toBe(true);
+      expect(spec.healthChecks).toBeUndefined();
+      const [expressions] = (spec.healthCheckExprs ?? []).filter((e) => e.kind === 'RatingExperiment');
+      expect(expressions?.apiVersion).toBe('ratings.conglombo.io/v1alpha1');
+      // Plain kstatus reads an experiment without status as Current: the expressions must ask for Ready.
+      expect(expressions?.current).toMatch(/e\.type == 'Ready' && e\.status == 'True'/);
+      expect(expressions?.current).toContain('e.observedGeneration == metadata.generation');
+      expect(expressions?.failed).toContain("e.type == 'Stalled'");
+    });
+
+    it('uses the same health expressions as every other cluster directory', () => {
+      const [first] = clusterDirs.map(
+        (d) => inCluster(d).find((k) => k.manifest.spec?.path === './ops/experiments')?.manifest.spec,
+      );
+      expect(spec.healthCheckExprs).toEqual((first as typeof spec).healthCheckExprs);
+    });
+  });
+
+  it('clusters/local installs the operator without waiting for Strimzi, which Flux cannot install there', () => {
+    const local = inCluster('ops/clusters/local');
+    const syncedPaths = local.map((d) => d.manifest.spec?.path);
+    expect(syncedPaths.sort()).toEqual(['./ops/apps', './ops/experiments']);
+    const apps = local.find((d) => d.manifest.spec?.path === './ops/apps')!.manifest.spec as {
+      patches: { target: { kind: string; name: string }; patch: string }[];
+    };
+    const [patch] = apps.patches.filter((p) => p.target.kind === 'HelmRelease');
+    expect(patch?.target.name).toBe('ratings-operator');
+    const operations = loadAll(patch!.patch)[0] as { op: string; path: string; value?: unknown }[];
+    expect(operations).toContainEqual({ op: 'remove', path: '/spec/dependsOn' });
+    // The image the local node runs is chosen here, not deep inside ops/apps.
+    expect(operations).toContainEqual({
+      op: 'replace',
+      path: '/spec/values/image',
+      value: { repository: expect.any(String), tag: expect.any(String) },
+    });
+  });
+
+  it('installs Strimzi from its OCI chart, not the deprecated Helm repository', () => {
+    expect(ofKind('HelmRepository')).toEqual([]);
+    const [repository] = ofKind('OCIRepository');
+    expect(repository!.manifest.spec).toMatchObject({
+      url: 'oci://quay.io/strimzi-helm/strimzi-kafka-operator',
+      ref: { tag: expect.stringMatching(/^1\.\d+\.\d+$/) },
+      layerSelector: { mediaType: 'application/vnd.cncf.helm.chart.content.v1.tar+gzip', operation: 'copy' },
+    });
+    const strimzi = ofKind('HelmRelease').find(
+      (d) => d.manifest.metadata?.name === 'strimzi-kafka-operator',
+    )!;
+    expect(strimzi.manifest.spec?.chartRef).toEqual({
+      kind: 'OCIRepository',
+      name: repository!.manifest.metadata?.name,
+      namespace: repository!.manifest.metadata?.namespace,
+    });
   });
 
   it('installs the operator from the chart in this repository, after Strimzi', () => {

@@ -1,6 +1,6 @@
 // Each Flux layer of ops/ through the real kustomize binary, and the layers whose kinds the local
 // stack serves (the RatingExperiment CRD, the Strimzi fixtures) through its real API server.
-// Flux's own kinds (HelmRelease, HelmRepository) are not served here: those layers are checked
+// Flux's own kinds (HelmRelease, OCIRepository) are not served here: those layers are checked
 // for what they build only.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -48,11 +48,11 @@ afterAll(async () => {
 });
 
 describe('ops/ layers built by kustomize', () => {
-  it('infrastructure/controllers installs Strimzi from its Helm repository', () => {
+  it('infrastructure/controllers installs Strimzi from its OCI chart', () => {
     expect(kinds(build('infrastructure/controllers'))).toEqual([
       'HelmRelease/strimzi-kafka-operator',
-      'HelmRepository/strimzi',
       'Namespace/queuing',
+      'OCIRepository/strimzi-kafka-operator',
     ]);
   });
 

@@ -10,7 +10,10 @@ set -euo pipefail
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cluster="${CLUSTER_NAME:-ratings-e2e}"
 image="${IMAGE:-ratings-operator:e2e}"
-strimzi_version="${STRIMZI_CHART_VERSION:-1.0.0}"
+# Strimzi's chart from its OCI registry, at the release ops/infrastructure pins (one place for it).
+strimzi_chart=oci://quay.io/strimzi-helm/strimzi-kafka-operator
+strimzi_version="${STRIMZI_CHART_VERSION:-$(awk '$1 == "tag:" {print $2}' \
+  "$repo_root/ops/infrastructure/controllers/strimzi/ocirepository.yaml")}"
 keep_cluster="${KEEP_CLUSTER:-0}"
 wait_timeout="${WAIT_TIMEOUT:-10m}"
 kube=(kubectl --context "kind-${cluster}")
@@ -69,8 +72,8 @@ kind create cluster --name "$cluster" --config "$repo_root/e2e/kind/cluster.yaml
   ${KIND_NODE_IMAGE:+--image "$KIND_NODE_IMAGE"} --wait 5m
 
 log "installing Strimzi ${strimzi_version} and a single-node KRaft Kafka (ops/infrastructure)"
-helm upgrade --install strimzi-kafka-operator strimzi-kafka-operator "${helm_kube[@]}" \
-  --repo https://strimzi.io/charts/ --version "$strimzi_version" \
+helm upgrade --install strimzi-kafka-operator "$strimzi_chart" "${helm_kube[@]}" \
+  --version "$strimzi_version" \
   --namespace queuing --create-namespace --wait --timeout "$wait_timeout"
 "${kube[@]}" apply -f "$repo_root/ops/infrastructure/configs/kafka/kafka.yaml"
 

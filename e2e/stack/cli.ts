@@ -4,11 +4,15 @@
 //   node e2e/stack/cli.ts down          stop everything the stack started (by pid)
 //   node e2e/stack/cli.ts down --purge  … and delete its data (etcd, Kafka, Prometheus)
 //   node e2e/stack/cli.ts local         up, then what `npm run local` does on top (see runLocal)
-//   node e2e/stack/cli.ts install       only the install step (build/fetch into the cache)
+//   node e2e/stack/cli.ts local --flux  up, then Flux reconciles ops/clusters/local (e2e/flux/local.ts)
+//   node e2e/stack/cli.ts install       only the install step (build/fetch into the cache, Flux's too)
 //   node e2e/stack/cli.ts image         build the image from the Dockerfile (and the pause image);
 //                                       import them when the stack's containerd runs
 import { existsSync, realpathSync, rmSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
+import { stopFlux } from '../flux/controllers.ts';
+import { ensureFluxPrograms } from '../flux/install.ts';
+import { runLocalFlux } from '../flux/local.ts';
 import { buildPauseImage, buildProjectImage, importImages } from './image.ts';
 import { installAll } from './install.ts';
 import { containerdSocket } from './node.ts';
@@ -16,7 +20,7 @@ import { runLocal } from './local.ts';
 import { cacheDir, ensureStack, paths, stopStack } from './stack.ts';
 import type { StackEnv } from './stack.ts';
 
-const usage = 'usage: node e2e/stack/cli.ts <up|down [--purge]|local|install|image>\n';
+const usage = 'usage: node e2e/stack/cli.ts <up|down [--purge]|local [--flux]|install|image>\n';
 
 function printEnv(env: StackEnv): void {
   process.stdout.write(
@@ -42,7 +46,10 @@ export async function main(argv: string[]): Promise<number> {
     case 'down': {
       const purge = rest.length === 1 && rest[0] === '--purge';
       if (rest.length > 0 && !purge) break;
-      const { stopped, busyPorts } = await stopStack();
+      // The Flux processes first: they are clients of the API server.
+      const fluxStopped = await stopFlux();
+      const { stopped: stackStopped, busyPorts } = await stopStack();
+      const stopped = [...fluxStopped, ...stackStopped];
       process.stdout.write(
         `[stack] stopped ${stopped.length === 0 ? 'nothing (nothing was running)' : stopped.join(', ')}\n`,
       );
@@ -60,6 +67,8 @@ export async function main(argv: string[]): Promise<number> {
       if (rest.length > 0) break;
       const started = Date.now();
       await installAll();
+      // The Flux controllers, CLI and git server (e2e/flux), which only some tests start.
+      await ensureFluxPrograms();
       process.stdout.write(
         `[stack] install step done in ${((Date.now() - started) / 1000).toFixed(1)}s (cache ${cacheDir()})\n`,
       );
@@ -73,10 +82,11 @@ export async function main(argv: string[]): Promise<number> {
       return 0;
     }
     case 'local': {
-      if (rest.length > 0) break;
+      const withFlux = rest.length === 1 && rest[0] === '--flux';
+      if (rest.length > 0 && !withFlux) break;
       const { env } = await ensureStack();
       printEnv(env);
-      await runLocal(env);
+      await (withFlux ? runLocalFlux(env) : runLocal(env));
       return 0;
     }
     default:

@@ -53,19 +53,19 @@ export class InstallError extends Error {
   }
 }
 
-function which(program: string): string | undefined {
+export function which(program: string): string | undefined {
   const result = spawnSync('sh', ['-c', `command -v ${program}`], { encoding: 'utf8' });
   const found = result.stdout.trim();
   return result.status === 0 && found !== '' ? found : undefined;
 }
 
-function hashOf(parts: (string | Buffer)[]): string {
+export function hashOf(parts: (string | Buffer)[]): string {
   const hash = createHash('sha256');
   for (const part of parts) hash.update(part).update('\0');
   return hash.digest('hex');
 }
 
-function readStamp(file: string): string | undefined {
+export function readStamp(file: string): string | undefined {
   return existsSync(file) ? readFileSync(file, 'utf8').trim() : undefined;
 }
 
@@ -75,7 +75,7 @@ function tail(file: string, lines = 30): string {
 }
 
 /** Runs a command with its output in a log file; on failure throws with the log's last lines. */
-async function runLogged(
+export async function runLogged(
   what: string,
   command: string,
   args: string[],

@@ -62,7 +62,8 @@ export function pidFile(component: string): string {
   return join(paths.pids, `${component}.pid`);
 }
 
-function port(name: string, fallback: number): number {
+/** A port from the environment variable `name`, else `fallback`. */
+export function port(name: string, fallback: number): number {
   const raw = process.env[name]?.trim();
   if (raw === undefined || raw === '') return fallback;
   const value = Number(raw);

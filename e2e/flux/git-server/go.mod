@@ -1,0 +1,3 @@
+module ratings.local/flux/git-server
+
+go 1.26.0
