@@ -112,6 +112,19 @@ describe('KubeClient deadlines', () => {
     await expect(done).resolves.toBeUndefined();
     kube.close();
   });
+  it('a watch stopped by its caller before the server answers ends quietly too', async () => {
+    handler = (_req, res) => hung.push(res);
+    const kube = client();
+    const abort = new AbortController();
+    const done = kube.watch(
+      resources.lease,
+      { resourceVersion: '1', timeoutSeconds: 60, signal: abort.signal },
+      () => {},
+    );
+    setTimeout(() => abort.abort(), 50);
+    await expect(done).resolves.toBeUndefined();
+    kube.close();
+  });
 });
 
 describe('KubeClient errors', () => {

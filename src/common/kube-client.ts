@@ -274,24 +274,27 @@ export class KubeClient {
     const deadlineMs = options.timeoutSeconds * 1000 + (this.options.watchMarginMs ?? WATCH_MARGIN_MS);
     const deadline = AbortSignal.timeout(deadlineMs);
     const signal = AbortSignal.any([options.signal, deadline]);
-    const res = await this.send(
-      {
-        method: 'GET',
-        path: resourcePath(type, { namespace: options.namespace }),
-        query: {
-          watch: true,
-          allowWatchBookmarks: true,
-          resourceVersion: options.resourceVersion,
-          labelSelector: options.labelSelector,
-          timeoutSeconds: options.timeoutSeconds,
+    let res: http.IncomingMessage;
+    try {
+      res = await this.send(
+        {
+          method: 'GET',
+          path: resourcePath(type, { namespace: options.namespace }),
+          query: {
+            watch: true,
+            allowWatchBookmarks: true,
+            resourceVersion: options.resourceVersion,
+            labelSelector: options.labelSelector,
+            timeoutSeconds: options.timeoutSeconds,
+          },
         },
-      },
-      signal,
-    ).catch((err: unknown) => {
-      throw deadline.aborted && !options.signal.aborted
-        ? new RequestTimeoutError(`watch ${type.kind}`, deadlineMs)
-        : err;
-    });
+        signal,
+      );
+    } catch (err) {
+      // Stopped by the caller before the server answered: as quiet as a stop mid-stream.
+      if (options.signal.aborted) return;
+      throw deadline.aborted ? new RequestTimeoutError(`watch ${type.kind}`, deadlineMs) : err;
+    }
     if (res.statusCode !== 200) throw await errorOf(res, type);
     const lines = createInterface({ input: res, crlfDelay: Infinity });
     try {
