@@ -644,7 +644,14 @@ function nodeComponents(p: Ports, kubeconfigs: Record<string, string>): Componen
   return [containerd, kubelet, kubeProxy, coredns];
 }
 
-/** A KRaft cluster id: 16 random bytes, URL-safe base64 without padding (Kafka's Uuid format). */
+/**
+ * A KRaft cluster id: 16 random bytes, URL-safe base64 without padding (Kafka's Uuid format).
+ * Like Kafka's own Uuid.randomUuid, never one starting with '-': kafka-storage would read it as
+ * an option and refuse to format.
+ */
 export function newKafkaClusterId(): string {
-  return randomBytes(16).toString('base64url');
+  for (;;) {
+    const id = randomBytes(16).toString('base64url');
+    if (!id.startsWith('-')) return id;
+  }
 }
