@@ -100,7 +100,7 @@ async function createExperiment(ns: string, name: string, spec: Record<string, u
   );
 }
 
-async function waitReady(ns: string, name: string, timeoutMs = 180_000): Promise<Experiment> {
+async function waitReady(ns: string, name: string, timeoutMs = 240_000): Promise<Experiment> {
   await waitFor(
     `${ns}/${name} to be Ready`,
     async () => isReady(await getExperiment(ns, name)),
@@ -538,7 +538,7 @@ describe('experiments created before the namespaced default topic', () => {
     expect(await topicOwner(`${second}.${name}-ratings`)).toBe(`${second}/${name}`);
     expect((await getExperiment(first, name))?.status?.topic).toBe(legacyTopic);
     await proc.stop();
-  }, 300_000);
+  }, 600_000);
 });
 
 /**
