@@ -110,7 +110,9 @@ describe('the RatingExperiment CRD', () => {
       'x-kubernetes-list-type': 'map',
       'x-kubernetes-list-map-keys': ['type'],
     });
-    expect(props.totals?.maxItems).toBe(32);
+    // A full catalog (32 voices) plus as many that left it; the rest are folded into otherVoices.
+    expect(props.totals?.maxItems).toBe(64);
+    expect(props.previousTopics?.maxItems).toBe(32);
     expect(Object.keys(props).sort()).toEqual(
       [
         'observedGeneration',
@@ -123,6 +125,9 @@ describe('the RatingExperiment CRD', () => {
         'produced',
         'counted',
         'rejected',
+        'lost',
+        'otherVoices',
+        'previousTopics',
         'lag',
         'partitions',
         'checkpointedAt',

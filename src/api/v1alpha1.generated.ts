@@ -556,18 +556,24 @@ export interface PartitionCheckpoint {
   otherVoices?: PartitionCheckpointOtherVoices;
 }
 
+/**
+ * How far one partition of that incarnation was counted and seen.
+ */
 export interface PartitionOffset {
   /**
+   * The partition number.
    * @format int32
    * @minimum 0
    */
   partition: number;
   /**
+   * Every record below it was counted, rejected or lost.
    * @format int64
    * @minimum 0
    */
   offset: number;
   /**
+   * The partition's end offset as last observed.
    * @format int64
    * @minimum 0
    */
