@@ -11,7 +11,7 @@ import { kubectlPath, paths } from '../stack/paths.ts';
 import { livePid, portInUse, startDetached, stopProcess, tailFile } from '../stack/processes.ts';
 import type { ProcessSpec } from '../stack/processes.ts';
 import { logFile } from '../stack/paths.ts';
-import { ensureFluxPrograms, fluxCrdFiles } from './install.ts';
+import { ensureFluxPrograms, FLUX_CONTROLLERS, fluxCrdFiles } from './install.ts';
 import { FLUX_NAMESPACE, fluxBinDir, fluxPaths, fluxPorts } from './paths.ts';
 import type { FluxPorts } from './paths.ts';
 
@@ -115,7 +115,8 @@ export async function installFluxCrds(): Promise<void> {
  * ready, then the CRDs. Returns the names of the processes it started.
  */
 export async function ensureFlux(): Promise<{ started: string[] }> {
-  await ensureFluxPrograms();
+  // The programs it starts; the CLI is built where it is first used.
+  await ensureFluxPrograms(['git-server', ...FLUX_CONTROLLERS]);
   mkdirSync(fluxPaths.gitRoot, { recursive: true });
   mkdirSync(fluxPaths.storage, { recursive: true });
   await installFluxCrds();

@@ -175,16 +175,6 @@ describe('ops/clusters/local reconciled by Flux', () => {
     const commit = await flux.workingCopy.commit('experiments: add flux-it', (dir) => {
       writeFileSync(experimentFile(dir), experimentManifest(5));
       listResource(dir, `${NAME}.yaml`, true);
-      // TEMP(fail-first): the old procedure also listed the experiment in healthChecks.
-      const clusterFile = join(dir, 'ops/clusters/local/experiments.yaml');
-      const k = load(readFileSync(clusterFile, 'utf8')) as { spec: { healthChecks?: object[] } };
-      k.spec.healthChecks?.push({
-        apiVersion: 'ratings.conglombo.io/v1alpha1',
-        kind: 'RatingExperiment',
-        name: NAME,
-        namespace: NAMESPACE,
-      });
-      writeFileSync(clusterFile, dump(k));
     });
     // Both read in every round, the Kustomization first: if it is Ready for the commit before
     // the experiment is, some round sees it Ready and the experiment not yet.

@@ -15,6 +15,7 @@ import type { StackHandle } from '../stack/harness.ts';
 import { FluxClient, ROOT } from './cluster.ts';
 import { ensureFlux, stopFlux } from './controllers.ts';
 import { BRANCH, cloneRepository, publishRepository, repositoryUrl } from './git.ts';
+import { ensureFluxPrograms } from './install.ts';
 import type { WorkingCopy } from './git.ts';
 import { fluxPath } from './paths.ts';
 
@@ -33,7 +34,9 @@ export type FluxHandle = {
   cli(...args: string[]): Promise<string>;
 };
 
-export function fluxCli(kubeconfig: string, args: string[]): Promise<string> {
+/** Runs the flux CLI (built on first use) with the given kubeconfig; resolves to its standard output. */
+export async function fluxCli(kubeconfig: string, args: string[]): Promise<string> {
+  await ensureFluxPrograms(['flux']);
   return run(fluxPath(), args, { env: { ...process.env, KUBECONFIG: kubeconfig } }).then(
     ({ stdout }) => stdout,
     (err: { stdout?: string; stderr?: string; message: string }) => {

@@ -207,12 +207,15 @@ function ensureCrds(go: string): void {
   renameSync(staging, fluxCrdDir());
 }
 
-/** Builds (one at a time) whatever of the Flux programs is missing or stale, and copies the CRDs. */
-export async function ensureFluxPrograms(): Promise<{ built: string[] }> {
+/**
+ * Builds (one at a time) whatever of the Flux programs (all, or those named) is missing or
+ * stale, and copies the CRDs.
+ */
+export async function ensureFluxPrograms(only?: string[]): Promise<{ built: string[] }> {
   const go = goBinary();
   const version = goVersion(go);
   const built: string[] = [];
-  for (const program of fluxPrograms) {
+  for (const program of fluxPrograms.filter((p) => only === undefined || only.includes(p.name))) {
     if (await ensureProgram(program, go, version)) built.push(program.name);
   }
   ensureCrds(go);

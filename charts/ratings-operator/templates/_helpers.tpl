@@ -27,9 +27,13 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 app.kubernetes.io/component: controller
 {{- end }}
 
-{{/* Labels on every object of the release. */}}
+{{/*
+Labels on every object of the release, pod templates included. Nothing here may change with the
+chart's version: Flux builds the chart from git with reconcileStrategy Revision, so every commit
+is a new version (0.1.0+<commit>), and a label that followed it (helm.sh/chart) would restart the
+controller on commits that change nothing deployed, a README for one.
+*/}}
 {{- define "ratings-operator.labels" -}}
-helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" }}
 {{ include "ratings-operator.selectorLabels" . }}
 app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
 app.kubernetes.io/managed-by: {{ .Release.Service }}
