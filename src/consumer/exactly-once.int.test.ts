@@ -13,7 +13,7 @@ import { KAFKA_NAME, KAFKA_NAMESPACE } from '../../e2e/stack/fixtures.ts';
 import { ensureStack, stopStack } from '../../e2e/stack/stack.ts';
 import { GROUP, PLURAL, VERSION, type RatingExperiment, type RatingExperimentSpec } from '../api/v1alpha1.ts';
 import { fetchTopicId } from '../common/kafka-metadata.ts';
-import { FreezableProxy, ModeProcess, podKubeconfig } from './process-harness.ts';
+import { FreezableProxy, ModeProcess, podKubeconfig } from '../../e2e/stack/mode-process.ts';
 
 const { logLevel } = kafkajs;
 const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);

@@ -15,7 +15,6 @@ import {
   FIELD_MANAGER,
   adminClient,
   adminTypes,
-  buildDist,
   catalog,
   controllerKubeconfig,
   freePort,
@@ -201,7 +200,6 @@ async function expectExact(ns: string, name: string): Promise<void> {
 beforeAll(async () => {
   stack = await useStack();
   admin = adminClient(stack.env.KUBECONFIG);
-  buildDist(); // the process kubelet runs our pods from dist/
   await stack.installRatingsCrd();
   controllerNs = await stack.newNamespace('exact-controller');
   kubeconfig = await controllerKubeconfig(stack.kubeConfig, admin, controllerNs);

@@ -8,9 +8,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { CoreV1Api, KubeConfig, RbacAuthorizationV1Api } from '@kubernetes/client-node';
-import { repoRoot } from '../../e2e/stack/stack.ts';
-import type { RatingExperiment } from '../api/v1alpha1.ts';
-import { desiredChildren } from '../model/children.ts';
+import { repoRoot } from './stack.ts';
+import type { RatingExperiment } from '../../src/api/v1alpha1.ts';
+import { desiredChildren } from '../../src/model/children.ts';
 
 /** A consumer or producer as a real process, its JSON log lines collected. */
 export class ModeProcess {
