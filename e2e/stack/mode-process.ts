@@ -22,7 +22,7 @@ export class ModeProcess {
   constructor(mode: 'consumer' | 'producer', podName: string, env: Record<string, string>) {
     this.child = spawn(process.execPath, [join(repoRoot, 'src', 'cli.ts'), mode], {
       cwd: repoRoot,
-      env: { ...process.env, ...env, POD_NAME: podName, PORT: '0', LOG_LEVEL: 'info', ...env },
+      env: { ...process.env, POD_NAME: podName, PORT: '0', LOG_LEVEL: 'info', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stderr = '';

@@ -1,22 +1,15 @@
 // The consumer mode against the local stack's API server and Kafka broker, run as real
 // processes (`node src/cli.ts consumer`): exact totals with two consumers, through SIGKILLs and
 // scaling, rejected records, and /api/totals and /metrics agreeing with the status.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { createInterface } from 'node:readline';
 import { join } from 'node:path';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { CoreV1Api, CustomObjectsApi, KubeConfig, RbacAuthorizationV1Api } from '@kubernetes/client-node';
 import kafkajs, { type Admin, type Kafka as KafkaClient } from 'kafkajs';
-import {
-  addScrapeTarget,
-  readStackEnv,
-  removeScrapeTarget,
-  repoRoot,
-  type StackEnv,
-} from '../../e2e/stack/stack.ts';
+import { addScrapeTarget, readStackEnv, removeScrapeTarget, type StackEnv } from '../../e2e/stack/stack.ts';
 import { createRatingExperiment, installRatingsCrd } from '../../e2e/stack/harness.ts';
+import { ModeProcess } from '../../e2e/stack/mode-process.ts';
 import { GROUP, PLURAL, VERSION, type RatingExperiment, type VoiceTotal } from '../api/v1alpha1.ts';
 import { desiredChildren } from '../model/children.ts';
 
@@ -182,54 +175,6 @@ async function produce(
   await producer.disconnect();
 }
 
-/** A consumer as a real process, its JSON log lines collected. */
-class ConsumerProcess {
-  readonly logs: Record<string, unknown>[] = [];
-  readonly port: Promise<number>;
-  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  private readonly child: ChildProcess;
-
-  constructor(podName: string, env: Record<string, string>) {
-    this.child = spawn(process.execPath, [join(repoRoot, 'src', 'cli.ts'), 'consumer'], {
-      cwd: repoRoot,
-      env: { ...process.env, ...env, POD_NAME: podName, PORT: '0', LOG_LEVEL: 'info' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stderr = '';
-    this.child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    this.exited = new Promise((resolve) =>
-      this.child.once('exit', (code, signal) => resolve({ code, signal })),
-    );
-    this.port = new Promise((resolve, reject) => {
-      createInterface({ input: this.child.stdout! }).on('line', (line) => {
-        let entry: Record<string, unknown>;
-        try {
-          entry = JSON.parse(line) as Record<string, unknown>;
-        } catch {
-          return;
-        }
-        this.logs.push(entry);
-        if (entry.msg === 'http server listening') resolve(entry.port as number);
-      });
-      void this.exited.then(({ code, signal }) =>
-        reject(new Error(`consumer ${podName} exited (${code ?? signal}) before listening: ${stderr}`)),
-      );
-    });
-    // Only a test that asks for the port cares whether it ever listened.
-    this.port.catch(() => {});
-  }
-
-  async stop(signal: NodeJS.Signals): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
-    this.child.kill(signal);
-    return this.exited;
-  }
-
-  async get(path: string): Promise<string> {
-    const res = await fetch(`http://127.0.0.1:${await this.port}${path}`);
-    return res.text();
-  }
-}
-
 async function eventually<T>(
   what: string,
   probe: () => Promise<T | undefined>,
@@ -269,7 +214,7 @@ describe('consumer on the local stack', () => {
   const topics: string[] = [];
   /** Hold service-account tokens: removed after the suite. */
   const credentialDirs: string[] = [];
-  const running: ConsumerProcess[] = [];
+  const running: ModeProcess[] = [];
 
   beforeAll(async () => {
     stack = readStackEnv();
@@ -361,8 +306,8 @@ describe('consumer on the local stack', () => {
       KAFKA_BOOTSTRAP_SERVERS: stack.KAFKA_BOOTSTRAP_SERVERS,
       KAFKA_TOPIC: topic,
     };
-    const start = (podName: string): ConsumerProcess => {
-      const consumer = new ConsumerProcess(podName, env);
+    const start = (podName: string): ModeProcess => {
+      const consumer = new ModeProcess('consumer', podName, env);
       running.push(consumer);
       return consumer;
     };
@@ -477,7 +422,7 @@ describe('consumer on the local stack', () => {
       );
     };
     /** Waits until the consumer holds partitions in the group's latest generation. */
-    const holding = (consumer: ConsumerProcess) =>
+    const holding = (consumer: ModeProcess) =>
       eventually('partitions assigned', async () => {
         const assignments = consumer.logs.filter((l) => l.msg === 'partitions assigned');
         return (assignments.at(-1)?.partitions as number[] | undefined)?.length ? true : undefined;
