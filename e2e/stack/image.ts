@@ -330,7 +330,13 @@ export async function buildProjectImage(): Promise<Map<string, string>> {
   const [main] = projectImageNames();
   const stampFile = join(imageDir(), '.stamp-project');
   const current = await imageId(main as string, log);
-  if (current === undefined || !existsSync(stampFile) || readFileSync(stampFile, 'utf8').trim() !== inputs) {
+  // STACK_KEEP_IMAGE=1 keeps an image already built, from whatever tree: checkouts that share one
+  // stack (STACK_LOCAL_DIR) would otherwise rebuild it in turn, each from its own files.
+  const keep = process.env.STACK_KEEP_IMAGE === '1' && current !== undefined;
+  if (
+    !keep &&
+    (current === undefined || !existsSync(stampFile) || readFileSync(stampFile, 'utf8').trim() !== inputs)
+  ) {
     say(`building the image from the Dockerfile with buildah (log ${log})`);
     const started = Date.now();
     const context = stageContext(files);

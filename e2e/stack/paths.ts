@@ -35,8 +35,13 @@ export function kafkaLibDir(): string {
   return join(cacheDir(), 'kafka', 'libs');
 }
 
-/** Run-time state of the stack: `<repo>/.local`. */
-export const localDir: string = join(repoRoot, '.local');
+/**
+ * Run-time state of the stack: `$STACK_LOCAL_DIR`, else `<repo>/.local`. Checkouts that name the
+ * same directory (and the same ports) share one running stack, as they must share the one node.
+ */
+export const localDir: string = process.env.STACK_LOCAL_DIR?.trim()
+  ? resolve(process.env.STACK_LOCAL_DIR.trim())
+  : join(repoRoot, '.local');
 
 export const paths = {
   local: localDir,
