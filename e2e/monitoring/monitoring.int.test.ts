@@ -6,7 +6,7 @@
 import { execFile, execFileSync } from 'node:child_process';
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { CoreV1Api, CustomObjectsApi, KubernetesObjectApi } from '@kubernetes/client-node';
 import { dump } from 'js-yaml';
@@ -257,8 +257,10 @@ describe("every expression on the stack's Prometheus while an experiment runs", 
       },
       { timeoutMs: 90_000, intervalMs: 500 },
     );
+    const credentials = await podKubeconfig(stack.kubeConfig, experiment, stack.kafkaBootstrap);
+    stack.onCleanup(() => rmSync(dirname(credentials), { recursive: true, force: true }));
     const env = {
-      KUBECONFIG: await podKubeconfig(stack.kubeConfig, experiment, stack.kafkaBootstrap),
+      KUBECONFIG: credentials,
       EXPERIMENT_NAMESPACE: namespace,
       EXPERIMENT_NAME: name,
       KAFKA_BOOTSTRAP_SERVERS: stack.kafkaBootstrap,
