@@ -59,7 +59,6 @@ export function voicesChart(voices: readonly VoiceFigure[], scale: readonly stri
       `<text x="${at}" y="${top - 14}" text-anchor="middle" fill="${MUTED}">${value} ${escapeXml(label)}</text>`,
     );
   });
-  parts.push(`<text x="${PLOT_RIGHT + 12}" y="${top - 14}" fill="${MUTED}">ratings</text>`);
   if (ranked.length === 0) {
     parts.push(`<text x="${PLOT_LEFT}" y="${top + 16}" fill="${MUTED}">no ratings counted yet</text>`);
   }

@@ -331,6 +331,10 @@ export function leaderboardRoutes(view: () => TotalsView): (app: Express) => voi
     app.get('/leaderboard.js', (_req, res) => {
       res.type('text/javascript').send(SCRIPT);
     });
+    // Browsers ask for it; a 404 would be an error in the page's console.
+    app.get('/favicon.ico', (_req, res) => {
+      res.status(204).end();
+    });
     app.get('/leaderboard.css', (_req, res) => {
       res.type('text/css').send(STYLE);
     });
