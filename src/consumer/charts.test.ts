@@ -41,8 +41,18 @@ describe('ratesChart', () => {
       20_000,
       60_000,
     );
-    expect(attr(svg, 'data-points')).toEqual(['1', '2']); // produced needs two known samples
+    expect(attr(svg, 'data-points')).toEqual(['2', '1']); // produced needs two known samples
+    expect(svg).toContain('>−60 s<'); // at least a minute
     expect(svg).toContain('>50/s<'); // peak 21/s rounded up to 50
+  });
+
+  it('spans the window, or the time since the first sample when that is shorter', () => {
+    const samples = [
+      { at: 0, counted: 0, produced: 0 },
+      { at: 300_000, counted: 10, produced: 10 },
+    ];
+    expect(ratesChart(samples, 300_000, 600_000)).toContain('>−5 min<');
+    expect(ratesChart(samples, 900_000, 600_000)).toContain('>−10 min<');
   });
 
   it('waits for two samples', () => {

@@ -95,7 +95,7 @@ export function voicesChart(voices: readonly VoiceFigure[], scale: readonly stri
 
 /**
  * Ratings per second counted and produced, between consecutive checkpoints, over `windowMs`
- * before `now`.
+ * before `now`, or since the first sample when that is more recent (a pod that just started).
  */
 export function ratesChart(samples: readonly RateSample[], now: number, windowMs: number): string {
   const height = 170;
@@ -117,31 +117,35 @@ export function ratesChart(samples: readonly RateSample[], now: number, windowMs
   }
   const peak = Math.max(1, ...counted.map(([, r]) => r), ...produced.map(([, r]) => r));
   const yMax = niceCeiling(peak);
-  const x = (at: number) => left + ((at - (now - windowMs)) / windowMs) * (right - left);
+  const since = Math.max(now - windowMs, Math.min(now - 60_000, samples[0]?.at ?? now));
+  const span = now - since;
+  const x = (at: number) => left + ((at - since) / span) * (right - left);
   const y = (rate: number) => bottom - (rate / yMax) * (bottom - top);
   const parts = [
     `<line x1="${left}" y1="${bottom}" x2="${right}" y2="${bottom}" stroke="${GRID}"/>`,
     `<line x1="${left}" y1="${top}" x2="${right}" y2="${top}" stroke="${GRID}"/>`,
     `<text x="${left - 6}" y="${top + 4}" text-anchor="end" fill="${MUTED}">${yMax}/s</text>`,
     `<text x="${left - 6}" y="${bottom + 4}" text-anchor="end" fill="${MUTED}">0</text>`,
-    `<text x="${left}" y="${height - 6}" fill="${MUTED}">−${Math.round(windowMs / 60_000)} min</text>`,
+    `<text x="${left}" y="${height - 6}" fill="${MUTED}">${ago(span)}</text>`,
     `<text x="${right}" y="${height - 6}" text-anchor="end" fill="${MUTED}">now</text>`,
     `<text x="${left}" y="14" fill="${COUNTED}">■ counted</text>`,
     `<text x="${left + 90}" y="14" fill="${PRODUCED}">■ produced</text>`,
   ];
-  const line = (cls: string, color: string, all: [number, number][]) => {
-    const points = all.filter(([at]) => at >= now - windowMs);
+  const line = (cls: string, color: string, all: [number, number][], dash?: string) => {
+    const points = all.filter(([at]) => at >= since);
     const last = points.at(-1);
     // The latest rate also as a dot, so that a single rate shows.
     const dot =
       last === undefined
         ? ''
         : `<circle cx="${fixed(x(last[0]))}" cy="${fixed(y(last[1]))}" r="3" fill="${color}"/>`;
-    return `<polyline class="${cls}" data-points="${points.length}" fill="none" stroke="${color}" stroke-width="2" points="${points
+    const dashes = dash === undefined ? '' : ` stroke-dasharray="${dash}"`;
+    return `<polyline class="${cls}" data-points="${points.length}" fill="none" stroke="${color}" stroke-width="2"${dashes} points="${points
       .map(([at, rate]) => `${fixed(x(at))},${fixed(y(rate))}`)
       .join(' ')}"/>${dot}`;
   };
-  parts.push(line('rate produced', PRODUCED, produced), line('rate counted', COUNTED, counted));
+  // Produced dashed on top: where counting keeps up, the two lines coincide.
+  parts.push(line('rate counted', COUNTED, counted), line('rate produced', PRODUCED, produced, '5 4'));
   if (counted.length === 0) {
     parts.push(
       `<text x="${left + 10}" y="${(top + bottom) / 2}" fill="${MUTED}">waiting for two checkpoints</text>`,
@@ -180,6 +184,10 @@ export function battlesChart(battles: readonly BattleFigure[], other: { count: n
     );
   }
   return svg('battles-chart', height, 'Ratings per battle', parts);
+}
+
+function ago(ms: number): string {
+  return ms >= 120_000 ? `−${Math.round(ms / 60_000)} min` : `−${Math.round(ms / 1000)} s`;
 }
 
 function svg(id: string, height: number, title: string, parts: readonly string[]): string {

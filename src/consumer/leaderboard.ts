@@ -191,7 +191,7 @@ ratings of a voice are taken as independent. Bars that overlap much mean the dif
 noise. n is the number of ratings behind the mean; a hollow dot (○) has no interval: fewer than 2
 ratings, or ratings checkpointed before sums of squares were kept.</p>
 <div id="voices" class="chart">${voicesChart(data.totals.map(figure), data.scale)}</div>
-<h2>Ratings per second, last ${Math.round(data.rates.windowSeconds / 60)} minutes</h2>
+<h2>Ratings per second, over up to the last ${Math.round(data.rates.windowSeconds / 60)} minutes</h2>
 <p class="note">Counted: the status's counted at each checkpoint this pod saw. Produced: the topic's
 end offsets (status.produced), so it includes records that are rejected.</p>
 <div id="rates" class="chart">${ratesChart(data.rates.samples, view.now, data.rates.windowSeconds * 1000)}</div>
