@@ -214,7 +214,7 @@ function cells(values: readonly string[]): string[] {
   return values.map((v) => `<td>${escapeHtml(v)}</td>`);
 }
 
-/** The cells of a voice in the table; the script builds the same (it calls the same rules). */
+/** The cells of a voice in the table; leaderboard.js builds the same cells when it refreshes. */
 function tableRow(t: VoiceRow, i: number): string[] {
   const interval =
     t.interval === null ? 'unknown' : `${t.interval.low.toFixed(3)} – ${t.interval.high.toFixed(3)}`;
