@@ -54,13 +54,19 @@ export class HeadlessPage {
     try {
       const browserUrl = await new Promise<string>((resolve, reject) => {
         let output = '';
+        const timer = setTimeout(() => reject(new Error(`chromium did not start: ${output}`)), 30_000);
         createInterface({ input: child.stderr! }).on('line', (line) => {
           output += `${line}\n`;
           const match = /DevTools listening on (ws:\/\/\S+)/.exec(line);
-          if (match) resolve(match[1]!);
+          if (match) {
+            clearTimeout(timer);
+            resolve(match[1]!);
+          }
         });
-        child.once('exit', (code) => reject(new Error(`chromium exited (${code}): ${output}`)));
-        setTimeout(() => reject(new Error(`chromium did not start: ${output}`)), 30_000);
+        child.once('exit', (code) => {
+          clearTimeout(timer);
+          reject(new Error(`chromium exited (${code}): ${output}`));
+        });
       });
       const { host } = new URL(browserUrl);
       const targets = (await (await fetch(`http://${host}/json/list`)).json()) as {
