@@ -113,6 +113,10 @@ describe('the RatingExperiment CRD', () => {
     // A full catalog (32 voices) plus as many that left it; the rest are folded into otherVoices.
     expect(props.totals?.maxItems).toBe(64);
     expect(props.previousTopics?.maxItems).toBe(32);
+    expect(props.battles?.maxItems).toBe(64);
+    const checkpoint = props.partitions?.items as { properties: Record<string, { maxProperties?: number }> };
+    expect(checkpoint.properties.battleCounts?.maxProperties).toBe(32);
+    expect(checkpoint.properties.squares?.maxProperties).toBe(64);
     expect(Object.keys(props).sort()).toEqual(
       [
         'observedGeneration',
@@ -127,6 +131,8 @@ describe('the RatingExperiment CRD', () => {
         'rejected',
         'lost',
         'otherVoices',
+        'battles',
+        'otherBattles',
         'previousTopics',
         'lag',
         'partitions',

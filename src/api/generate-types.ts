@@ -29,6 +29,8 @@ const NAMES: Record<string, string> = {
   'status.totals[]': 'VoiceTotal',
   'status.partitions[]': 'PartitionCheckpoint',
   'status.otherVoices': 'OtherVoices',
+  'status.battles[]': 'BattleTotal',
+  'status.otherBattles': 'OtherBattles',
   'status.previousTopics[]': 'PreviousTopic',
   'status.previousTopics[].offsets[]': 'PartitionOffset',
 };

@@ -152,6 +152,16 @@ export interface RatingExperimentStatus {
    */
   otherVoices?: OtherVoices;
   /**
+   * Per-battle totals over all partitions and incarnations of the topic, most rated first, at most
+   * 64; the rest are in otherBattles.
+   * @maxItems 64
+   */
+  battles?: BattleTotal[];
+  /**
+   * Ratings of battles not named in battles (beyond the caps), counted but not attributed.
+   */
+  otherBattles?: OtherBattles;
+  /**
    * The voice with the highest sum.
    */
   leader?: string;
@@ -416,6 +426,13 @@ export interface VoiceTotal {
    */
   mean: number;
   /**
+   * Sum of the squared ratings, for the confidence interval of the mean; absent when part of the
+   * count was checkpointed before squares were kept (spread unknown).
+   * @format int64
+   * @minimum 0
+   */
+  squares?: number;
+  /**
    * True for a voice no longer in spec.voices: its ratings were counted while it was (or by a
    * producer whose catalog had it).
    */
@@ -435,6 +452,48 @@ export interface OtherVoices {
   sum: number;
   /**
    * Number of their ratings (a rating counts once for each of its two voices).
+   * @format int64
+   * @minimum 0
+   */
+  count: number;
+}
+
+/**
+ * The total of one battle.
+ */
+export interface BattleTotal {
+  /**
+   * The battle.
+   */
+  battle: string;
+  /**
+   * Sum of its ratings.
+   * @format int64
+   */
+  sum: number;
+  /**
+   * Number of its ratings.
+   * @format int64
+   */
+  count: number;
+  /**
+   * sum / count, 0 when count is 0.
+   */
+  mean: number;
+}
+
+/**
+ * Ratings of battles not named in battles (beyond the caps), counted but not attributed.
+ */
+export interface OtherBattles {
+  /**
+   * Sum of their ratings.
+   * @format int64
+   * @minimum 0
+   */
+  sum: number;
+  /**
+   * Number of their ratings.
    * @format int64
    * @minimum 0
    */
@@ -477,6 +536,29 @@ export interface PreviousTopic {
    * @maxProperties 64
    */
   counts?: Record<string, number>;
+  /**
+   * Per-voice sum of the squared ratings of that incarnation, for the spread behind a confidence
+   * interval. A voice counted but missing here (checkpoints from before squares were kept) has no
+   * known spread.
+   * @maxProperties 64
+   */
+  squares?: Record<string, number>;
+  /**
+   * Per-battle sum of the ratings of that incarnation. At most 32 battles are named; ratings of the
+   * others are in otherBattles.
+   * @maxProperties 32
+   */
+  battleSums?: Record<string, number>;
+  /**
+   * Per-battle count of the ratings of that incarnation, the battles of battleSums.
+   * @maxProperties 32
+   */
+  battleCounts?: Record<string, number>;
+  /**
+   * Ratings of that incarnation of battles beyond the 32 named, counted but not attributed to a
+   * battle.
+   */
+  otherBattles?: PreviousTopicOtherBattles;
   /**
    * Ratings of voices no longer in the catalog that were folded out of the per-voice maps to keep
    * them within 64 voices: counted, not attributed to a voice.
@@ -537,6 +619,29 @@ export interface PartitionCheckpoint {
    */
   counts?: Record<string, number>;
   /**
+   * Per-voice sum of the squared ratings in this partition below offset, for the spread behind a
+   * confidence interval. A voice counted but missing here (checkpoints from before squares were
+   * kept) has no known spread.
+   * @maxProperties 64
+   */
+  squares?: Record<string, number>;
+  /**
+   * Per-battle sum of the ratings in this partition below offset. At most 32 battles are named;
+   * ratings of the others are in otherBattles.
+   * @maxProperties 32
+   */
+  battleSums?: Record<string, number>;
+  /**
+   * Per-battle count of the ratings in this partition below offset, the battles of battleSums.
+   * @maxProperties 32
+   */
+  battleCounts?: Record<string, number>;
+  /**
+   * Ratings in this partition below offset of battles beyond the 32 named, counted but not
+   * attributed to a battle.
+   */
+  otherBattles?: PartitionCheckpointOtherBattles;
+  /**
    * Records of this partition below offset skipped as invalid.
    * @format int64
    * @minimum 0
@@ -581,6 +686,25 @@ export interface PartitionOffset {
 }
 
 /**
+ * Ratings of that incarnation of battles beyond the 32 named, counted but not attributed to a
+ * battle.
+ */
+export interface PreviousTopicOtherBattles {
+  /**
+   * Sum of their ratings.
+   * @format int64
+   * @minimum 0
+   */
+  sum: number;
+  /**
+   * Number of their ratings.
+   * @format int64
+   * @minimum 0
+   */
+  count: number;
+}
+
+/**
  * Ratings of voices no longer in the catalog that were folded out of the per-voice maps to keep
  * them within 64 voices: counted, not attributed to a voice.
  */
@@ -593,6 +717,25 @@ export interface PreviousTopicOtherVoices {
   sum: number;
   /**
    * Number of their ratings (a rating counts once for each of its two voices).
+   * @format int64
+   * @minimum 0
+   */
+  count: number;
+}
+
+/**
+ * Ratings in this partition below offset of battles beyond the 32 named, counted but not
+ * attributed to a battle.
+ */
+export interface PartitionCheckpointOtherBattles {
+  /**
+   * Sum of their ratings.
+   * @format int64
+   * @minimum 0
+   */
+  sum: number;
+  /**
+   * Number of their ratings.
    * @format int64
    * @minimum 0
    */

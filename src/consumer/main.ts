@@ -14,6 +14,7 @@ import { Checkpointer } from './checkpointer.ts';
 import { checkpointIntervalMs, kafkaTarget, readConsumerEnv } from './config.ts';
 import { leaderboardRoutes, type TotalsView } from './leaderboard.ts';
 import { ConsumerMetrics } from './metrics.ts';
+import { RateHistory } from './rates.ts';
 import { RatingConsumer } from './rating-consumer.ts';
 import { CheckpointWriter } from './status-writer.ts';
 
@@ -53,6 +54,7 @@ export async function main(): Promise<void> {
   };
 
   let status: RatingExperimentStatus | undefined = source.current.experiment.status;
+  const rates = new RateHistory();
   const metrics = new ConsumerMetrics(ref, () => consumer.assigned.length);
   const consumer: RatingConsumer = new RatingConsumer({
     kafka,
@@ -108,6 +110,7 @@ export async function main(): Promise<void> {
     },
     onStatus: (stored) => {
       status = stored;
+      rates.record(stored, Date.now());
       metrics.status(stored);
     },
     onOutcome: (outcome, seconds, conflicts) => metrics.checkpoint(outcome, seconds, conflicts),
@@ -118,6 +121,9 @@ export async function main(): Promise<void> {
   const view = (): TotalsView => ({
     experiment: ref,
     status,
+    scale: source.current.catalog.scale,
+    rates: { windowMs: rates.window, samples: rates.samples() },
+    now: Date.now(),
     pod: {
       name: env.podName,
       partitions: consumer.checkpoints().map(({ partition, offset }) => ({ partition, offset })),

@@ -62,6 +62,35 @@ describe('checkpointStatus', () => {
     });
   });
 
+  it('writes the sums of squares and the battles; an equal offset keeps the stored checkpoint', () => {
+    // Written by a consumer from before squares were kept.
+    const old = checkpointStatus(
+      undefined,
+      [{ partition: 0, offset: 1, sums: { a: 2, b: 2 }, counts: { a: 1, b: 1 } }],
+      undefined,
+      NOW,
+    )!;
+    const mine: PartitionCheckpoint = {
+      partition: 0,
+      offset: 1,
+      sums: { a: 2, b: 2 },
+      counts: { a: 1, b: 1 },
+      squares: { a: 4, b: 4 },
+      battleSums: { 'Adam vs Eve': 2 },
+      battleCounts: { 'Adam vs Eve': 1 },
+    };
+    // Same offset: the stored checkpoint (without squares) is kept, nothing to write.
+    expect(checkpointStatus(old, [mine], undefined, NOW)).toBeUndefined();
+    expect(old.totals?.every((t) => t.squares === undefined)).toBe(true);
+    const status = checkpointStatus(undefined, [mine], undefined, NOW);
+    expect(status?.totals).toEqual([
+      { voice: 'a', sum: 2, count: 1, mean: 2, squares: 4 },
+      { voice: 'b', sum: 2, count: 1, mean: 2, squares: 4 },
+    ]);
+    expect(status?.battles).toEqual([{ battle: 'Adam vs Eve', sum: 2, count: 1, mean: 2 }]);
+    expect(status?.otherBattles).toBeUndefined();
+  });
+
   it('never lets a stale checkpoint move a partition backwards', () => {
     const current: RatingExperimentStatus = {
       partitions: [

@@ -3,6 +3,7 @@
 // bootstrapServers) are carried over untouched: the write that follows is conditional on the
 // resourceVersion it was read at, so they cannot be overwritten with stale values either.
 import type {
+  BattleTotal,
   PartitionCheckpoint as StoredCheckpoint,
   RatingExperimentStatus,
   VoiceTotal,
@@ -53,7 +54,7 @@ export function checkpointStatus(
   });
   const merged = mergeCheckpoints(stored, observed, context.topicId, context.now);
   const { partitions, previousTopics } = merged;
-  const { totals, leader, counted, rejected, lost, otherVoices } = computeTotals(
+  const { totals, leader, counted, rejected, lost, otherVoices, battles, otherBattles } = computeTotals(
     partitions,
     previousTopics,
     context.catalog,
@@ -73,7 +74,8 @@ export function checkpointStatus(
     counted === (current?.counted ?? 0) &&
     rejected === (current?.rejected ?? 0) &&
     lost === (current?.lost ?? 0) &&
-    sameTotals(totals, current?.totals);
+    sameTotals(totals, current?.totals) &&
+    sameBattles(battles, current?.battles);
   if (unchanged) return undefined;
 
   const status: RatingExperimentStatus = { ...current, partitions, totals, counted, rejected, lost };
@@ -81,6 +83,10 @@ export function checkpointStatus(
   else delete status.previousTopics;
   if (otherVoices.count > 0) status.otherVoices = otherVoices;
   else delete status.otherVoices;
+  if (battles.length > 0) status.battles = battles;
+  else delete status.battles;
+  if (otherBattles.count > 0) status.otherBattles = otherBattles;
+  else delete status.otherBattles;
   if (leader === undefined) delete status.leader;
   else status.leader = leader;
   if (produced !== undefined) status.produced = produced;
@@ -107,9 +113,17 @@ function sameTotals(a: readonly VoiceTotal[] = [], b: readonly VoiceTotal[] = []
         t.voice === u.voice &&
         t.sum === u.sum &&
         t.count === u.count &&
+        t.squares === u.squares &&
         (t.removedFromCatalog ?? false) === (u.removedFromCatalog ?? false)
       );
     })
+  );
+}
+
+function sameBattles(a: readonly BattleTotal[], b: readonly BattleTotal[] = []): boolean {
+  return (
+    a.length === b.length &&
+    a.every((t, i) => t.battle === b[i]!.battle && t.sum === b[i]!.sum && t.count === b[i]!.count)
   );
 }
 

@@ -5,6 +5,7 @@ import {
   applyRejected,
   emptyCheckpoint,
   foldVoices,
+  MAX_BATTLES,
   fromStored,
   MAX_PREVIOUS_TOPICS,
   MAX_VOICES,
@@ -32,14 +33,14 @@ function random(seed: number): () => number {
   };
 }
 
-type Record_ = { voices: [string, string]; rating: number } | 'invalid';
+type Record_ = { battle: string; voices: [string, string]; rating: number } | 'invalid';
 
 function randomRecord(rand: () => number, voices: readonly string[] = VOICES): Record_ {
   const pick = (n: number): number => Math.floor(rand() * n);
   if (rand() < 0.1) return 'invalid';
   const a = pick(voices.length);
   const b = (a + 1 + pick(voices.length - 1)) % voices.length;
-  return { voices: [voices[a]!, voices[b]!], rating: pick(3) };
+  return { battle: `battle ${pick(40)}`, voices: [voices[a]!, voices[b]!], rating: pick(3) };
 }
 
 /** Counts records [cp.offset, until) of a partition into cp, as a consumer does. */
@@ -58,8 +59,8 @@ const merge = (state: CheckpointState, mine: PartitionCheckpoint[], topicId: str
 describe('applyRating / applyRejected / applyLost', () => {
   it('adds the rating to both voices, counts what is gone, and moves the offset past each', () => {
     const cp = emptyCheckpoint(2, 'T1', 10);
-    applyRating(cp, { voices: ['__proto__', 'constructor'], rating: 2 }, 11);
-    applyRating(cp, { voices: ['constructor', 'toString'], rating: 0 }, 12);
+    applyRating(cp, { battle: 'b', voices: ['__proto__', 'constructor'], rating: 2 }, 11);
+    applyRating(cp, { battle: 'b', voices: ['constructor', 'toString'], rating: 0 }, 12);
     applyRejected(cp, 13);
     expect(applyLost(cp, 20)).toBe(7);
     expect(applyLost(cp, 15)).toBe(0);
@@ -69,6 +70,9 @@ describe('applyRating / applyRejected / applyLost', () => {
       offset: 20,
       sums: { ['__proto__']: 2, constructor: 2, toString: 0 },
       counts: { ['__proto__']: 1, constructor: 2, toString: 1 },
+      squares: { ['__proto__']: 4, constructor: 4, toString: 0 },
+      battleSums: { b: 2 },
+      battleCounts: { b: 2 },
       rejected: 1,
       lost: 7,
     });
@@ -76,7 +80,7 @@ describe('applyRating / applyRejected / applyLost', () => {
 
   it('stores any name as an own key, and reads it back from JSON as a voice, not a prototype', () => {
     const cp = emptyCheckpoint(0, 'T1');
-    for (const voice of VOICES) applyRating(cp, { voices: [voice, 'Big Bird'], rating: 1 }, 1);
+    for (const voice of VOICES) applyRating(cp, { battle: 'b', voices: [voice, 'Big Bird'], rating: 1 }, 1);
     const wire = JSON.parse(JSON.stringify(toStored(cp))) as StoredCheckpoint;
     expect(Object.keys(wire.sums!).sort()).toEqual([...VOICES].sort());
     expect(Object.getPrototypeOf(wire.sums)).toBe(Object.prototype);
@@ -87,11 +91,87 @@ describe('applyRating / applyRejected / applyLost', () => {
   });
 });
 
+describe('squares and battles', () => {
+  it('keeps the sum of squares per voice, none for voices a checkpoint from before squares had counted', () => {
+    const cp = fromStored({ partition: 0, offset: 2, sums: { old: 3 }, counts: { old: 2 } });
+    applyRating(cp, { battle: 'b', voices: ['old', 'new'], rating: 2 }, 3);
+    applyRating(cp, { battle: 'b', voices: ['old', 'new'], rating: 1 }, 4);
+    expect(cp.squares).toEqual(new Map([['new', 5]]));
+    const back = fromStored(JSON.parse(JSON.stringify(toStored(cp))) as StoredCheckpoint);
+    applyRating(back, { battle: 'b', voices: ['old', 'new'], rating: 2 }, 5);
+    expect(back.squares).toEqual(new Map([['new', 9]]));
+    expect(back.counts.get('old')).toBe(5);
+  });
+
+  it('names the first MAX_BATTLES battles of a checkpoint and counts the others in otherBattles', () => {
+    const cp = emptyCheckpoint(0, 'T1');
+    let offset = 0;
+    for (let i = 0; i < MAX_BATTLES + 5; i++) {
+      applyRating(cp, { battle: `battle ${i}`, voices: ['a', 'b'], rating: 2 }, ++offset);
+    }
+    applyRating(cp, { battle: 'battle 0', voices: ['a', 'b'], rating: 1 }, ++offset);
+    applyRating(cp, { battle: `battle ${MAX_BATTLES}`, voices: ['a', 'b'], rating: 1 }, ++offset);
+    expect(cp.battleCounts.size).toBe(MAX_BATTLES);
+    expect(cp.battleCounts.get('battle 0')).toBe(2);
+    expect(cp.battleSums.get('battle 0')).toBe(3);
+    expect(cp.otherBattles).toEqual({ sum: 5 * 2 + 1, count: 6 });
+  });
+
+  it('retires squares and battles with their incarnation; a voice counted without squares has none', () => {
+    const withSquares: StoredCheckpoint = {
+      partition: 0,
+      topicId: 'OLD',
+      offset: 2,
+      sums: { a: 3, b: 3 },
+      counts: { a: 2, b: 2 },
+      squares: { a: 5, b: 5 },
+      battleSums: { x: 3 },
+      battleCounts: { x: 2 },
+    };
+    const without: StoredCheckpoint = {
+      partition: 1,
+      topicId: 'OLD',
+      offset: 1,
+      sums: { a: 1, c: 1 },
+      counts: { a: 1, c: 1 },
+    };
+    const merged = mergeCheckpoints(
+      { partitions: [withSquares, without], previousTopics: [] },
+      [],
+      'NEW',
+      NOW,
+    );
+    expect(merged.previousTopics[0]).toMatchObject({
+      sums: { a: 4, b: 3, c: 1 },
+      counts: { a: 3, b: 2, c: 1 },
+      squares: { b: 5 },
+      battleSums: { x: 3 },
+      battleCounts: { x: 2 },
+    });
+    const totals = computeTotals([], merged.previousTopics);
+    expect(totals.totals.find((t) => t.voice === 'b')?.squares).toBe(5);
+    expect(totals.totals.find((t) => t.voice === 'a')?.squares).toBeUndefined();
+  });
+
+  it('folds squares away with their voice', () => {
+    const cp = emptyCheckpoint(0, 'T1');
+    applyRating(cp, { battle: 'b', voices: ['gone', 'kept'], rating: 2 }, 1);
+    applyRating(cp, { battle: 'b', voices: ['kept', 'also'], rating: 1 }, 2);
+    foldVoices(cp, new Set(['kept', 'also']), 2);
+    expect(cp.squares).toEqual(
+      new Map([
+        ['kept', 5],
+        ['also', 1],
+      ]),
+    );
+  });
+});
+
 describe('fromStored / snapshot', () => {
   it('fills in the fields the status leaves out and copies, so counting does not write through', () => {
     const stored: StoredCheckpoint = { partition: 0, offset: 5, sums: { 'Big Bird': 3 } };
     const cp = fromStored(stored);
-    applyRating(cp, { voices: ['Big Bird', 'Macho Man'], rating: 1 }, 6);
+    applyRating(cp, { battle: 'b', voices: ['Big Bird', 'Macho Man'], rating: 1 }, 6);
     expect(stored).toEqual({ partition: 0, offset: 5, sums: { 'Big Bird': 3 } });
     expect(cp.counts).toEqual(
       new Map([
@@ -102,12 +182,15 @@ describe('fromStored / snapshot', () => {
 
     const copy = snapshot(cp);
     applyRejected(cp, 7);
-    applyRating(cp, { voices: ['Big Bird', 'Macho Man'], rating: 2 }, 8);
+    applyRating(cp, { battle: 'b', voices: ['Big Bird', 'Macho Man'], rating: 2 }, 8);
     expect(toStored(copy)).toEqual({
       partition: 0,
       offset: 6,
       sums: { 'Big Bird': 4, 'Macho Man': 1 },
       counts: { 'Big Bird': 1, 'Macho Man': 1 },
+      squares: { 'Big Bird': 1, 'Macho Man': 1 },
+      battleSums: { b: 1 },
+      battleCounts: { b: 1 },
       rejected: 0,
       lost: 0,
     });
@@ -117,8 +200,9 @@ describe('fromStored / snapshot', () => {
 describe('foldVoices', () => {
   it('folds the least-rated voices outside the catalog into other, never catalog voices', () => {
     const cp = emptyCheckpoint(0, 'T1');
-    for (let i = 0; i < 10; i++) applyRating(cp, { voices: [`gone-${i}`, 'kept'], rating: 1 }, i + 1);
-    applyRating(cp, { voices: ['gone-9', 'kept'], rating: 2 }, 11);
+    for (let i = 0; i < 10; i++)
+      applyRating(cp, { battle: 'b', voices: [`gone-${i}`, 'kept'], rating: 1 }, i + 1);
+    applyRating(cp, { battle: 'b', voices: ['gone-9', 'kept'], rating: 2 }, 11);
     const folded = foldVoices(cp, new Set(['kept', 'gone-0']), 4);
     expect(folded).toEqual(['gone-1', 'gone-2', 'gone-3', 'gone-4', 'gone-5', 'gone-6', 'gone-7']);
     expect([...cp.sums.keys()].sort()).toEqual(['gone-0', 'gone-8', 'gone-9', 'kept']);
@@ -306,6 +390,8 @@ class Model {
 function straight(records: Record_[][], from: number[], upTo: number[]) {
   const sums = new Map<string, number>();
   const counts = new Map<string, number>();
+  const squares = new Map<string, number>();
+  const battles = new Map<string, number>();
   let counted = 0;
   let rejected = 0;
   records.forEach((partition, p) => {
@@ -318,10 +404,12 @@ function straight(records: Record_[][], from: number[], upTo: number[]) {
       for (const v of r.voices) {
         sums.set(v, (sums.get(v) ?? 0) + r.rating);
         counts.set(v, (counts.get(v) ?? 0) + 1);
+        squares.set(v, (squares.get(v) ?? 0) + r.rating * r.rating);
       }
+      battles.set(r.battle, (battles.get(r.battle) ?? 0) + 1);
     }
   });
-  return { sums, counts, counted, rejected };
+  return { sums, counts, squares, battles, counted, rejected };
 }
 
 describe('exactly once, property style', () => {
@@ -349,6 +437,14 @@ describe('exactly once, property style', () => {
     expect(actual.lost).toBe(0);
     expect(new Map(actual.totals.map((t) => [t.voice, t.sum]))).toEqual(expected.sums);
     expect(new Map(actual.totals.map((t) => [t.voice, t.count]))).toEqual(expected.counts);
+    expect(new Map(actual.totals.map((t) => [t.voice, t.squares]))).toEqual(expected.squares);
+    // Battles beyond a checkpoint's MAX_BATTLES are counted, unnamed: named ones are never over.
+    for (const b of actual.battles) expect(b.count).toBeLessThanOrEqual(expected.battles.get(b.battle)!);
+    const namedBattles = actual.battles.reduce((n, b) => n + b.count, 0);
+    expect(namedBattles + actual.otherBattles.count).toBe(expected.counted);
+    if (actual.otherBattles.count === 0) {
+      expect(new Map(actual.battles.map((b) => [b.battle, b.count]))).toEqual(expected.battles);
+    }
     model.state.partitions.forEach((cp, p) => expect(cp.offset).toBe(records[p]!.length));
   });
 

@@ -38,7 +38,17 @@
 //    a catalog this consumer has not read yet is not given: the record is retried.
 // A5 The status can hold it: per-voice maps stay within the CRD's limits by folding voices that
 //    left the catalog into otherVoices (foldVoices), counted but not named; catalog voices are
-//    never folded. Exactness then holds per named voice and for the sum of everything.
+//    never folded. Exactness then holds per named voice and for the sum of everything. Battles
+//    are capped the same way (MAX_BATTLES): a checkpoint names the first MAX_BATTLES battles it
+//    counts and counts the ratings of any other battle in otherBattles, so each named battle of a
+//    checkpoint holds all of that checkpoint's ratings of it (retired incarnations, merged, fold
+//    their least-rated battles instead).
+// A7 The spread is exact or absent: `squares` holds each voice's sum of squared ratings, counted
+//    with its sum and count. A checkpoint written before squares were kept lacks them for the
+//    voices it had counted; those voices stay without a square in that checkpoint from then on
+//    (a partial sum of squares would give a wrong interval), and any total that adds such a part
+//    has no square either (addSquares): the interval is then unknown, never wrong. Folded voices
+//    drop their squares (otherVoices has no interval).
 // A6 Keys are data: voice names are Map keys in memory and own properties of null-prototype
 //    objects on the wire, so any name the CRD admits ("__proto__", "constructor") is a voice.
 // A deleted incarnation takes its uncounted records with it: checkpoints carry the partition's
@@ -52,10 +62,12 @@ import type {
   PreviousTopic,
   RatingExperimentStatus,
 } from '../api/v1alpha1.ts';
-import { addTally, recordMap, type Tally, voiceMap } from './voice-maps.ts';
+import { addSquares, addTally, recordMap, type Tally, voiceMap } from './voice-maps.ts';
 
 /** Per-voice maps hold at most this many voices (the CRD's maxProperties). */
 export const MAX_VOICES = 64;
+/** Per-battle maps of a checkpoint hold at most this many battles (the CRD's maxProperties). */
+export const MAX_BATTLES = 32;
 /** status.previousTopics holds at most this many incarnations (the CRD's maxItems). */
 export const MAX_PREVIOUS_TOPICS = 32;
 
@@ -67,14 +79,21 @@ export interface PartitionCheckpoint {
   offset: number;
   sums: Map<string, number>;
   counts: Map<string, number>;
+  /** Per-voice sums of squared ratings; a voice counted but absent has no known spread (A7). */
+  squares: Map<string, number>;
   /** Ratings of voices folded out of the maps (A5). */
   other: Tally;
+  battleSums: Map<string, number>;
+  battleCounts: Map<string, number>;
+  /** Ratings of battles beyond the MAX_BATTLES named (A5). */
+  otherBattles: Tally;
   rejected: number;
   lost: number;
 }
 
-/** What a valid rating contributes: its value, added to both voices of the battle. */
+/** What a valid rating contributes: its value, added to both voices of the battle and to the battle. */
 export interface Scored {
+  readonly battle: string;
   readonly voices: readonly string[];
   readonly rating: number;
 }
@@ -90,7 +109,11 @@ export function emptyCheckpoint(
     offset,
     sums: new Map(),
     counts: new Map(),
+    squares: new Map(),
     other: { sum: 0, count: 0 },
+    battleSums: new Map(),
+    battleCounts: new Map(),
+    otherBattles: { sum: 0, count: 0 },
     rejected: 0,
     lost: 0,
   };
@@ -104,7 +127,11 @@ export function fromStored(stored: StoredCheckpoint): PartitionCheckpoint {
     offset: stored.offset,
     sums: voiceMap(stored.sums),
     counts: voiceMap(stored.counts),
+    squares: voiceMap(stored.squares),
     other: { sum: stored.otherVoices?.sum ?? 0, count: stored.otherVoices?.count ?? 0 },
+    battleSums: voiceMap(stored.battleSums),
+    battleCounts: voiceMap(stored.battleCounts),
+    otherBattles: { sum: stored.otherBattles?.sum ?? 0, count: stored.otherBattles?.count ?? 0 },
     rejected: stored.rejected ?? 0,
     lost: stored.lost ?? 0,
   };
@@ -116,7 +143,14 @@ export function toStored(cp: PartitionCheckpoint): StoredCheckpoint {
   if (cp.topicId !== undefined) stored.topicId = cp.topicId;
   stored.sums = recordMap(cp.sums);
   stored.counts = recordMap(cp.counts);
+  // Empty maps are left out: a voice without a square is judged by its count (A7).
+  if (cp.squares.size > 0) stored.squares = recordMap(cp.squares);
   if (cp.other.count > 0) stored.otherVoices = { ...cp.other };
+  if (cp.battleCounts.size > 0) {
+    stored.battleSums = recordMap(cp.battleSums);
+    stored.battleCounts = recordMap(cp.battleCounts);
+  }
+  if (cp.otherBattles.count > 0) stored.otherBattles = { ...cp.otherBattles };
   stored.rejected = cp.rejected;
   stored.lost = cp.lost;
   return stored;
@@ -127,9 +161,22 @@ export function toStored(cp: PartitionCheckpoint): StoredCheckpoint {
  * record, and copying the maps each time would cost more than the counting.
  */
 export function applyRating(cp: PartitionCheckpoint, rating: Scored, nextOffset: number): void {
+  const value = rating.rating;
   for (const voice of rating.voices) {
-    cp.sums.set(voice, (cp.sums.get(voice) ?? 0) + rating.rating);
-    cp.counts.set(voice, (cp.counts.get(voice) ?? 0) + 1);
+    const count = cp.counts.get(voice) ?? 0;
+    const square = cp.squares.get(voice);
+    // A voice counted before squares were kept stays without one (A7).
+    if (square !== undefined || count === 0) cp.squares.set(voice, (square ?? 0) + value * value);
+    cp.sums.set(voice, (cp.sums.get(voice) ?? 0) + value);
+    cp.counts.set(voice, count + 1);
+  }
+  const battleCount = cp.battleCounts.get(rating.battle);
+  if (battleCount !== undefined || cp.battleCounts.size < MAX_BATTLES) {
+    cp.battleSums.set(rating.battle, (cp.battleSums.get(rating.battle) ?? 0) + value);
+    cp.battleCounts.set(rating.battle, (battleCount ?? 0) + 1);
+  } else {
+    cp.otherBattles.sum += value;
+    cp.otherBattles.count += 1;
   }
   cp.offset = nextOffset;
 }
@@ -150,10 +197,11 @@ export function applyLost(cp: PartitionCheckpoint, offset: number): number {
 
 /**
  * Folds the voices outside `keep` with the fewest ratings into `other` until at most `max` voices
- * are named (A5). Mutates `cp`; returns the voices folded.
+ * are named (A5); their squares are dropped (A7). Mutates `cp`; returns the voices folded. Battle
+ * maps fold the same way.
  */
 export function foldVoices(
-  cp: { sums: Map<string, number>; counts: Map<string, number>; other: Tally },
+  cp: { sums: Map<string, number>; counts: Map<string, number>; other: Tally; squares?: Map<string, number> },
   keep: ReadonlySet<string>,
   max = MAX_VOICES,
 ): string[] {
@@ -168,6 +216,7 @@ export function foldVoices(
     cp.other.count += cp.counts.get(voice) ?? 0;
     cp.sums.delete(voice);
     cp.counts.delete(voice);
+    cp.squares?.delete(voice);
   }
   return folded;
 }
@@ -186,7 +235,16 @@ function furthestStored(a: StoredCheckpoint, b: StoredCheckpoint): StoredCheckpo
 
 /** A snapshot of `cp` that later counting cannot change, for writing while counting goes on. */
 export function snapshot(cp: PartitionCheckpoint): PartitionCheckpoint {
-  return { ...cp, sums: new Map(cp.sums), counts: new Map(cp.counts), other: { ...cp.other } };
+  return {
+    ...cp,
+    sums: new Map(cp.sums),
+    counts: new Map(cp.counts),
+    squares: new Map(cp.squares),
+    other: { ...cp.other },
+    battleSums: new Map(cp.battleSums),
+    battleCounts: new Map(cp.battleCounts),
+    otherBattles: { ...cp.otherBattles },
+  };
 }
 
 /** The consumers' part of the status that checkpoints decide. */
@@ -279,17 +337,9 @@ function retire(entry: PreviousTopic, cp: StoredCheckpoint): number {
   }
   offsets.push({ partition: cp.partition, offset: cp.offset, end });
   offsets.sort((a, b) => a.partition - b.partition);
-  const sums = voiceMap(entry.sums);
-  const counts = voiceMap(entry.counts);
-  const other = { sum: entry.otherVoices?.sum ?? 0, count: entry.otherVoices?.count ?? 0 };
-  for (const [voice, sum] of voiceMap(cp.sums)) sums.set(voice, (sums.get(voice) ?? 0) + sum);
-  for (const [voice, count] of voiceMap(cp.counts)) counts.set(voice, (counts.get(voice) ?? 0) + count);
-  addTally(other, cp.otherVoices);
-  // No catalog decides here: the voices with the most ratings keep their names.
-  foldVoices({ sums, counts, other }, new Set());
-  entry.sums = recordMap(sums);
-  entry.counts = recordMap(counts);
-  if (other.count > 0) entry.otherVoices = other;
+  const merged = mergeParts([entry, cp]);
+  for (const key of PART_KEYS) delete entry[key];
+  Object.assign(entry, merged);
   entry.rejected = (entry.rejected ?? 0) + (cp.rejected ?? 0);
   entry.lost = (entry.lost ?? 0) + (cp.lost ?? 0) + (end - cp.offset);
   return 0;
@@ -297,26 +347,66 @@ function retire(entry: PreviousTopic, cp: StoredCheckpoint): number {
 
 /** Two oldest entries as one, when the list is full: their totals add up, the newer ID names it. */
 function combine(older: PreviousTopic, newer: PreviousTopic): PreviousTopic {
-  const sums = voiceMap(older.sums);
-  const counts = voiceMap(older.counts);
-  const other = { sum: 0, count: 0 };
-  addTally(other, older.otherVoices);
-  addTally(other, newer.otherVoices);
-  for (const [voice, sum] of voiceMap(newer.sums)) sums.set(voice, (sums.get(voice) ?? 0) + sum);
-  for (const [voice, count] of voiceMap(newer.counts)) counts.set(voice, (counts.get(voice) ?? 0) + count);
-  foldVoices({ sums, counts, other }, new Set());
-  const combined: PreviousTopic = {
+  return {
     topicId: newer.topicId,
     incarnations: (older.incarnations ?? 1) + (newer.incarnations ?? 1),
     retiredAt: newer.retiredAt,
     offsets: newer.offsets ?? [],
-    sums: recordMap(sums),
-    counts: recordMap(counts),
+    ...mergeParts([older, newer]),
     rejected: (older.rejected ?? 0) + (newer.rejected ?? 0),
     lost: (older.lost ?? 0) + (newer.lost ?? 0),
   };
-  if (other.count > 0) combined.otherVoices = other;
-  return combined;
+}
+
+const PART_KEYS = [
+  'sums',
+  'counts',
+  'squares',
+  'otherVoices',
+  'battleSums',
+  'battleCounts',
+  'otherBattles',
+] as const;
+type StoredParts = Pick<StoredCheckpoint, (typeof PART_KEYS)[number]>;
+
+/**
+ * The per-voice and per-battle maps of several stored parts added up, within the caps. No
+ * catalog decides here: the voices and battles with the most ratings keep their names.
+ */
+function mergeParts(parts: readonly StoredParts[]): StoredParts {
+  const sums = new Map<string, number>();
+  const counts = new Map<string, number>();
+  const squares = new Map<string, number>();
+  const unknownSquares = new Set<string>();
+  const other: Tally = { sum: 0, count: 0 };
+  const battleSums = new Map<string, number>();
+  const battleCounts = new Map<string, number>();
+  const otherBattles: Tally = { sum: 0, count: 0 };
+  for (const part of parts) {
+    const partCounts = voiceMap(part.counts);
+    addTo(sums, voiceMap(part.sums));
+    addTo(counts, partCounts);
+    addSquares(squares, unknownSquares, partCounts, voiceMap(part.squares));
+    addTally(other, part.otherVoices);
+    addTo(battleSums, voiceMap(part.battleSums));
+    addTo(battleCounts, voiceMap(part.battleCounts));
+    addTally(otherBattles, part.otherBattles);
+  }
+  foldVoices({ sums, counts, squares, other }, new Set());
+  foldVoices({ sums: battleSums, counts: battleCounts, other: otherBattles }, new Set(), MAX_BATTLES);
+  const merged: StoredParts = { sums: recordMap(sums), counts: recordMap(counts) };
+  if (squares.size > 0) merged.squares = recordMap(squares);
+  if (battleCounts.size > 0) {
+    merged.battleSums = recordMap(battleSums);
+    merged.battleCounts = recordMap(battleCounts);
+  }
+  if (other.count > 0) merged.otherVoices = other;
+  if (otherBattles.count > 0) merged.otherBattles = otherBattles;
+  return merged;
+}
+
+function addTo(into: Map<string, number>, add: ReadonlyMap<string, number>): void {
+  for (const [key, value] of add) into.set(key, (into.get(key) ?? 0) + value);
 }
 
 function copyPrevious(entry: PreviousTopic): PreviousTopic {

@@ -30,6 +30,8 @@ describe('computeTotals', () => {
       rejected: 2,
       lost: 0,
       otherVoices: { sum: 0, count: 0 },
+      battles: [],
+      otherBattles: { sum: 0, count: 0 },
     });
   });
 
@@ -54,6 +56,8 @@ describe('computeTotals', () => {
       rejected: 0,
       lost: 0,
       otherVoices: { sum: 0, count: 0 },
+      battles: [],
+      otherBattles: { sum: 0, count: 0 },
     });
   });
 
@@ -89,5 +93,52 @@ describe('computeTotals', () => {
     expect(named + result.otherVoices.count).toBe(2 + 1 + 3 + (70 * 71) / 2);
     expect(result.lost).toBe(7);
     expect(result.rejected).toBe(1);
+  });
+
+  it('adds squares per voice, and has none for a voice some part counted without them (old checkpoints)', () => {
+    const result = computeTotals(
+      [
+        { partition: 0, offset: 3, sums: { a: 4, b: 4 }, counts: { a: 2, b: 2 }, squares: { a: 8, b: 8 } },
+        // Written before squares were kept: b's spread in it is unknown; c had counted nothing.
+        { partition: 1, offset: 1, sums: { b: 1, c: 0 }, counts: { b: 1, c: 0 } },
+        { partition: 2, offset: 1, sums: { c: 1 }, counts: { c: 1 }, squares: { c: 1 } },
+      ],
+      [{ topicId: 'OLD', retiredAt: 't', sums: { a: 1 }, counts: { a: 1 }, squares: { a: 1 } }],
+    );
+    const byVoice = new Map(result.totals.map((t) => [t.voice, t]));
+    expect(byVoice.get('a')).toEqual({ voice: 'a', sum: 5, count: 3, mean: 5 / 3, squares: 9 });
+    expect(byVoice.get('b')).toEqual({ voice: 'b', sum: 5, count: 3, mean: 5 / 3 });
+    expect(byVoice.get('c')).toEqual({ voice: 'c', sum: 1, count: 1, mean: 1, squares: 1 });
+  });
+
+  it('sums battles over partitions and incarnations, most rated first, the rest in otherBattles', () => {
+    const manyBattles = Object.fromEntries(Array.from({ length: 70 }, (_, i) => [`battle ${i}`, 1]));
+    const result = computeTotals(
+      [
+        {
+          partition: 0,
+          offset: 9,
+          battleSums: { 'Adam vs Eve': 4, ['__proto__']: 1 },
+          battleCounts: { 'Adam vs Eve': 3, ['__proto__']: 1 },
+          otherBattles: { sum: 2, count: 1 },
+        },
+        { partition: 1, offset: 80, battleSums: manyBattles, battleCounts: manyBattles },
+      ],
+      [
+        {
+          topicId: 'OLD',
+          retiredAt: 't',
+          battleSums: { 'Adam vs Eve': 2 },
+          battleCounts: { 'Adam vs Eve': 2 },
+        },
+      ],
+    );
+    expect(result.battles).toHaveLength(64);
+    expect(result.battles[0]).toEqual({ battle: 'Adam vs Eve', sum: 6, count: 5, mean: 1.2 });
+    expect(result.battles[1]).toEqual({ battle: '__proto__', sum: 1, count: 1, mean: 1 });
+    // 1 folded in partition 0, and the 71 battles of one rating each beyond the 64 named.
+    const named = result.battles.reduce((n, b) => n + b.count, 0);
+    expect(named + result.otherBattles.count).toBe(5 + 1 + 1 + 70);
+    expect(result.otherBattles).toEqual({ sum: 2 + 8, count: 1 + 8 });
   });
 });

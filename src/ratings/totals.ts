@@ -1,9 +1,19 @@
 // Per-voice totals over all partitions' checkpoints and all earlier incarnations of the topic:
 // what status.totals, the leaderboard and the metrics show. Exact whenever every checkpoint is
 // (see checkpoint.ts).
-import type { OtherVoices, PartitionCheckpoint, PreviousTopic, VoiceTotal } from '../api/v1alpha1.ts';
+import type {
+  BattleTotal,
+  OtherBattles,
+  OtherVoices,
+  PartitionCheckpoint,
+  PreviousTopic,
+  VoiceTotal,
+} from '../api/v1alpha1.ts';
 import { MAX_VOICES } from './checkpoint.ts';
-import { addTally, voiceMap, type Tally } from './voice-maps.ts';
+import { addSquares, addTally, voiceMap, type Tally } from './voice-maps.ts';
+
+/** status.battles names at most this many battles (the CRD's maxItems); the rest are otherBattles. */
+export const MAX_BATTLE_TOTALS = 64;
 
 export interface Totals {
   /**
@@ -21,6 +31,10 @@ export interface Totals {
   lost: number;
   /** Ratings of voices that are not named in `totals` (folded, A5 of checkpoint.ts). */
   otherVoices: OtherVoices;
+  /** Per-battle totals, most rated first (ties by name), at most MAX_BATTLE_TOTALS. */
+  battles: BattleTotal[];
+  /** Ratings of battles not named in `battles`. */
+  otherBattles: OtherBattles;
 }
 
 /**
@@ -35,13 +49,25 @@ export function computeTotals(
 ): Totals {
   const sums = new Map<string, number>();
   const counts = new Map<string, number>();
+  const squares = new Map<string, number>();
+  const unknownSquares = new Set<string>();
   const other: Tally = { sum: 0, count: 0 };
+  const battleSums = new Map<string, number>();
+  const battleCounts = new Map<string, number>();
+  const otherBattles: Tally = { sum: 0, count: 0 };
   let rejected = 0;
   let lost = 0;
   for (const part of [...partitions, ...previousTopics]) {
+    const partCounts = voiceMap(part.counts);
     for (const [voice, sum] of voiceMap(part.sums)) sums.set(voice, (sums.get(voice) ?? 0) + sum);
-    for (const [voice, count] of voiceMap(part.counts)) counts.set(voice, (counts.get(voice) ?? 0) + count);
+    for (const [voice, count] of partCounts) counts.set(voice, (counts.get(voice) ?? 0) + count);
+    addSquares(squares, unknownSquares, partCounts, voiceMap(part.squares));
     addTally(other, part.otherVoices);
+    for (const [battle, sum] of voiceMap(part.battleSums))
+      battleSums.set(battle, (battleSums.get(battle) ?? 0) + sum);
+    for (const [battle, count] of voiceMap(part.battleCounts))
+      battleCounts.set(battle, (battleCounts.get(battle) ?? 0) + count);
+    addTally(otherBattles, part.otherBattles);
     rejected += part.rejected ?? 0;
     lost += part.lost ?? 0;
   }
@@ -54,6 +80,9 @@ export function computeTotals(
       const sum = sums.get(voice) ?? 0;
       const count = counts.get(voice) ?? 0;
       const total: VoiceTotal = { voice, sum, count, mean: count === 0 ? 0 : sum / count };
+      const square = squares.get(voice);
+      // Absent when some part counted the voice before squares were kept (A7 of checkpoint.ts).
+      if (square !== undefined && !unknownSquares.has(voice)) total.squares = square;
       if (!inCatalog(voice)) total.removedFromCatalog = true;
       return total;
     })
@@ -65,6 +94,13 @@ export function computeTotals(
     else addTally(other, t);
   }
   named.sort(bySum);
+  const battles = [...battleCounts]
+    .map(([battle, count]): BattleTotal => {
+      const sum = battleSums.get(battle) ?? 0;
+      return { battle, sum, count, mean: count === 0 ? 0 : sum / count };
+    })
+    .sort((a, b) => b.count - a.count || compareNames(a.battle, b.battle));
+  for (const t of battles.splice(MAX_BATTLE_TOTALS)) addTally(otherBattles, t);
   // Every valid rating scores exactly two distinct voices.
   return {
     totals: named,
@@ -73,9 +109,15 @@ export function computeTotals(
     rejected,
     lost,
     otherVoices: other,
+    battles,
+    otherBattles,
   };
 }
 
+function compareNames(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
 function bySum(a: VoiceTotal, b: VoiceTotal): number {
-  return b.sum - a.sum || (a.voice < b.voice ? -1 : a.voice > b.voice ? 1 : 0);
+  return b.sum - a.sum || compareNames(a.voice, b.voice);
 }

@@ -28,3 +28,25 @@ export function addTally(into: Tally, add: Partial<Tally> | undefined): void {
   into.sum += add?.sum ?? 0;
   into.count += add?.count ?? 0;
 }
+
+/**
+ * Adds a part's per-voice sums of squares to `into`. A voice the part counted without a square
+ * (A7 of checkpoint.ts) has no known square from then on: it leaves `into` and joins `unknown`.
+ */
+export function addSquares(
+  into: Map<string, number>,
+  unknown: Set<string>,
+  counts: ReadonlyMap<string, number>,
+  squares: ReadonlyMap<string, number>,
+): void {
+  for (const [voice, count] of counts) {
+    if (count === 0) continue;
+    const square = squares.get(voice);
+    if (square === undefined || unknown.has(voice)) {
+      unknown.add(voice);
+      into.delete(voice);
+    } else {
+      into.set(voice, (into.get(voice) ?? 0) + square);
+    }
+  }
+}
