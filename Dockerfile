@@ -10,6 +10,8 @@ FROM node:${NODE_MAJOR}-bookworm AS build
 WORKDIR /src
 # Dependencies first, so that source edits reuse the cached install layer.
 COPY package.json package-lock.json ./
+# npm ci's postinstall patches kafkajs (patches/kafkajs-negative-timeout.mjs).
+COPY patches/ patches/
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY src/ src/

@@ -2,17 +2,20 @@
 // RatingConsumer, Checkpointer and CheckpointWriter of `ratings-operator consumer`, minus HTTP)
 // with exact checkpointing into a real RatingExperiment status and without any checkpointing;
 // rating-to-status latency; status writes per minute at a slow and a fast rate; and Kafka's own
-// ConsumerPerformance reading the same records from the same broker.
+// ConsumerPerformance reading the same records from the same broker, run after ours in each
+// round so that every ratio is taken side by side. Every experiment is labelled staged and the
+// run refuses to start next to an operator that does not honour that (operator-guard.ts);
+// everything created is deleted through the caller's Cleanup, also on SIGINT and SIGTERM.
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import { CoreV1Api, CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
 import kafkajs, { type Kafka as KafkaClient } from 'kafkajs';
 import { loadCrd, versionSchema } from '../src/api/crd.ts';
 import { applyDefaults } from '../src/api/defaults.ts';
-import { VERSION } from '../src/api/v1alpha1.ts';
+import { API_VERSION, GROUP, KIND, PLURAL, VERSION, type RatingExperiment } from '../src/api/v1alpha1.ts';
 import { createLogger } from '../src/common/logger.ts';
-import { createRatingExperiment } from '../e2e/stack/harness.ts';
+import { KAFKA_NAME, KAFKA_NAMESPACE } from '../e2e/stack/fixtures.ts';
 import { Checkpointer } from '../src/consumer/checkpointer.ts';
 import { CheckpointWriter } from '../src/consumer/status-writer.ts';
 import { RatingConsumer } from '../src/consumer/rating-consumer.ts';
@@ -23,6 +26,9 @@ import { judgeRecord } from '../src/ratings/judge.ts';
 import { fetchTopicId } from '../src/common/kafka-metadata.ts';
 import { KubeClient } from '../src/common/kube-client.ts';
 import { loadCredentials } from '../src/common/kube-credentials.ts';
+import type { Cleanup } from './cleanup.ts';
+import { assertUntouched, guardAgainstOperators, STAGED_LABELS } from './operator-guard.ts';
+import { median } from './results.ts';
 
 const { Kafka, logLevel } = kafkajs;
 
@@ -32,23 +38,31 @@ export interface ConsumerBenchOptions {
   kafkaLibDir: string;
   records: number;
   partitions: number;
+  /** Deletes what the benchmark creates, at the end or on a signal. */
+  cleanup: Cleanup;
 }
 
 export interface ConsumerBenchResult {
   records: number;
   recordBytes: number;
-  /** Ratings counted per second, first batch to last, one process. */
+  /** Ratings counted per second, first batch to last, one process: medians of the rounds. */
   exact: number;
   uncheckpointed: number;
-  /** Every run, in order; exact and uncheckpointed are the best of these. */
-  rounds: { exact: number[]; uncheckpointed: number[] };
-  kafka: { perSecond: number; summary: string };
+  /** Every run, in order; ConsumerPerformance's fetch.nMsg.sec in the same round. */
+  rounds: { exact: number[]; uncheckpointed: number[]; kafka: number[] };
+  /** exact / ConsumerPerformance of each round. */
+  ratios: number[];
+  /** 1 - exact / counting only, of each round. */
+  costs: number[];
+  kafka: { perSecond: number; summaries: string[] };
+  /** Which operators ran, and whether they left the staged probe alone. */
+  operators: string;
   /** Produce → visible in status.counted, checkpoint interval 1 s. */
   latencyMs: { p50: number; max: number; samples: number; intervalSeconds: number; writeP50: number };
   writesPerMinute: { ratePerSecond: number; writes: number; minutes: number }[];
 }
 
-/** Throughput runs of each kind; the best of each is reported. */
+/** Rounds of (counting only, exact, ConsumerPerformance); medians are reported. */
 const ROUNDS = 3;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -66,15 +80,36 @@ function defaultCatalog() {
   return { voices: voices && [...voices], battles: battles && [...battles], scale: scale && [...scale] };
 }
 
-/** A namespace with a RatingExperiment whose catalog is the default one (the API server fills it in). */
-async function createExperiment(kubeConfig: KubeConfig, name: string, intervalSeconds: number) {
+/**
+ * A namespace with a staged RatingExperiment whose catalog is the default one, both deleted by
+ * `cleanup` (the namespace takes the experiment with it).
+ */
+async function createExperiment(
+  kubeConfig: KubeConfig,
+  cleanup: Cleanup,
+  name: string,
+  intervalSeconds: number,
+) {
   const namespace = `bench-${name}`;
-  await kubeConfig.makeApiClient(CoreV1Api).createNamespace({ body: { metadata: { name: namespace } } });
-  const experiment = await createRatingExperiment(
-    kubeConfig,
-    { namespace, name },
-    { ...defaultCatalog(), consumer: { checkpointIntervalSeconds: intervalSeconds } },
-  );
+  const core = kubeConfig.makeApiClient(CoreV1Api);
+  await core.createNamespace({ body: { metadata: { name: namespace } } });
+  cleanup.add(`namespace ${namespace}`, async () => void (await core.deleteNamespace({ name: namespace })));
+  const experiment = (await kubeConfig.makeApiClient(CustomObjectsApi).createNamespacedCustomObject({
+    group: GROUP,
+    version: VERSION,
+    namespace,
+    plural: PLURAL,
+    body: {
+      apiVersion: API_VERSION,
+      kind: KIND,
+      metadata: { name, namespace, labels: { ...STAGED_LABELS } },
+      spec: {
+        kafka: { cluster: KAFKA_NAME, namespace: KAFKA_NAMESPACE },
+        ...defaultCatalog(),
+        consumer: { checkpointIntervalSeconds: intervalSeconds },
+      },
+    },
+  })) as RatingExperiment;
   return { ref: { namespace, name }, catalog: catalogFromSpec(experiment.spec) };
 }
 
@@ -172,6 +207,7 @@ async function throughput(
   catalog: Catalog,
   checkpoint: boolean,
   round: number,
+  cleanup: Cleanup,
 ): Promise<number> {
   let seen = 0;
   let first = 0;
@@ -194,13 +230,17 @@ async function throughput(
       }
     },
   });
+  const stopped = cleanup.add(`consumer of ${topic}`, () => running.stop());
   await finished;
+  stopped();
   await running.stop();
   return seen / ((last - first) / 1000);
 }
 
-/** Kafka's ConsumerPerformance over the same topic, same broker. */
-async function kafkaConsumerPerformance(options: ConsumerBenchOptions, topic: string) {
+/** Kafka's ConsumerPerformance over the same topic, same broker; a fresh group each round. */
+async function kafkaConsumerPerformance(options: ConsumerBenchOptions, topic: string, round: number) {
+  const controller = new AbortController();
+  const stopped = options.cleanup.add(`ConsumerPerformance on ${topic}`, () => controller.abort());
   const { stdout } = await promisify(execFile)(
     'java',
     [
@@ -215,12 +255,12 @@ async function kafkaConsumerPerformance(options: ConsumerBenchOptions, topic: st
       '--messages',
       String(options.records),
       '--group',
-      `bench-kafka-${topic}`,
+      `bench-kafka-${topic}-${round}`,
       '--timeout',
       '60000',
     ],
-    { maxBuffer: 16 * 1024 * 1024 },
-  );
+    { maxBuffer: 16 * 1024 * 1024, signal: controller.signal },
+  ).finally(stopped);
   // Header then one line: start.time, end.time, MB, MB.sec, nMsg, nMsg.sec, rebalance.time.ms,
   // fetch.time.ms, fetch.MB.sec, fetch.nMsg.sec. fetch.nMsg.sec leaves the group join out, as
   // our measure does.
@@ -302,12 +342,20 @@ async function writesAtRate(
 /** The broker the consumers under test ask for topic IDs (set by benchConsumer). */
 let benchBrokers: string[] = [];
 
+type NewExperiment = (name: string) => Promise<{ writer: CheckpointWriter; catalog: Catalog }>;
+
+/**
+ * Runs every consumer measure. What it creates is registered with options.cleanup, which the
+ * caller runs at the end (and which runs on SIGINT and SIGTERM).
+ */
 export async function benchConsumer(options: ConsumerBenchOptions): Promise<ConsumerBenchResult> {
+  const { cleanup } = options;
   benchBrokers = [options.bootstrap];
   const kubeConfig = new KubeConfig();
   kubeConfig.loadFromFile(options.kubeconfig);
   // The consumers write through the client the pods use.
   const kube = new KubeClient(loadCredentials({ KUBECONFIG: options.kubeconfig }));
+  cleanup.add('Kubernetes client', () => kube.close());
   const kafka = new Kafka({
     clientId: 'bench-consumer',
     brokers: [options.bootstrap],
@@ -315,58 +363,65 @@ export async function benchConsumer(options: ConsumerBenchOptions): Promise<Cons
   });
   const admin = kafka.admin();
   await admin.connect();
+  cleanup.add('Kafka admin connection', () => admin.disconnect());
   const suffix = Date.now().toString(36);
-  const topics: string[] = [];
-  const namespaces: string[] = [];
+  const experiments: { namespace: string; name: string }[] = [];
+  const create = async (name: string) => {
+    const created = await createExperiment(kubeConfig, cleanup, `${name}-${suffix}`, 1);
+    experiments.push(created.ref);
+    return created;
+  };
+  const operators = await guardAgainstOperators(kubeConfig, async () => (await create('probe')).ref);
   const topic = async (name: string) => {
     const full = `bench-consumer-${name}-${suffix}`;
     await admin.createTopics({
       topics: [{ topic: full, numPartitions: options.partitions, replicationFactor: 1 }],
       waitForLeaders: true,
     });
-    topics.push(full);
+    cleanup.add(`topic ${full}`, async () => void (await admin.deleteTopics({ topics: [full] })));
     return full;
   };
-  const experiment = async (name: string) => {
-    const { ref, catalog } = await createExperiment(kubeConfig, `${name}-${suffix}`, 1);
-    namespaces.push(ref.namespace);
+  const experiment: NewExperiment = async (name) => {
+    const { ref, catalog } = await create(name);
     return { writer: new CheckpointWriter(kube, ref), catalog };
   };
-  try {
-    return await measure(options, kafka, topic, experiment);
-  } finally {
-    await admin.deleteTopics({ topics });
-    await admin.disconnect();
-    const core = kubeConfig.makeApiClient(CoreV1Api);
-    await Promise.all(namespaces.map((name) => core.deleteNamespace({ name })));
-  }
+  const result = await measure(options, kafka, topic, experiment);
+  // An operator that came late, or reached the probe too late, invalidates the figures.
+  await assertUntouched(kubeConfig, experiments);
+  return { ...result, operators };
 }
 
 async function measure(
   options: ConsumerBenchOptions,
   kafka: KafkaClient,
   topic: (name: string) => Promise<string>,
-  experiment: (name: string) => Promise<{ writer: CheckpointWriter; catalog: Catalog }>,
-): Promise<ConsumerBenchResult> {
-  // Every throughput run reads the same records. Runs alternate, and the best of each kind is
-  // reported: other processes share the machine, and the first run also warms the JIT and the
-  // broker's page cache for the others.
+  experiment: NewExperiment,
+): Promise<Omit<ConsumerBenchResult, 'operators'>> {
+  // Every throughput run reads the same records. Each round runs counting only, exact, then
+  // ConsumerPerformance, so that each ratio is taken side by side under the same load of the
+  // shared machine; the first round also warms the JIT and the broker's page cache.
   const counting = await experiment('counting');
   const values = ratings(counting.catalog, options.records);
   const recordBytes = Math.round(values.reduce((sum, v) => sum + Buffer.byteLength(v), 0) / values.length);
   const data = await topic('data');
   await produce(kafka, data, values);
-  const rounds = { exact: [] as number[], uncheckpointed: [] as number[] };
+  const rounds = { exact: [] as number[], uncheckpointed: [] as number[], kafka: [] as number[] };
+  const summaries: string[] = [];
+  const { cleanup } = options;
   for (let round = 0; round < ROUNDS; round++) {
     const { writer, catalog } = counting;
-    rounds.uncheckpointed.push(await throughput(kafka, data, options.records, writer, catalog, false, round));
+    rounds.uncheckpointed.push(
+      await throughput(kafka, data, options.records, writer, catalog, false, round, cleanup),
+    );
     // Each exact run starts from an empty status, so that it counts the whole topic.
     const exact = await experiment(`exact-${round}`);
     rounds.exact.push(
-      await throughput(kafka, data, options.records, exact.writer, exact.catalog, true, round),
+      await throughput(kafka, data, options.records, exact.writer, exact.catalog, true, round, cleanup),
     );
+    const tool = await kafkaConsumerPerformance(options, data, round);
+    rounds.kafka.push(tool.perSecond);
+    summaries.push(tool.summary);
   }
-  const kafkaTool = await kafkaConsumerPerformance(options, data);
 
   const timed = await experiment('latency');
   const measuredLatency = await latency(kafka, await topic('latency'), timed.writer, timed.catalog, 20);
@@ -379,10 +434,12 @@ async function measure(
   return {
     records: options.records,
     recordBytes,
-    exact: Math.max(...rounds.exact),
-    uncheckpointed: Math.max(...rounds.uncheckpointed),
+    exact: median(rounds.exact),
+    uncheckpointed: median(rounds.uncheckpointed),
     rounds,
-    kafka: kafkaTool,
+    ratios: rounds.exact.map((exact, i) => exact / rounds.kafka[i]!),
+    costs: rounds.exact.map((exact, i) => 1 - exact / rounds.uncheckpointed[i]!),
+    kafka: { perSecond: median(rounds.kafka), summaries },
     latencyMs: { ...measuredLatency, intervalSeconds: 1 },
     writesPerMinute,
   };

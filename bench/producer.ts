@@ -17,6 +17,7 @@ import { createKafkaProducer } from '../src/producer/kafka.ts';
 import { createProducerMetrics } from '../src/producer/metrics.ts';
 import { RecentRatings } from '../src/producer/page.ts';
 import { RatingPublisher } from '../src/producer/publisher.ts';
+import type { Cleanup } from './cleanup.ts';
 
 const { Kafka, logLevel } = kafkajs;
 
@@ -25,6 +26,8 @@ export interface ProducerBenchOptions {
   kafkaLibDir: string;
   seconds: number;
   partitions: number;
+  /** Also deletes the topics on SIGINT/SIGTERM. */
+  cleanup?: Cleanup;
 }
 
 export interface ProducerBenchResult {
@@ -144,6 +147,8 @@ export async function benchProducer(options: ProducerBenchOptions): Promise<Prod
       waitForLeaders: true,
     }),
   );
+  const deleteTopics = () => withAdmin(options.bootstrap, (admin) => admin.deleteTopics({ topics }));
+  const registered = options.cleanup?.add(`topics ${topics.join(', ')}`, deleteTopics);
   try {
     const ours = await runOurs(options, oursTopic, catalog);
     // As many records as ours sent per second over the same time, so both runs last about as long.
@@ -151,6 +156,7 @@ export async function benchProducer(options: ProducerBenchOptions): Promise<Prod
     const kafka = await runKafkaTool(options, kafkaTopic, recordBytes, records);
     return { recordBytes, ours, kafka };
   } finally {
-    await withAdmin(options.bootstrap, (admin) => admin.deleteTopics({ topics }));
+    registered?.();
+    await deleteTopics();
   }
 }

@@ -273,6 +273,7 @@ function contextFiles(): string[] {
   return [
     ...top.map((f) => join(repoRoot, f)),
     ...walk(join(repoRoot, 'src')).filter((f) => !f.endsWith('.test.ts')),
+    ...walk(join(repoRoot, 'patches')),
   ].sort();
 }
 

@@ -14,6 +14,7 @@
 //   submission may not, so that a typo such as "ratting" is reported instead of ignored.
 import { randomUUID } from 'node:crypto';
 import type { Catalog } from './catalog.ts';
+import { isTimestamp, scanCanonicalRating } from './canonical-rating.ts';
 
 export const RATING_VERSION = 1;
 
@@ -77,11 +78,13 @@ export function parseRecord(value: Buffer | string | null | undefined, catalog: 
 }
 
 function parseJson(text: string, catalog: Catalog): ParseResult {
-  let doc: unknown;
-  try {
-    doc = JSON.parse(text);
-  } catch {
-    return reject('malformed JSON');
+  let doc: unknown = scanCanonicalRating(text);
+  if (doc === undefined) {
+    try {
+      doc = JSON.parse(text);
+    } catch {
+      return reject('malformed JSON');
+    }
   }
   if (!isPlainObject(doc)) return reject('JSON rating must be an object');
   const { v, id, battle, voices, rating, researcher, ratedAt } = doc;
@@ -95,7 +98,7 @@ function parseJson(text: string, catalog: Catalog): ParseResult {
     ratingProblem(rating, catalog) ??
     researcherProblem(researcher);
   if (problem !== undefined) return reject(problem);
-  if (typeof ratedAt !== 'string' || Number.isNaN(Date.parse(ratedAt))) {
+  if (typeof ratedAt !== 'string' || !isTimestamp(ratedAt)) {
     return reject('ratedAt must be an ISO 8601 timestamp');
   }
   return {
