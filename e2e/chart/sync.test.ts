@@ -3,7 +3,15 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { load } from 'js-yaml';
-import { CHART_DIR, DERIVED_ROLES, chartDrift, roleRules, roleTemplate, syncChart } from './sync.ts';
+import {
+  CHART_DIR,
+  DERIVED_ROLES,
+  aggregationLabels,
+  chartDrift,
+  roleRules,
+  roleTemplate,
+  syncChart,
+} from './sync.ts';
 import type { DerivedRole } from './sync.ts';
 
 const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -79,6 +87,38 @@ describe('roleRules', () => {
   });
 });
 
+describe('aggregationLabels', () => {
+  it('takes only the aggregate-to-* labels of the role', () => {
+    const labelled = [
+      'apiVersion: rbac.authorization.k8s.io/v1',
+      'kind: ClusterRole',
+      'metadata:',
+      '  name: viewer',
+      '  labels:',
+      '    app.kubernetes.io/name: ratings-operator',
+      "    rbac.authorization.k8s.io/aggregate-to-view: 'true'",
+      `rules: ${JSON.stringify(rules)}`,
+    ].join('\n');
+    expect(aggregationLabels(labelled, 'ClusterRole', 'v.yaml')).toEqual({
+      'rbac.authorization.k8s.io/aggregate-to-view': 'true',
+    });
+    expect(aggregationLabels(clusterRoleYaml, 'ClusterRole', 'c.yaml')).toEqual({});
+  });
+});
+
+describe('the aggregated roles of config/rbac', () => {
+  it.each([
+    ['viewer', 'view'],
+    ['editor', 'edit'],
+    ['admin', 'admin'],
+  ])('the %s role joins the built-in %s role, and only that one', (role, builtIn) => {
+    const source = `config/rbac/ratingexperiment_${role}_role.yaml`;
+    expect(aggregationLabels(readFileSync(join(repoRoot, source), 'utf8'), 'ClusterRole', source)).toEqual({
+      [`rbac.authorization.k8s.io/aggregate-to-${builtIn}`]: 'true',
+    });
+  });
+});
+
 describe('roleTemplate', () => {
   it('carries the rules unchanged and says where they come from', () => {
     const template = roleTemplate(clusterRole, rules);
@@ -96,6 +136,16 @@ describe('roleTemplate', () => {
     expect(template).not.toContain('namespace:');
   });
 
+  it('keeps the aggregation labels of its source, which decide the built-in roles it joins', () => {
+    const template = roleTemplate(clusterRole, rules, {
+      'rbac.authorization.k8s.io/aggregate-to-view': 'true',
+    });
+    expect(template).toContain(
+      '    {{- include "ratings-operator.labels" . | nindent 4 }}\n' +
+        '    rbac.authorization.k8s.io/aggregate-to-view: "true"\nrules:\n',
+    );
+  });
+
   it('puts a Role in the release namespace, its name suffixed', () => {
     expect(roleTemplate(leaderRole, rules)).toContain(
       'kind: Role\nmetadata:\n  name: {{ include "ratings-operator.fullname" . }}-leader-election\n' +
@@ -111,13 +161,18 @@ describe('syncChart on a scratch repository', () => {
     writeFileSync(join(root, path), content);
   };
   const crdCopy = `${CHART_DIR}/crds/example.yaml`;
-  const derived = [crdCopy, clusterRole.template, leaderRole.template];
+  const derived = [crdCopy, ...DERIVED_ROLES.map((role) => role.template)];
 
   beforeEach(() => {
     root = mkdtempSync(join(tmpdir(), 'chart-sync-'));
     write('crds/example.yaml', 'kind: CustomResourceDefinition\n');
     write(clusterRole.source, clusterRoleYaml);
     write(leaderRole.source, leaderRoleYaml);
+    // The aggregated roles: any ClusterRole will do here.
+    for (const role of DERIVED_ROLES.filter(
+      (r) => ![clusterRole.source, leaderRole.source].includes(r.source),
+    ))
+      write(role.source, clusterRoleYaml);
   });
   afterEach(() => rmSync(root, { recursive: true, force: true }));
 
