@@ -46,6 +46,9 @@ beforeAll(async () => {
   for (const doc of readYamlDocuments('config/network-policy/network_policy_role.yaml')) {
     if (doc.kind === 'ClusterRole') {
       await admin.apply(adminTypes.clusterRole, doc, FIELD_MANAGER);
+      stack.onCleanup(async () => {
+        await admin.delete(adminTypes.clusterRole, '', doc.metadata?.name ?? '');
+      });
     } else {
       const binding = {
         ...doc,
