@@ -48,11 +48,19 @@ function render(values: Record<string, string> = {}, extra: Partial<RenderOption
   return helmTemplate(helm, chartDir, { release, namespace, kubeVersion, values, ...extra });
 }
 
-function only(objects: KubeObject[], kind: string): KubeObject {
-  const found = objects.filter((o) => o.kind === kind);
-  if (found.length !== 1) throw new Error(`expected one ${kind}, rendered ${found.length}`);
+function only(objects: KubeObject[], kind: string, name?: string): KubeObject {
+  const found = objects.filter((o) => o.kind === kind && (name === undefined || o.metadata.name === name));
+  if (found.length !== 1) throw new Error(`expected one ${kind} ${name ?? ''}, rendered ${found.length}`);
   return found[0]!;
 }
+
+/** The release's full name, as the chart's helper makes it for this test's release. */
+const fullname = `${release}-ratings-operator`;
+/** Values that render the optional NetworkPolicies (and the RBAC they need). */
+const withNetworkPolicy = {
+  'networkPolicy.enabled': 'true',
+  'networkPolicy.apiServer.cidrs[0]': '10.0.0.1/32',
+};
 
 function podSpec(objects: KubeObject[]): PodSpec {
   return (only(objects, 'Deployment') as unknown as { spec: { template: { spec: PodSpec } } }).spec.template
@@ -87,9 +95,14 @@ describe('the chart, rendered by helm', () => {
 
   it('renders the controller and its RBAC, and a ServiceMonitor only when asked for', () => {
     const kinds = [
+      // The controller's, and the three aggregated into the built-in view, edit and admin roles.
+      'ClusterRole',
+      'ClusterRole',
+      'ClusterRole',
       'ClusterRole',
       'ClusterRoleBinding',
       'Deployment',
+      'PodDisruptionBudget',
       'Role',
       'RoleBinding',
       'Service',
@@ -110,8 +123,10 @@ describe('the chart, rendered by helm', () => {
   it.each(DERIVED_ROLES.map((role) => [role.kind, role.source] as const))(
     'grants the %s exactly the rules of %s',
     (kind, source) => {
+      const role = DERIVED_ROLES.find((r) => r.source === source)!;
       const rules = roleRules(readFileSync(join(repoRoot, source), 'utf8'), kind, source);
-      expect((only(render(), kind) as unknown as { rules: unknown[] }).rules).toEqual(rules);
+      const rendered = only(render(withNetworkPolicy), kind, `${fullname}${role.nameSuffix}`);
+      expect((rendered as unknown as { rules: unknown[] }).rules).toEqual(rules);
     },
   );
 
@@ -127,7 +142,10 @@ describe('the chart, rendered by helm', () => {
         roleRef: { kind: string; name: string };
         subjects: { kind: string; name: string; namespace: string }[];
       };
-      expect(binding.roleRef).toMatchObject({ kind: roleKind, name: only(objects, roleKind).metadata.name });
+      expect(binding.roleRef).toMatchObject({
+        kind: roleKind,
+        name: only(objects, roleKind, fullname).metadata.name,
+      });
       expect(binding.subjects).toEqual([{ kind: 'ServiceAccount', name: account.name, namespace }]);
     }
   });
@@ -149,7 +167,7 @@ describe('the chart, rendered by helm', () => {
   it('defaults the image tag to the chart appVersion', () => {
     const chart = readFileSync(join(chartDir, 'Chart.yaml'), 'utf8');
     const appVersion = /^appVersion: '?([^'\n]+)'?$/m.exec(chart)![1];
-    expect(controller(render()).image).toBe(`ratings-operator:${appVersion}`);
+    expect(controller(render()).image).toBe(`ghcr.io/conglombo/ratings-operator:${appVersion}`);
   });
 
   it('probes /healthz and /readyz on the http port that the metrics Service targets', () => {

@@ -13,7 +13,8 @@ export interface GoTool {
   version: string;
 }
 
-export const HELM: GoTool = { name: 'helm', module: 'helm.sh/helm/v3/cmd/helm', version: 'v3.22.0' };
+// Helm 4 (Helm 3 is out of support); the chart stays apiVersion v2, which Helm 4 reads unchanged.
+export const HELM: GoTool = { name: 'helm', module: 'helm.sh/helm/v4/cmd/helm', version: 'v4.3.2' };
 export const KUSTOMIZE: GoTool = {
   name: 'kustomize',
   module: 'sigs.k8s.io/kustomize/kustomize/v5',

@@ -39,6 +39,13 @@ function only(objects: KubeObject[], kind: string): KubeObject {
   return found[0]!;
 }
 
+/** The aggregate-to-* labels of an RBAC role. */
+function aggregation(o: KubeObject): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(o.metadata.labels ?? {}).filter(([k]) => k.startsWith('rbac.authorization.k8s.io/')),
+  );
+}
+
 function podSpec(objects: KubeObject[]): V1PodSpec {
   return (only(objects, 'Deployment') as unknown as { spec: { template: { spec: V1PodSpec } } }).spec.template
     .spec;
@@ -71,11 +78,16 @@ afterAll(async () => {
 describe('config/default built by kustomize', () => {
   it('holds the CRD, the controller, its RBAC and its metrics Service, in one namespace', () => {
     expect(config.map((o) => o.kind).sort()).toEqual([
+      // The controller's, and the three aggregated into the built-in view, edit and admin roles.
+      'ClusterRole',
+      'ClusterRole',
+      'ClusterRole',
       'ClusterRole',
       'ClusterRoleBinding',
       'CustomResourceDefinition',
       'Deployment',
       'Namespace',
+      'PodDisruptionBudget',
       'Role',
       'RoleBinding',
       'Service',
@@ -103,10 +115,48 @@ describe('config/default built by kustomize', () => {
 });
 
 describe('config/default and the Helm chart', () => {
-  it.each(['ClusterRole', 'Role'])('grant the same %s rules', (kind) => {
-    expect((only(config, kind) as unknown as { rules: unknown }).rules).toEqual(
-      (only(chart, kind) as unknown as { rules: unknown }).rules,
-    );
+  it.each(['ClusterRole', 'Role'])('grant the same %s rules, under the same names', (kind) => {
+    // The chart's release here is named like config/default's objects, so the names agree too.
+    const rulesByName = (objects: KubeObject[]) =>
+      Object.fromEntries(
+        objects
+          .filter((o) => o.kind === kind)
+          .map((o) => [
+            o.metadata.name,
+            { labels: aggregation(o), rules: (o as unknown as { rules: unknown }).rules },
+          ]),
+      );
+    expect(rulesByName(config)).toEqual(rulesByName(chart));
+  });
+
+  it('run the same image, with the same disruption budget and topology spread', () => {
+    const image = (objects: KubeObject[]) => (podSpec(objects).containers[0] as { image?: string }).image;
+    expect(image(config)).toBe(image(chart));
+    // Each counts its own controller pods (the chart's selectors also name the release).
+    const podLabels = (objects: KubeObject[]) =>
+      (only(objects, 'Deployment') as unknown as { spec: { template: { metadata: { labels: object } } } })
+        .spec.template.metadata.labels;
+    const budget = (objects: KubeObject[]) => {
+      const { selector, ...rest } = (
+        only(objects, 'PodDisruptionBudget') as unknown as {
+          spec: { selector: { matchLabels: object }; maxUnavailable: number };
+        }
+      ).spec;
+      expect(podLabels(objects)).toMatchObject(selector.matchLabels);
+      return rest;
+    };
+    expect(budget(config)).toEqual(budget(chart));
+    const spread = (objects: KubeObject[]) => {
+      return (podSpec(objects).topologySpreadConstraints ?? []).map(({ labelSelector, ...rest }) => {
+        expect(podLabels(objects)).toMatchObject(labelSelector?.matchLabels ?? { missing: 'labelSelector' });
+        return rest;
+      });
+    };
+    expect(spread(config)).toEqual(spread(chart));
+    expect(spread(config).map((c) => c.topologyKey)).toEqual([
+      'kubernetes.io/hostname',
+      'topology.kubernetes.io/zone',
+    ]);
   });
 
   it('run the controller with the same settings, probes, ports and security context', () => {

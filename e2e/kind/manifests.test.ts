@@ -213,7 +213,7 @@ function chartMetadata(): { apiVersion: string; name: string; version: string; a
 }
 
 describe('the chart metadata', () => {
-  it('is a Helm 3 chart whose appVersion is the package version', () => {
+  it('is an apiVersion v2 chart (read by Helm 3 and 4 alike) whose appVersion is the package version', () => {
     const packageJson = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as {
       version: string;
     };
@@ -226,6 +226,9 @@ describe('the chart metadata', () => {
 
   it('has values that parse', () => {
     const [values] = loadAll(readFileSync(join(chartDir, 'values.yaml'), 'utf8'));
-    expect(values).toMatchObject({ replicas: 2, image: { repository: 'ratings-operator' } });
+    expect(values).toMatchObject({
+      replicas: 2,
+      image: { repository: 'ghcr.io/conglombo/ratings-operator' },
+    });
   });
 });

@@ -4,10 +4,10 @@
 // The Dockerfile's two base images cannot be pulled here (no image registry is reachable), so
 // local STAND-INS of them are built from registry material only and tagged with the exact names
 // the Dockerfile uses:
-//   node:<major>-bookworm                      (build stage) a Debian bookworm rootfs made by
+//   node:<major>-trixie                        (build stage) a Debian 13 (trixie) rootfs made by
 //       mmdebstrap, plus the `node` binary of the project's npm devDependency `node` and npm
 //       from the npm registry;
-//   gcr.io/distroless/nodejs<major>-debian12:nonroot   (runtime) the distroless layout: only
+//   gcr.io/distroless/nodejs<major>-debian13:nonroot   (runtime) the distroless layout: only
 //       /nodejs/bin/node, the C/C++ runtime libraries it links, CA certificates, zoneinfo, an
 //       /etc/passwd with nonroot (65532); no shell, no package manager.
 // Each stand-in is labelled `ratings.conglombo.io/stand-in=true` and cached by a hash of its
@@ -39,14 +39,17 @@ const execFileAsync = promisify(execFile);
 
 /** The npm release put into the build-stage stand-in (Node 24 bundles npm 11). */
 const NPM_VERSION = '11.6.2';
-const DEBIAN_SUITE = 'bookworm';
+const DEBIAN_SUITE = 'trixie';
 const STAND_IN_LABEL = 'ratings.conglombo.io/stand-in=true';
 const HOST_CA_BUNDLE = '/etc/ssl/certs/ca-certificates.crt';
 
+function packageVersion(): string {
+  return (JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { version: string }).version;
+}
+
 /** The names the stack's pods use for the project's image (chart default, config/manager, tests). */
 export function projectImageNames(): string[] {
-  const version = (JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { version: string })
-    .version;
+  const version = packageVersion();
   return [`docker.io/library/ratings-operator:${version}`, `ghcr.io/conglombo/ratings-operator:${version}`];
 }
 
@@ -164,8 +167,8 @@ async function standIn(
 
 async function buildStandIns(log: string): Promise<{ build: string; runtime: string }> {
   const major = nodeMajor();
-  const build = `docker.io/library/node:${major}-bookworm`;
-  const runtime = `gcr.io/distroless/nodejs${major}-debian12:nonroot`;
+  const build = `docker.io/library/node:${major}-${DEBIAN_SUITE}`;
+  const runtime = `gcr.io/distroless/nodejs${major}-debian13:nonroot`;
   const rootfs = await debianRootfs(log);
   const node = nodeBinary();
   const npm = await npmTarball(log);
@@ -358,6 +361,9 @@ export async function buildProjectImage(): Promise<Map<string, string>> {
         '--layers',
         ...hostCa,
         ...projectImageNames().flatMap((n) => ['--tag', n]),
+        // The OCI version label; the base digests stay empty (the stand-ins have none).
+        '--build-arg',
+        `VERSION=${packageVersion()}`,
         '--file',
         join(context, 'Dockerfile'),
         context,

@@ -91,4 +91,47 @@ describe('readConfig', () => {
       'MAX_CONCURRENT_RECONCILES must be an integer in [1, 64], got "0"',
     ]);
   });
+  describe('the data-plane NetworkPolicy option', () => {
+    it('is off by default', () => {
+      expect(readConfig(base).networkPolicy).toBeUndefined();
+      expect(readConfig({ ...base, DATA_PLANE_NETWORK_POLICY: 'false' }).networkPolicy).toBeUndefined();
+    });
+
+    it('reads the API server addresses, with the usual ports by default', () => {
+      expect(
+        readConfig({
+          ...base,
+          DATA_PLANE_NETWORK_POLICY: 'true',
+          API_SERVER_CIDRS: '10.0.0.1/32, 172.18.0.2/32',
+        }).networkPolicy,
+      ).toEqual({ apiServer: { cidrs: ['10.0.0.1/32', '172.18.0.2/32'], ports: [443, 6443] } });
+      expect(
+        readConfig({
+          ...base,
+          DATA_PLANE_NETWORK_POLICY: 'true',
+          API_SERVER_CIDRS: 'fd00::1/128',
+          API_SERVER_PORTS: '16443',
+        }).networkPolicy,
+      ).toEqual({ apiServer: { cidrs: ['fd00::1/128'], ports: [16443] } });
+    });
+
+    it('refuses the option without API server addresses, or with bad ones, naming each problem', () => {
+      expect(() => readConfig({ ...base, DATA_PLANE_NETWORK_POLICY: 'true' })).toThrow(
+        'API_SERVER_CIDRS is required with DATA_PLANE_NETWORK_POLICY=true',
+      );
+      expect(() =>
+        readConfig({
+          ...base,
+          DATA_PLANE_NETWORK_POLICY: 'true',
+          API_SERVER_CIDRS: '10.0.0.1,kubernetes',
+          API_SERVER_PORTS: '0,https',
+        }),
+      ).toThrow(
+        /API_SERVER_CIDRS must be CIDRs, bad entries: 10\.0\.0\.1, kubernetes.*API_SERVER_PORTS must be ports in \[1, 65535\], got "0,https"/s,
+      );
+      expect(() => readConfig({ ...base, DATA_PLANE_NETWORK_POLICY: 'yes' })).toThrow(
+        'DATA_PLANE_NETWORK_POLICY must be true or false, got "yes"',
+      );
+    });
+  });
 });

@@ -3,9 +3,11 @@
 // identity), LEADER_ELECTION_NAMESPACE (required unless LEADER_ELECT=false, for a single
 // replica run by hand), LEASE_NAME, LEASE_DURATION_SECONDS, RENEW_DEADLINE_SECONDS,
 // RETRY_PERIOD_SECONDS, TERMINAL_RETRY_SECONDS, WATCH_NAMESPACE, PORT, MAX_CONCURRENT_RECONCILES, RESYNC_SECONDS,
-// KUBE_REQUEST_TIMEOUT_MS. LOG_LEVEL is read by the logger.
+// KUBE_REQUEST_TIMEOUT_MS, DATA_PLANE_NETWORK_POLICY with API_SERVER_CIDRS and API_SERVER_PORTS.
+// LOG_LEVEL is read by the logger.
 import { EnvReader } from '../common/env.ts';
 import { readKubeRequestTimeout } from '../common/kube-client.ts';
+import type { ApiServerEndpoints } from '../model/index.ts';
 
 export interface ControllerConfig {
   /** The image of the producer and consumer pods (spec.image overrides it per experiment). */
@@ -21,6 +23,11 @@ export interface ControllerConfig {
   terminalRetrySeconds: number;
   /** The deadline of every request to the API server but watches. */
   requestTimeoutMs: number;
+  /**
+   * Set when every experiment's data-plane pods get a NetworkPolicy (DATA_PLANE_NETWORK_POLICY=true):
+   * the API server's endpoint addresses and ports the pods may reach.
+   */
+  networkPolicy?: { apiServer: ApiServerEndpoints };
   leaderElection: {
     enabled: boolean;
     namespace: string;
@@ -41,6 +48,7 @@ export function readConfig(env: Record<string, string | undefined> = process.env
   if (watchNamespace !== undefined) r.kubernetesName('WATCH_NAMESPACE');
   const enabled = r.optionalString('LEADER_ELECT') !== 'false';
   const leaderNamespace = enabled ? r.kubernetesName('LEADER_ELECTION_NAMESPACE') : '';
+  const networkPolicy = readNetworkPolicy(r);
   const config: ControllerConfig = {
     image,
     watchNamespace,
@@ -50,6 +58,7 @@ export function readConfig(env: Record<string, string | undefined> = process.env
     resyncSeconds: r.integer('RESYNC_SECONDS', 600, { min: 0, max: 86_400 }),
     terminalRetrySeconds: r.integer('TERMINAL_RETRY_SECONDS', 120, { min: 1, max: 86_400 }),
     requestTimeoutMs: readKubeRequestTimeout(r),
+    ...(networkPolicy !== undefined && { networkPolicy }),
     leaderElection: {
       enabled,
       namespace: leaderNamespace,
@@ -72,4 +81,42 @@ export function readConfig(env: Record<string, string | undefined> = process.env
   }
   r.done();
   return config;
+}
+
+const CIDR = /^(\d{1,3}(\.\d{1,3}){3}\/\d{1,2}|[0-9a-fA-F:]+\/\d{1,3})$/;
+
+/**
+ * The NetworkPolicy option. The API server is outside the pod network, so a policy can only
+ * name it by address: its endpoints (`kubectl get endpointslices -n default -l
+ * kubernetes.io/service-name=kubernetes`), plus the `kubernetes` Service's ClusterIP for
+ * plugins that match before translating it.
+ */
+function readNetworkPolicy(r: EnvReader): { apiServer: ApiServerEndpoints } | undefined {
+  const flag = r.optionalString('DATA_PLANE_NETWORK_POLICY') ?? 'false';
+  if (flag !== 'true' && flag !== 'false') {
+    r.fail(`DATA_PLANE_NETWORK_POLICY must be true or false, got "${flag}"`);
+    return undefined;
+  }
+  if (flag === 'false') return undefined;
+  const list = (name: string) =>
+    (r.optionalString(name) ?? '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter((s) => s !== '');
+  const cidrs = list('API_SERVER_CIDRS');
+  if (cidrs.length === 0)
+    r.fail(
+      'API_SERVER_CIDRS is required with DATA_PLANE_NETWORK_POLICY=true (the API server addresses, as CIDRs)',
+    );
+  const badCidrs = cidrs.filter((c) => !CIDR.test(c));
+  if (badCidrs.length > 0) r.fail(`API_SERVER_CIDRS must be CIDRs, bad entries: ${badCidrs.join(', ')}`);
+  const rawPorts =
+    r.optionalString('API_SERVER_PORTS') === undefined ? ['443', '6443'] : list('API_SERVER_PORTS');
+  const ports = rawPorts.map(Number);
+  const badPorts = rawPorts.filter(
+    (_, i) => !Number.isInteger(ports[i]) || ports[i]! < 1 || ports[i]! > 65535,
+  );
+  if (badPorts.length > 0 || ports.length === 0)
+    r.fail(`API_SERVER_PORTS must be ports in [1, 65535], got "${rawPorts.join(',')}"`);
+  return { apiServer: { cidrs, ports } };
 }

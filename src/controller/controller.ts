@@ -55,7 +55,10 @@ export class Controller {
       kafkaTopics: informer(resources.kafkaTopic, { labelSelector: MANAGED_SELECTOR }),
       kafkas: informer<Kafka & KubeObject>(resources.kafka, {}),
       children: new Map(
-        OWNED_KINDS.map((t) => [t.kind, informer(t, { namespace, labelSelector: MANAGED_SELECTOR })]),
+        // NetworkPolicies are watched (and need RBAC) only when the option makes them children.
+        [...OWNED_KINDS, ...(config.networkPolicy !== undefined ? [resources.networkPolicy] : [])].map(
+          (t) => [t.kind, informer(t, { namespace, labelSelector: MANAGED_SELECTOR })],
+        ),
       ),
     };
     this.informers = [
@@ -71,6 +74,7 @@ export class Controller {
       logger,
       metrics: options.metrics,
       image: config.image,
+      networkPolicy: config.networkPolicy,
     });
 
     this.caches.experiments.onChange((change) => {

@@ -72,6 +72,7 @@ export async function main(): Promise<void> {
       watchNamespace: config.watchNamespace ?? '(all)',
       image: config.image,
       leaderElection: config.leaderElection.enabled,
+      dataPlaneNetworkPolicy: config.networkPolicy !== undefined,
     },
     'controller started',
   );

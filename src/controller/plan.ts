@@ -23,6 +23,7 @@ import {
   usesRecordedLegacyTopic,
   type ApplyFailure,
   type BootstrapResult,
+  type ChildrenOptions,
   type ControllerStatus,
   type DesiredCondition,
   type Kafka,
@@ -131,7 +132,11 @@ const WARNING_REASONS = new Set<string>([
  * experiment's own KafkaTopic is Ready (so that no client ever meets a missing topic, which
  * Kafka could auto-create, or a topic of someone else); on a TopicConflict they are deleted.
  */
-export function planSync(observed: Observed, image: string): SyncPlan {
+export function planSync(
+  observed: Observed,
+  image: string,
+  networkPolicy?: ChildrenOptions['networkPolicy'],
+): SyncPlan {
   const exp = observed.experiment;
   const ref = experimentRef(exp);
   let resolved = resolveSpec(exp);
@@ -148,7 +153,13 @@ export function planSync(observed: Observed, image: string): SyncPlan {
   }
 
   const childrenFor = (keepRecordedTopic: boolean) =>
-    desiredChildren(exp, { image, bootstrapServers: bootstrap.bootstrapServers, keepRecordedTopic });
+    desiredChildren(exp, {
+      image,
+      bootstrapServers: bootstrap.bootstrapServers,
+      bootstrapSource: bootstrap.source,
+      keepRecordedTopic,
+      networkPolicy,
+    });
   let children = childrenFor(true);
   let liveTopic = observed.live(children.kafkaTopic as KubeObject) as KafkaTopic | undefined;
   let conflict = topicConflict(ref, liveTopic, experimentOfTopic);

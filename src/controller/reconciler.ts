@@ -17,6 +17,7 @@ import {
   type ApplyFailure,
   type Kafka,
 } from '../model/index.ts';
+import type { ControllerConfig } from './config.ts';
 import type { EventRecorder } from './events.ts';
 import { FIELD_MANAGER } from './field-manager.ts';
 import { stripManagedFields, type Informer } from './informer.ts';
@@ -39,7 +40,7 @@ export interface Caches {
   experiments: Informer<RatingExperiment & KubeObject>;
   kafkas: Informer<Kafka & KubeObject>;
   kafkaTopics: Informer<KubeObject>;
-  /** Namespaced children by kind: Deployment, Service, ServiceAccount, Role, RoleBinding. */
+  /** Namespaced children by kind: Deployment, Service, ServiceAccount, Role, RoleBinding (NetworkPolicy). */
   children: Map<string, Informer<KubeObject>>;
 }
 
@@ -50,6 +51,8 @@ export interface ReconcilerOptions {
   logger: Logger;
   metrics: ControllerMetrics;
   image: string;
+  /** See ControllerConfig.networkPolicy. */
+  networkPolicy?: ControllerConfig['networkPolicy'];
 }
 
 /** What the work loop does after a reconcile that succeeded. */
@@ -97,7 +100,7 @@ export class Reconciler {
   }
 
   private async sync(exp: RatingExperiment & KubeObject): Promise<ReconcileResult> {
-    const { client, recorder, logger, image, metrics } = this.options;
+    const { client, recorder, logger, image, metrics, networkPolicy } = this.options;
     const kafkaRef = exp.spec?.kafka;
     const kafka = kafkaRef && this.options.caches.kafkas.get(kafkaRef.namespace, kafkaRef.cluster);
     const uncachedTopics = new Map((await this.uncachedTopics(exp)).map((t) => [objectKey(t), t]));
@@ -109,7 +112,7 @@ export class Reconciler {
           ? uncachedTopics.get(objectKey(desired))
           : this.cached(desired),
     };
-    const plan = planSync(observed, image);
+    const plan = planSync(observed, image, networkPolicy);
 
     // Every write is attempted, so that one failing child does not hold back the others.
     const outcome: SyncOutcome = { written: [], deleted: [], failures: [] };

@@ -6,6 +6,7 @@ import type {
   V1Container,
   V1Deployment,
   V1EnvVar,
+  V1NetworkPolicy,
   V1OwnerReference,
   V1PodSecurityContext,
   V1Probe,
@@ -29,6 +30,8 @@ import {
   selectorLabels,
   topicLabels,
 } from './names.ts';
+import type { ApiServerEndpoints } from './network-policy.ts';
+import { desiredNetworkPolicy } from './network-policy.ts';
 import type { ResolvedSpec } from './spec.ts';
 import { mustResolveSpec } from './spec.ts';
 import type { KafkaTopic } from './strimzi.ts';
@@ -66,6 +69,10 @@ export interface ChildrenOptions {
   logLevel?: string;
   /** See ResolveOptions.keepRecordedTopic. */
   keepRecordedTopic?: boolean;
+  /** Where bootstrapServers came from (see BootstrapResult.source). */
+  bootstrapSource?: 'spec' | 'listener';
+  /** Set when the data-plane pods get a NetworkPolicy: the API server they may reach. */
+  networkPolicy?: { apiServer: ApiServerEndpoints };
 }
 
 export interface DesiredChildren {
@@ -76,6 +83,8 @@ export interface DesiredChildren {
   consumerDeployment: V1Deployment;
   producerService: V1Service;
   consumerService: V1Service;
+  /** Only with options.networkPolicy. */
+  networkPolicy?: V1NetworkPolicy;
   /** In the Kafka namespace: no owner reference, tracked by labels and a finalizer. */
   kafkaTopic: KafkaTopic;
 }
@@ -187,20 +196,29 @@ export function desiredChildren(exp: RatingExperiment, options: ChildrenOptions)
     consumerDeployment: deployment('consumer', consumerName(ref.name), spec.consumer.replicas),
     producerService: service('producer', producerName(ref.name)),
     consumerService: service('consumer', consumerName(ref.name)),
+    ...(options.networkPolicy !== undefined && {
+      networkPolicy: desiredNetworkPolicy(ref, ownerReference(exp), spec, {
+        apiServer: options.networkPolicy.apiServer,
+        httpPort: HTTP_PORT,
+        bootstrapServers: options.bootstrapServers,
+        strimziManaged: options.bootstrapSource !== 'spec',
+      }),
+    }),
     kafkaTopic: desiredKafkaTopic(ref, spec),
   };
 }
 
-/** The children as a list, in apply order. */
+/** The children as a list, in apply order (the NetworkPolicy, when there is one, before the pods). */
 export function childList(
   children: DesiredChildren,
-): [V1ServiceAccount, V1Role, V1RoleBinding, V1Service, V1Service, V1Deployment, V1Deployment, KafkaTopic] {
+): (V1ServiceAccount | V1Role | V1RoleBinding | V1Service | V1NetworkPolicy | V1Deployment | KafkaTopic)[] {
   return [
     children.serviceAccount,
     children.role,
     children.roleBinding,
     children.producerService,
     children.consumerService,
+    ...(children.networkPolicy !== undefined ? [children.networkPolicy] : []),
     children.producerDeployment,
     children.consumerDeployment,
     children.kafkaTopic,

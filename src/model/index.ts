@@ -6,3 +6,4 @@ export * from './bootstrap.ts';
 export * from './children.ts';
 export * from './conditions.ts';
 export * from './strimzi.ts';
+export * from './network-policy.ts';

@@ -20,7 +20,7 @@ export const LABEL_EXPERIMENT_NAME = `${GROUP}/experiment-name`;
 /** Label selector matching everything the operator manages (for the controller's watches). */
 export const MANAGED_SELECTOR = `${LABEL_MANAGED_BY}=${MANAGED_BY}`;
 
-export type Component = 'producer' | 'consumer' | 'access' | 'topic';
+export type Component = 'producer' | 'consumer' | 'access' | 'topic' | 'network';
 
 /** The identity every model function needs; throws when the object was never stored. */
 export interface ExperimentRef {

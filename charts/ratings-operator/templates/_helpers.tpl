@@ -48,7 +48,23 @@ app.kubernetes.io/part-of: ratings-operator
 {{- end }}
 {{- end }}
 
-{{/* The operator image; the controller gives the same image to the experiments' pods. */}}
+{{/*
+The operator image; the controller gives the same image to the experiments' pods. With a digest
+the reference is repository:tag@digest, which pins the content (the tag then only informs).
+*/}}
 {{- define "ratings-operator.image" -}}
-{{- printf "%s:%s" .Values.image.repository (default .Chart.AppVersion .Values.image.tag) }}
+{{- $reference := printf "%s:%s" .Values.image.repository (default .Chart.AppVersion .Values.image.tag) }}
+{{- if .Values.image.digest }}
+{{- printf "%s@%s" $reference .Values.image.digest }}
+{{- else }}
+{{- $reference }}
+{{- end }}
+{{- end }}
+
+{{/* The API server's addresses for the NetworkPolicies: required once they are enabled. */}}
+{{- define "ratings-operator.apiServerCidrs" -}}
+{{- if not .Values.networkPolicy.apiServer.cidrs }}
+{{- fail "networkPolicy.apiServer.cidrs is required when networkPolicy.enabled is true: the API server's endpoint addresses (kubectl get endpointslices -n default -l kubernetes.io/service-name=kubernetes)" }}
+{{- end }}
+{{- toYaml .Values.networkPolicy.apiServer.cidrs }}
 {{- end }}
