@@ -30,3 +30,24 @@ export function loadAverage(): string {
 }
 
 export const round = (n: number, digits = 0): number => Number(n.toFixed(digits));
+
+const cleanups = new Set<() => Promise<unknown>>();
+let handlingSignal = false;
+
+/**
+ * Runs `cleanup` if the benchmark is interrupted (SIGINT, SIGTERM) before it unregisters it, so
+ * that what it created is deleted even then; `finally` blocks cover errors.
+ */
+export function cleanupOnSignal(cleanup: () => Promise<unknown>): () => void {
+  if (cleanups.size === 0 && !handlingSignal) {
+    for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+      process.once(signal, () => {
+        handlingSignal = true;
+        process.stderr.write(`${signal}: deleting what the benchmark created\n`);
+        void Promise.allSettled([...cleanups].map((c) => c())).then(() => process.exit(130));
+      });
+    }
+  }
+  cleanups.add(cleanup);
+  return () => cleanups.delete(cleanup);
+}

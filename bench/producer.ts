@@ -19,6 +19,7 @@ import { createProducerMetrics } from '../src/producer/metrics.ts';
 import { RecentRatings } from '../src/producer/page.ts';
 import { RatingPublisher } from '../src/producer/publisher.ts';
 import { PRODUCER_TUNING } from '../src/producer/config.ts';
+import { cleanupOnSignal } from './bench-result.ts';
 
 const { Kafka, logLevel } = kafkajs;
 
@@ -185,6 +186,8 @@ export async function benchProducer(options: ProducerBenchOptions): Promise<Prod
   const oursTopic = `bench-producer-ours-${suffix}`;
   const kafkaTopic = `bench-producer-kafka-${suffix}`;
   const topics = [oursTopic, kafkaTopic];
+  const deleteTopics = () => withAdmin(options.bootstrap, (admin) => admin.deleteTopics({ topics }));
+  const unregister = cleanupOnSignal(deleteTopics);
   await withAdmin(options.bootstrap, (admin) =>
     admin.createTopics({
       topics: topics.map((topic) => ({ topic, numPartitions: options.partitions, replicationFactor: 1 })),
@@ -207,6 +210,7 @@ export async function benchProducer(options: ProducerBenchOptions): Promise<Prod
     }
     return { recordBytes, ours, kafka, load: [load0, loadavg()[0]!] };
   } finally {
-    await withAdmin(options.bootstrap, (admin) => admin.deleteTopics({ topics }));
+    await deleteTopics();
+    unregister();
   }
 }
