@@ -35,7 +35,11 @@ interface Measure {
   p50: number;
   p99: number;
   shed: number;
+  /** 503s that were not shedding: the producer found Kafka not acknowledging (a stall over 5 s). */
+  unavailable: number;
   errors: number;
+  /** Ratings still counted as pending a second after the load stopped (0: nothing leaked). */
+  pendingAfter: number;
   peakRssMiB: number;
   /** CPU time of the producer process per accepted rating: less sensitive to a shared machine. */
   cpuMicrosPerRating: number;
@@ -50,6 +54,21 @@ async function processMetric(producer: ModeProcess, name: string): Promise<numbe
 const rssMiB = async (producer: ModeProcess) =>
   (await processMetric(producer, 'process_resident_memory_bytes')) / 2 ** 20;
 const cpuSeconds = (producer: ModeProcess) => processMetric(producer, 'process_cpu_seconds_total');
+/** Requests shed (the bound), as opposed to other 503s (Kafka not acknowledging for 5 s). */
+const shedRequests = async (producer: ModeProcess) => {
+  const metrics = await producer.get('/metrics');
+  return [...metrics.matchAll(/^ratings_producer_shed_requests_total\{[^}]*\} (\S+)$/gm)].reduce(
+    (sum, m) => sum + Number(m[1]),
+    0,
+  );
+};
+const pendingRatings = async (producer: ModeProcess) => {
+  const metrics = await producer.get('/metrics');
+  return [...metrics.matchAll(/^ratings_producer_intake_pending_ratings\{[^}]*\} (\S+)$/gm)].reduce(
+    (sum, m) => sum + Number(m[1]),
+    0,
+  );
+};
 
 async function load(
   producer: ModeProcess,
@@ -63,6 +82,7 @@ async function load(
 ): Promise<Measure> {
   let peak = await rssMiB(producer);
   const cpuBefore = await cpuSeconds(producer);
+  const shedBefore = await shedRequests(producer);
   const sampler = setInterval(() => {
     rssMiB(producer).then(
       (mib) => (peak = Math.max(peak, mib)),
@@ -81,20 +101,23 @@ async function load(
       excludeErrorStats: true,
     });
     const accepted = result['2xx'];
+    const all503 = result.statusCodeStats?.['503']?.count ?? 0;
+    const shed = (await shedRequests(producer)) - shedBefore;
+    const cpuMicrosPerRating =
+      accepted === 0
+        ? NaN
+        : (((await cpuSeconds(producer)) - cpuBefore) * 1e6) / (accepted * options.ratingsPerRequest);
+    await new Promise((resolve) => setTimeout(resolve, 1000));
     return {
       acceptedPerSecond: accepted / result.duration,
       p50: result.latency.p50,
       p99: result.latency.p99,
-      shed: result.statusCodeStats?.['503']?.count ?? 0,
-      errors:
-        result.errors +
-        result.timeouts +
-        result['4xx'] +
-        result['5xx'] -
-        (result.statusCodeStats?.['503']?.count ?? 0),
+      shed,
+      unavailable: all503 - shed,
+      errors: result.errors + result.timeouts + result['4xx'] + result['5xx'] - all503,
       peakRssMiB: Math.max(peak, await rssMiB(producer)),
-      cpuMicrosPerRating:
-        (((await cpuSeconds(producer)) - cpuBefore) * 1e6) / (accepted * options.ratingsPerRequest),
+      cpuMicrosPerRating,
+      pendingAfter: await pendingRatings(producer),
     };
   } finally {
     clearInterval(sampler);
@@ -196,7 +219,7 @@ async function main(): Promise<void> {
         byConnections.get(connections)!.push(m);
         process.stdout.write(
           `run ${run} POST /api/ratings ${String(connections).padStart(4)} conn: ${fmt(m.acceptedPerSecond)}/s accepted, ` +
-            `p50 ${m.p50} ms, p99 ${m.p99} ms, shed ${fmt(m.shed)}, errors ${m.errors}, peak RSS ${m.peakRssMiB.toFixed(0)} MiB, ${m.cpuMicrosPerRating.toFixed(0)} µs CPU/rating [load ${loadAverage()}]\n`,
+            `p50 ${m.p50} ms, p99 ${m.p99} ms, shed ${fmt(m.shed)}, other 503 ${m.unavailable}, errors ${m.errors}, pending after ${m.pendingAfter}, peak RSS ${m.peakRssMiB.toFixed(0)} MiB, ${m.cpuMicrosPerRating.toFixed(0)} µs CPU/rating [load ${loadAverage()}]\n`,
         );
       }
       const u = await load(unbounded, {
@@ -209,7 +232,7 @@ async function main(): Promise<void> {
       unboundedRuns.push(u);
       process.stdout.write(
         `run ${run} POST /api/ratings 1024 conn, shedding off: ${fmt(u.acceptedPerSecond)}/s, p50 ${u.p50} ms, ` +
-          `p99 ${u.p99} ms, errors ${u.errors}, peak RSS ${u.peakRssMiB.toFixed(0)} MiB, ${u.cpuMicrosPerRating.toFixed(0)} µs CPU/rating [load ${loadAverage()}]\n`,
+          `p99 ${u.p99} ms, other 503 ${u.unavailable}, errors ${u.errors}, pending after ${u.pendingAfter}, peak RSS ${u.peakRssMiB.toFixed(0)} MiB, ${u.cpuMicrosPerRating.toFixed(0)} µs CPU/rating [load ${loadAverage()}]\n`,
       );
       const b = await load(shedding, {
         path: '/api/ratings/bulk',
@@ -222,7 +245,7 @@ async function main(): Promise<void> {
       bulkRuns.push(ratingsPerSecond);
       process.stdout.write(
         `run ${run} POST /api/ratings/bulk (${bulkSize} per request, ${bulkConnections} conn): ${fmt(ratingsPerSecond)} ratings/s acknowledged, ` +
-          `p50 ${b.p50} ms, p99 ${b.p99} ms, shed ${b.shed}, errors ${b.errors}, peak RSS ${b.peakRssMiB.toFixed(0)} MiB, ${b.cpuMicrosPerRating.toFixed(1)} µs CPU/rating [load ${loadAverage()}]\n`,
+          `p50 ${b.p50} ms, p99 ${b.p99} ms, shed ${b.shed}, other 503 ${b.unavailable}, errors ${b.errors}, pending after ${b.pendingAfter}, peak RSS ${b.peakRssMiB.toFixed(0)} MiB, ${b.cpuMicrosPerRating.toFixed(1)} µs CPU/rating [load ${loadAverage()}]\n`,
       );
     }
 

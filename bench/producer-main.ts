@@ -46,7 +46,7 @@ async function main(): Promise<void> {
     process.stdout.write(
       `run ${run} (${kafkaFirst ? 'Kafka first' : 'ours first'}): record ${r.recordBytes} B; ` +
         `ours ${Math.round(r.ours.perSecond)}/s (${r.ours.cpuMicrosPerRating.toFixed(1)} µs CPU per rating); ` +
-        `ProducerPerformance ${Math.round(r.kafka.perSecond)}/s; ratio ${ratio.toFixed(2)}; ` +
+        `ProducerPerformance ${Math.round(r.kafka.perSecond)}/s (${r.kafka.cpuMicrosPerRecord.toFixed(1)} µs CPU per record, JVM start included); ratio ${ratio.toFixed(2)}; ` +
         `load ${r.load[0].toFixed(2)} → ${r.load[1].toFixed(2)} [${loadAverage()}]\n`,
     );
   }
