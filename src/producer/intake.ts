@@ -90,11 +90,9 @@ export function intakeRoutes(options: IntakeOptions): (app: Express) => void {
           options.onDuplicates?.(1);
           res.status(202).json({ id: key, duplicate: true });
         } else
-          res
-            .status(409)
-            .json({
-              error: `Idempotency-Key ${JSON.stringify(key)} was already used for a different rating`,
-            });
+          res.status(409).json({
+            error: `Idempotency-Key ${JSON.stringify(key)} was already used for a different rating`,
+          });
         return;
       }
       const rating = createRating(checked.submission, key);
