@@ -4,7 +4,8 @@
 // connections with shedding at its default bound; 1,024 connections again with shedding off (a
 // bound no load reaches), for comparison; and bulk imports (NDJSON of BENCH_BULK_SIZE ratings
 // over BENCH_BULK_CONNECTIONS connections). Latency is of the accepted (2xx) answers only.
-//   BENCH_INTAKE_SECONDS (10) per measurement; INTAKE_MAX_PENDING passes through to the producer.
+//   BENCH_INTAKE_SECONDS (10) per measurement; INTAKE_MAX_PENDING passes through to the producer,
+//   BENCH_PRODUCER_NODE_OPTIONS becomes the producers' NODE_OPTIONS (heap caps).
 import { randomBytes } from 'node:crypto';
 import { CoreV1Api, CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
 import autocannon from 'autocannon';
@@ -178,6 +179,9 @@ async function main(): Promise<void> {
       EXPERIMENT_NAME: name,
       KAFKA_BOOTSTRAP_SERVERS: bootstrap,
       KAFKA_TOPIC: topic,
+      ...(process.env.BENCH_PRODUCER_NODE_OPTIONS === undefined
+        ? {}
+        : { NODE_OPTIONS: process.env.BENCH_PRODUCER_NODE_OPTIONS }),
     };
     const start = async (podName: string, extra: Record<string, string>) => {
       const producer = new ModeProcess('producer', podName, { ...env, ...extra });
