@@ -1,7 +1,8 @@
 // Producer throughput on the local broker: our pipeline (generator → batcher → idempotent
-// kafkajs producer, exactly the code of `ratings-operator producer` minus HTTP) against Kafka's
+// kafkajs producers, exactly the code of `ratings-operator producer` minus HTTP) against Kafka's
 // own ProducerPerformance tool sending records of the same size with the same guarantees.
 import { execFile } from 'node:child_process';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import kafkajs from 'kafkajs';
@@ -11,12 +12,13 @@ import { applyDefaults } from '../src/api/defaults.ts';
 import { VERSION } from '../src/api/v1alpha1.ts';
 import { createLogger } from '../src/common/logger.ts';
 import { catalogFromSpec, type Catalog } from '../src/ratings/catalog.ts';
-import { createRating, encodeRating } from '../src/ratings/rating.ts';
-import { RatingGenerator, randomSubmission } from '../src/producer/generator.ts';
-import { createKafkaProducer } from '../src/producer/kafka.ts';
+import { encodeRating } from '../src/ratings/rating.ts';
+import { generateRatings, RatingGenerator } from '../src/producer/generator.ts';
+import { createKafkaProducer, type RatingCompression } from '../src/producer/kafka.ts';
 import { createProducerMetrics } from '../src/producer/metrics.ts';
 import { RecentRatings } from '../src/producer/page.ts';
 import { RatingPublisher } from '../src/producer/publisher.ts';
+import { PRODUCER_TUNING } from '../src/producer/config.ts';
 import type { Cleanup } from './cleanup.ts';
 
 const { Kafka, logLevel } = kafkajs;
@@ -28,15 +30,30 @@ export interface ProducerBenchOptions {
   partitions: number;
   /** Also deletes the topics on SIGINT/SIGTERM. */
   cleanup?: Cleanup;
+  /** Both sides compress alike (default none). */
+  compression?: RatingCompression;
+  /** Our pipeline's idempotent sessions and ratings per request (default: the producer's own). */
+  sessions?: number;
+  maxBatchSize?: number;
+  /** Which side runs first in this run (alternated between runs, so load drifts hit both). */
+  kafkaFirst?: boolean;
+  /** Records for ProducerPerformance when it runs first (default: 100,000 per second of `seconds`). */
+  kafkaRecords?: number;
 }
 
 export interface ProducerBenchResult {
   recordBytes: number;
-  ours: { ratings: number; seconds: number; perSecond: number };
-  kafka: { records: number; perSecond: number; summary: string };
+  ours: { ratings: number; seconds: number; perSecond: number; cpuMicrosPerRating: number };
+  /** cpuMicrosPerRecord: the JVM's whole CPU time (start-up, JIT) over the records sent. */
+  kafka: { records: number; perSecond: number; summary: string; cpuMicrosPerRecord: number };
+  /** 1-minute load average before and after the run. */
+  load: [number, number];
 }
 
-async function withAdmin(bootstrap: string, fn: (admin: kafkajs.Admin) => Promise<unknown>): Promise<void> {
+export async function withAdmin(
+  bootstrap: string,
+  fn: (admin: kafkajs.Admin) => Promise<unknown>,
+): Promise<void> {
   const admin = new Kafka({
     clientId: 'bench-admin',
     brokers: [bootstrap],
@@ -50,6 +67,20 @@ async function withAdmin(bootstrap: string, fn: (admin: kafkajs.Admin) => Promis
   }
 }
 
+/** The default catalog, as the API server fills it into a spec that names none. */
+export function defaultCatalog(): Catalog {
+  const specSchema = versionSchema(loadCrd(), VERSION).properties?.spec;
+  if (specSchema === undefined) throw new Error('the CRD has no spec schema');
+  return catalogFromSpec(applyDefaults(specSchema, {}));
+}
+
+/** Mean size of an encoded rating, so that Kafka's tool sends records of the same size. */
+export function meanRecordBytes(catalog: Catalog): number {
+  const samples = generateRatings(catalog, 10_000);
+  const bytes = samples.reduce((sum, r) => sum + Buffer.byteLength(encodeRating(r)), 0);
+  return Math.round(bytes / samples.length);
+}
+
 /** Ratings acknowledged per second while the generator runs flat out for `seconds`. */
 async function runOurs(options: ProducerBenchOptions, topic: string, catalog: Catalog) {
   const logger = createLogger('bench-producer', 'warn');
@@ -60,32 +91,55 @@ async function runOurs(options: ProducerBenchOptions, topic: string, catalog: Ca
     topic,
     clientId: 'bench-producer',
     logger,
+    sessions: options.sessions ?? PRODUCER_TUNING.sessions,
+    compression: options.compression ?? 'none',
   });
   await producer.connect();
-  const publisher = new RatingPublisher({ producer, metrics, recent: new RecentRatings(), logger });
+  const publisher = new RatingPublisher({
+    producer,
+    metrics,
+    recent: new RecentRatings(),
+    logger,
+    maxBatchSize: options.maxBatchSize ?? PRODUCER_TUNING.maxBatchSize,
+  });
   let acknowledged = 0;
+  let failed = 0;
   const generator = new RatingGenerator({
     // Far above any spec value: the pipeline, not the pacer, sets the pace.
     ratePerSecond: 10_000_000,
     catalog: () => catalog,
     publish: async (ratings, admitting) => {
-      await publisher.publish(ratings, 'generated', admitting);
-      acknowledged += ratings.length;
+      try {
+        await publisher.publish(ratings, 'generated', admitting);
+        acknowledged += ratings.length;
+      } catch (err) {
+        failed += ratings.length;
+        throw err;
+      }
     },
     logger,
+    maxOutstanding: producer.sessions + 1,
   });
   // A short warm-up lets the JIT and the producer's connections settle before measuring.
   generator.start();
   await new Promise((resolve) => setTimeout(resolve, 2000));
   const startCount = acknowledged;
   const start = performance.now();
+  const startCpu = process.cpuUsage();
   await new Promise((resolve) => setTimeout(resolve, options.seconds * 1000));
   const ratings = acknowledged - startCount;
+  const cpu = process.cpuUsage(startCpu);
   const seconds = (performance.now() - start) / 1000;
   await generator.stop();
   await publisher.flush();
   await producer.disconnect();
-  return { ratings, seconds, perSecond: ratings / seconds };
+  if (failed > 0) throw new Error(`Kafka refused ${failed} ratings during the run`);
+  return {
+    ratings,
+    seconds,
+    perSecond: ratings / seconds,
+    cpuMicrosPerRating: (cpu.user + cpu.system) / ratings,
+  };
 }
 
 /** Kafka's ProducerPerformance, idempotent with acks=all like ours, on the same broker. */
@@ -95,9 +149,13 @@ async function runKafkaTool(
   recordBytes: number,
   records: number,
 ) {
-  const { stdout } = await promisify(execFile)(
-    'java',
+  // Through GNU time, for the JVM's CPU time (start-up and JIT included).
+  const { stdout, stderr } = await promisify(execFile)(
+    '/usr/bin/time',
     [
+      '-f',
+      'BENCH-CPU %U %S',
+      'java',
       '-Xmx512m',
       '-cp',
       join(options.kafkaLibDir, '*'),
@@ -115,6 +173,7 @@ async function runKafkaTool(
       'acks=all',
       'enable.idempotence=true',
       'max.in.flight.requests.per.connection=5',
+      `compression.type=${options.compression ?? 'none'}`,
     ],
     { maxBuffer: 16 * 1024 * 1024 },
   );
@@ -122,25 +181,22 @@ async function runKafkaTool(
   const summary = stdout.trim().split('\n').at(-1) ?? '';
   const match = /^(\d+) records sent, ([\d.]+) records\/sec/.exec(summary);
   if (match === null) throw new Error(`unexpected ProducerPerformance output: ${summary}`);
-  return { records: Number(match[1]), perSecond: Number(match[2]), summary };
+  const cpu = /BENCH-CPU ([\d.]+) ([\d.]+)/.exec(stderr);
+  const sent = Number(match[1]);
+  const cpuMicrosPerRecord = cpu === null ? NaN : ((Number(cpu[1]) + Number(cpu[2])) * 1e6) / sent;
+  return { records: sent, perSecond: Number(match[2]), summary, cpuMicrosPerRecord };
 }
 
 export async function benchProducer(options: ProducerBenchOptions): Promise<ProducerBenchResult> {
-  // The default catalog, as the API server fills it into a spec that names none.
-  const specSchema = versionSchema(loadCrd(), VERSION).properties?.spec;
-  if (specSchema === undefined) throw new Error('the CRD has no spec schema');
-  const catalog = catalogFromSpec(applyDefaults(specSchema, {}));
-  // Mean size of an encoded rating, so that Kafka's tool sends records of the same size.
-  let bytes = 0;
-  const samples = 10_000;
-  for (let i = 0; i < samples; i++)
-    bytes += Buffer.byteLength(encodeRating(createRating(randomSubmission(catalog))));
-  const recordBytes = Math.round(bytes / samples);
+  const catalog = defaultCatalog();
+  const recordBytes = meanRecordBytes(catalog);
+  const load0 = loadavg()[0]!;
 
-  const suffix = Date.now().toString(36);
+  const suffix = `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 6)}`;
   const oursTopic = `bench-producer-ours-${suffix}`;
   const kafkaTopic = `bench-producer-kafka-${suffix}`;
   const topics = [oursTopic, kafkaTopic];
+  const deleteTopics = () => withAdmin(options.bootstrap, (admin) => admin.deleteTopics({ topics }));
   await withAdmin(options.bootstrap, (admin) =>
     admin.createTopics({
       topics: topics.map((topic) => ({ topic, numPartitions: options.partitions, replicationFactor: 1 })),
@@ -150,11 +206,20 @@ export async function benchProducer(options: ProducerBenchOptions): Promise<Prod
   const deleteTopics = () => withAdmin(options.bootstrap, (admin) => admin.deleteTopics({ topics }));
   const registered = options.cleanup?.add(`topics ${topics.join(', ')}`, deleteTopics);
   try {
-    const ours = await runOurs(options, oursTopic, catalog);
-    // As many records as ours sent per second over the same time, so both runs last about as long.
-    const records = Math.max(100_000, Math.round(ours.perSecond * options.seconds));
-    const kafka = await runKafkaTool(options, kafkaTopic, recordBytes, records);
-    return { recordBytes, ours, kafka };
+    // ProducerPerformance sends a fixed number of records: about `seconds` worth, so that both
+    // sides run about as long.
+    const kafkaRecords = (perSecond: number) => Math.max(200_000, Math.round(perSecond * options.seconds));
+    let ours: ProducerBenchResult['ours'];
+    let kafka: ProducerBenchResult['kafka'];
+    if (options.kafkaFirst === true) {
+      const records = options.kafkaRecords ?? kafkaRecords(100_000);
+      kafka = await runKafkaTool(options, kafkaTopic, recordBytes, records);
+      ours = await runOurs(options, oursTopic, catalog);
+    } else {
+      ours = await runOurs(options, oursTopic, catalog);
+      kafka = await runKafkaTool(options, kafkaTopic, recordBytes, kafkaRecords(ours.perSecond));
+    }
+    return { recordBytes, ours, kafka, load: [load0, loadavg()[0]!] };
   } finally {
     registered?.();
     await deleteTopics();

@@ -12,6 +12,8 @@ export interface HttpServerOptions {
   notReadyReason: () => string | undefined;
   /** Mode-specific routes, mounted before the error handler. */
   routes?: (app: Express) => void;
+  /** Routes that read their own bodies, mounted before the JSON parser and its 64 KiB limit. */
+  rawBodyRoutes?: (app: Express) => void;
 }
 
 export interface HttpServer {
@@ -24,9 +26,10 @@ export interface HttpServer {
  * job), /metrics (Prometheus), JSON bodies up to 64 KiB with malformed ones answered 400.
  */
 export function createApp(options: Omit<HttpServerOptions, 'port' | 'host'>): Express {
-  const { logger, registry, notReadyReason, routes } = options;
+  const { logger, registry, notReadyReason, routes, rawBodyRoutes } = options;
   const app = express();
   app.disable('x-powered-by');
+  rawBodyRoutes?.(app);
   app.use(express.json({ limit: '64kb' }));
 
   app.get('/healthz', (_req, res) => {

@@ -1,9 +1,9 @@
 import { Batcher } from './batcher.ts';
 
 /** A send function whose requests the test acknowledges or fails by hand. */
-function controlledSend() {
-  const requests: { messages: number[]; ack: () => void; fail: (err: Error) => void }[] = [];
-  const send = (messages: number[]) =>
+function controlledSend<M = number>() {
+  const requests: { messages: M[]; ack: () => void; fail: (err: Error) => void }[] = [];
+  const send = (messages: M[]) =>
     new Promise<void>((ack, fail) => {
       requests.push({ messages, ack, fail });
     });
@@ -38,15 +38,56 @@ describe('Batcher', () => {
     expect(requests.map((r) => r.messages)).toEqual([[1], [2, 3]]);
   });
 
-  it('splits at maxBatchSize without splitting a submission', async () => {
+  it('splits at maxBatchSize, a large submission into several requests', async () => {
     const { requests, send } = controlledSend();
     const batcher = new Batcher({ send, maxBatchSize: 3, maxInFlight: 5 });
     void batcher.submit([1, 2]);
     void batcher.submit([3, 4]);
-    void batcher.submit([5, 6, 7, 8]);
+    const large = batcher.submit([5, 6, 7, 8]);
     void batcher.submit([9]);
     await tick();
-    expect(requests.map((r) => r.messages)).toEqual([[1, 2], [3, 4], [5, 6, 7, 8], [9]]);
+    expect(requests.map((r) => r.messages)).toEqual([
+      [1, 2],
+      [3, 4],
+      [5, 6, 7],
+      [8, 9],
+    ]);
+    // The large submission is acknowledged once both of its requests are.
+    let settled = false;
+    void large.then(() => (settled = true));
+    requests[2]!.ack();
+    await tick();
+    expect(settled).toBe(false);
+    requests[3]!.ack();
+    await tick();
+    expect(settled).toBe(true);
+  });
+
+  // Kafka refuses a record batch above the broker's message.max.bytes (1 MiB by default) for good:
+  // 10,000 ratings of 200 bytes in one request were refused as "larger than the max message size".
+  it('keeps every request under maxBatchBytes', async () => {
+    const { requests, send } = controlledSend<string>();
+    const batcher = new Batcher<string>({
+      send,
+      maxBatchSize: 100,
+      maxBatchBytes: 10,
+      sizeOf: (m) => m.length,
+      maxInFlight: 5,
+    });
+    void batcher.submit(['aaaa', 'bbbb']);
+    void batcher.submit(['cccc', 'dd', 'eeeeeeeeeeee']);
+    await tick();
+    expect(requests.map((r) => r.messages)).toEqual([['aaaa', 'bbbb'], ['cccc', 'dd'], ['eeeeeeeeeeee']]);
+  });
+
+  it('rejects a split submission when any of its requests fails', async () => {
+    const { requests, send } = controlledSend();
+    const batcher = new Batcher({ send, maxBatchSize: 2, maxInFlight: 5 });
+    const split = batcher.submit([1, 2, 3]);
+    await tick();
+    requests[0]!.ack();
+    requests[1]!.fail(new Error('NOT_LEADER'));
+    await expect(split).rejects.toThrow('NOT_LEADER');
   });
 
   it('keeps at most maxInFlight requests out', async () => {

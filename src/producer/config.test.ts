@@ -25,6 +25,14 @@ describe('readProducerConfig', () => {
       pollIntervalMs: 10_000,
       ackTimeoutMs: 15_000,
       kubeRequestTimeoutMs: 15_000,
+      intake: {
+        maxPending: 512,
+        bulkMaxRatings: 10_000,
+        bulkMaxBytes: 8 * 1024 * 1024,
+        bulkMaxPending: 50_000,
+        idempotencyWindowMs: 600_000,
+        idempotencyMaxKeys: 100_000,
+      },
     });
   });
 
@@ -37,8 +45,22 @@ describe('readProducerConfig', () => {
       POD_NAME: 'p-1',
       EXPERIMENT_POLL_SECONDS: '2',
       ACK_TIMEOUT_SECONDS: '3',
+      INTAKE_MAX_PENDING: '64',
+      INTAKE_BULK_MAX_RATINGS: '500',
+      INTAKE_BULK_MAX_BYTES: '65536',
+      INTAKE_BULK_MAX_PENDING: '2000',
+      IDEMPOTENCY_WINDOW_SECONDS: '60',
+      IDEMPOTENCY_MAX_KEYS: '1000',
     });
     expect(config).toMatchObject({
+      intake: {
+        maxPending: 64,
+        bulkMaxRatings: 500,
+        bulkMaxBytes: 65536,
+        bulkMaxPending: 2000,
+        idempotencyWindowMs: 60_000,
+        idempotencyMaxKeys: 1000,
+      },
       brokers: ['kafka-0:9092', 'kafka-1:9092'],
       topic: 'erb.ratings_v2',
       port: 0,
@@ -57,6 +79,7 @@ describe('readProducerConfig', () => {
           KAFKA_TOPIC: 'bad topic',
           PORT: '70000',
           EXPERIMENT_POLL_SECONDS: '0',
+          INTAKE_MAX_PENDING: '0',
         }),
       ),
     ).toEqual([
@@ -66,6 +89,7 @@ describe('readProducerConfig', () => {
       `KAFKA_TOPIC must be a Kafka topic name (letters, digits, '.', '_', '-'), got "bad topic"`,
       'PORT must be an integer in [0, 65535], got "70000"',
       'EXPERIMENT_POLL_SECONDS must be an integer in [1, 3600], got "0"',
+      'INTAKE_MAX_PENDING must be an integer in [1, 1000000], got "0"',
     ]);
   });
 });

@@ -4,12 +4,36 @@ import { EnvReader } from '../common/env.ts';
 import { readKubeRequestTimeout } from '../common/kube-client.ts';
 import { readExperimentPodEnv, type ExperimentPodEnv } from '../common/pod-env.ts';
 
+/**
+ * How the pipeline sends, chosen from the profile and the runs of bench/README.md: several
+ * idempotent sessions side by side (each holds one request with the broker at a time), and
+ * requests small enough that kafkajs's grouping of messages per partition, which copies the
+ * partition's array for every message, stays cheap.
+ */
+export const PRODUCER_TUNING = { sessions: 4, maxBatchSize: 1000 };
+
+export interface IntakeConfig {
+  /** Single ratings (POST /api/ratings) waiting for Kafka before new ones are shed (INTAKE_MAX_PENDING). */
+  maxPending: number;
+  /** Ratings of one bulk request, at most (INTAKE_BULK_MAX_RATINGS). */
+  bulkMaxRatings: number;
+  /** Bytes of one bulk body, at most (INTAKE_BULK_MAX_BYTES). */
+  bulkMaxBytes: number;
+  /** Bulk ratings waiting for Kafka before new bulk requests are shed (INTAKE_BULK_MAX_PENDING). */
+  bulkMaxPending: number;
+  /** How long an acknowledged idempotency key is remembered (IDEMPOTENCY_WINDOW_SECONDS). */
+  idempotencyWindowMs: number;
+  /** Idempotency keys remembered at most (IDEMPOTENCY_MAX_KEYS). */
+  idempotencyMaxKeys: number;
+}
+
 export interface ProducerConfig extends ExperimentPodEnv {
   pollIntervalMs: number;
   /** How long a POST waits for the broker's acknowledgement before answering 503. */
   ackTimeoutMs: number;
   /** The deadline of each request to the API server (KUBE_REQUEST_TIMEOUT_MS). */
   kubeRequestTimeoutMs: number;
+  intake: IntakeConfig;
 }
 
 /** Reads and checks every variable, throwing one ConfigError that lists all problems. */
@@ -19,11 +43,20 @@ export function readProducerConfig(env: Record<string, string | undefined>): Pro
   const pollSeconds = reader.integer('EXPERIMENT_POLL_SECONDS', 10, { min: 1, max: 3600 });
   const ackTimeoutSeconds = reader.integer('ACK_TIMEOUT_SECONDS', 15, { min: 1, max: 300 });
   const kubeRequestTimeoutMs = readKubeRequestTimeout(reader);
+  const intake: IntakeConfig = {
+    maxPending: reader.integer('INTAKE_MAX_PENDING', 512, { min: 1, max: 1_000_000 }),
+    bulkMaxRatings: reader.integer('INTAKE_BULK_MAX_RATINGS', 10_000, { min: 1, max: 1_000_000 }),
+    bulkMaxBytes: reader.integer('INTAKE_BULK_MAX_BYTES', 8 * 1024 * 1024, { min: 1024, max: 1024 ** 3 }),
+    bulkMaxPending: reader.integer('INTAKE_BULK_MAX_PENDING', 50_000, { min: 1, max: 10_000_000 }),
+    idempotencyWindowMs: reader.integer('IDEMPOTENCY_WINDOW_SECONDS', 600, { min: 1, max: 86_400 }) * 1000,
+    idempotencyMaxKeys: reader.integer('IDEMPOTENCY_MAX_KEYS', 100_000, { min: 1, max: 10_000_000 }),
+  };
   reader.done();
   return {
     ...podEnv,
     pollIntervalMs: pollSeconds * 1000,
     ackTimeoutMs: ackTimeoutSeconds * 1000,
     kubeRequestTimeoutMs,
+    intake,
   };
 }

@@ -23,6 +23,15 @@ export function randomSubmission(catalog: Catalog, random: () => number = Math.r
   };
 }
 
+/** `n` random ratings, all taken in at the same moment (one clock reading per chunk). */
+export function generateRatings(catalog: Catalog, n: number, random: () => number = Math.random): Rating[] {
+  const ratedAt = new Date();
+  const ratings = new Array<Rating>(n);
+  for (let i = 0; i < n; i++)
+    ratings[i] = createRating(randomSubmission(catalog, random), undefined, ratedAt);
+  return ratings;
+}
+
 export interface GeneratorOptions {
   ratePerSecond: number;
   catalog: () => Catalog;
@@ -82,8 +91,7 @@ export class RatingGenerator {
       const n = this.pacer.take(Date.now(), maxChunk);
       if (n === 0) continue;
       const catalog = this.options.catalog();
-      const ratings = new Array<Rating>(n);
-      for (let i = 0; i < n; i++) ratings[i] = createRating(randomSubmission(catalog));
+      const ratings = generateRatings(catalog, n);
       const sent = this.options.publish(ratings, catalog).catch(() => undefined);
       this.outstanding.add(sent);
       void sent.finally(() => this.outstanding.delete(sent));

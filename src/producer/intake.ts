@@ -4,7 +4,11 @@ import type { ErrorRequestHandler, Express } from 'express';
 import type { Logger } from '../common/logger.ts';
 import type { Catalog } from '../ratings/catalog.ts';
 import { createRating, type Rating, validateSubmission } from '../ratings/rating.ts';
+import { AckTimeout, acknowledgedWithin } from './ack.ts';
+import { fingerprint } from './bulk.ts';
+import { type Claim, type IdempotencyWindow, keyProblem } from './idempotency.ts';
 import { renderRecentRatingsPage, type PageModel } from './page.ts';
+import type { LoadShedder } from './shedding.ts';
 
 export interface ProducerState {
   stopping: boolean;
@@ -29,14 +33,16 @@ export function unavailableReason(state: ProducerState): string | undefined {
 export interface IntakeOptions {
   logger: Logger;
   catalog: () => Catalog;
-  /** Resolves when Kafka acknowledged the rating, admitted by `catalog`. */
-  publish: (rating: Rating, catalog: Catalog) => Promise<void>;
+  /** Resolves when Kafka acknowledged the rating, admitted by `catalog`; `keyed`: the client chose its id. */
+  publish: (rating: Rating, catalog: Catalog, keyed: boolean) => Promise<void>;
   unavailableReason: () => string | undefined;
   ackTimeoutMs: number;
   page: () => PageModel;
+  shedder: LoadShedder;
+  idempotency: IdempotencyWindow;
+  /** Called with the number of ratings answered as duplicates of acknowledged ones (a metric). */
+  onDuplicates?: (ratings: number) => void;
 }
-
-class AckTimeout extends Error {}
 
 export function intakeRoutes(options: IntakeOptions): (app: Express) => void {
   const { logger, ackTimeoutMs } = options;
@@ -58,15 +64,47 @@ export function intakeRoutes(options: IntakeOptions): (app: Express) => void {
         res.status(400).json({ error: 'invalid rating', reasons: checked.reasons });
         return;
       }
-      const rating = createRating(checked.submission);
-      let timer: NodeJS.Timeout | undefined;
+      const key = req.get('Idempotency-Key');
+      const keyReason = key === undefined ? undefined : keyProblem(key);
+      if (keyReason !== undefined) {
+        res.status(400).json({ error: 'invalid rating', reasons: [`Idempotency-Key: ${keyReason}`] });
+        return;
+      }
+      if (!options.shedder.tryAdmit(1)) {
+        options.shedder.refuse(res);
+        return;
+      }
+      let claim: Claim | undefined;
       try {
-        await Promise.race([
-          options.publish(rating, catalog),
-          new Promise<never>((_, reject) => {
-            timer = setTimeout(() => reject(new AckTimeout(timeoutMessage)), ackTimeoutMs);
-          }),
-        ]);
+        claim =
+          key === undefined
+            ? undefined
+            : await options.idempotency.claim(key, fingerprint(checked.submission));
+      } catch (err) {
+        options.shedder.release(1);
+        throw err;
+      }
+      if (claim !== undefined && claim.kind !== 'new') {
+        options.shedder.release(1);
+        if (claim.kind === 'duplicate') {
+          options.onDuplicates?.(1);
+          res.status(202).json({ id: key, duplicate: true });
+        } else
+          res.status(409).json({
+            error: `Idempotency-Key ${JSON.stringify(key)} was already used for a different rating`,
+          });
+        return;
+      }
+      const rating = createRating(checked.submission, key);
+      const published = options.publish(rating, catalog, key !== undefined);
+      options.shedder.holdUntil(1, published);
+      if (claim !== undefined)
+        published.then(
+          () => claim.settle(true),
+          () => claim.settle(false),
+        );
+      try {
+        await acknowledgedWithin(published, ackTimeoutMs, timeoutMessage);
         res.status(202).json({ id: rating.id });
       } catch (err) {
         if (err instanceof AckTimeout) {
@@ -75,8 +113,6 @@ export function intakeRoutes(options: IntakeOptions): (app: Express) => void {
         } else {
           res.status(502).json({ error: `Kafka refused the rating: ${(err as Error).message}` });
         }
-      } finally {
-        clearTimeout(timer);
       }
     });
 

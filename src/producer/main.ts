@@ -10,13 +10,16 @@ import { createLogger, type Logger } from '../common/logger.ts';
 import { onShutdown } from '../common/shutdown.ts';
 import { SPEC_DEFAULTS } from '../model/spec.ts';
 import { resolveKafkaTarget } from '../common/pod-env.ts';
-import { readProducerConfig } from './config.ts';
+import { bulkRoute } from './bulk.ts';
+import { PRODUCER_TUNING, readProducerConfig } from './config.ts';
 import { RatingGenerator } from './generator.ts';
+import { IdempotencyWindow } from './idempotency.ts';
 import { intakeRoutes, unavailableReason } from './intake.ts';
 import { createKafkaProducer, type KafkaRatingProducer } from './kafka.ts';
 import { createProducerMetrics } from './metrics.ts';
 import { RecentRatings } from './page.ts';
 import { RatingPublisher } from './publisher.ts';
+import { LoadShedder } from './shedding.ts';
 
 const ratePerSecond = (experiment: RatingExperiment): number =>
   experiment.spec.producer?.ratingsPerSecond ?? SPEC_DEFAULTS.producer.ratingsPerSecond;
@@ -52,8 +55,15 @@ export async function main(): Promise<void> {
     topic,
     clientId: `ratings-producer-${config.podName}`,
     logger,
+    sessions: PRODUCER_TUNING.sessions,
   });
-  const publisher = new RatingPublisher({ producer, metrics, recent, logger });
+  const publisher = new RatingPublisher({
+    producer,
+    metrics,
+    recent,
+    logger,
+    maxBatchSize: PRODUCER_TUNING.maxBatchSize,
+  });
   const generator = new RatingGenerator({
     ratePerSecond: ratePerSecond(source.current.experiment),
     catalog: () => source.current.catalog,
@@ -69,17 +79,52 @@ export async function main(): Promise<void> {
   const state = { stopping: false, connected: false };
   const notReadyReason = (): string | undefined =>
     unavailableReason({ ...state, stalledMs: publisher.stalledMs() });
+  const { intake } = config;
+  const retryAfterSeconds = 1;
+  const shedder = new LoadShedder({
+    maxPending: intake.maxPending,
+    retryAfterSeconds,
+    onShed: () => metrics.shed.inc({ endpoint: 'single' }),
+  });
+  const bulkShedder = new LoadShedder({
+    maxPending: intake.bulkMaxPending,
+    retryAfterSeconds,
+    onShed: () => metrics.shed.inc({ endpoint: 'bulk' }),
+  });
+  metrics.watchIntakePending('single', () => shedder.pending);
+  metrics.watchIntakePending('bulk', () => bulkShedder.pending);
+  const idempotency = new IdempotencyWindow({
+    ttlMs: intake.idempotencyWindowMs,
+    maxKeys: intake.idempotencyMaxKeys,
+    onEvict: () => metrics.idempotencyEvictions.inc(),
+  });
   const server = await startHttpServer({
     port: config.port,
     logger,
     registry,
     notReadyReason,
+    rawBodyRoutes: bulkRoute({
+      logger,
+      catalog: () => source.current.catalog,
+      publish: (ratings, catalog, keyed) => publisher.publish(ratings, 'bulk', catalog, keyed),
+      unavailableReason: notReadyReason,
+      ackTimeoutMs: config.ackTimeoutMs,
+      maxRatings: intake.bulkMaxRatings,
+      maxBytes: intake.bulkMaxBytes,
+      shedder: bulkShedder,
+      idempotency,
+      onDuplicates: (n) => metrics.idempotentDuplicates.inc(n),
+    }),
     routes: intakeRoutes({
       logger,
       catalog: () => source.current.catalog,
-      publish: (rating, catalog) => publisher.publish([rating], 'http', catalog),
+      publish: (rating, catalog, keyed) =>
+        publisher.publish([rating], 'http', catalog, keyed ? new Set([rating.id]) : undefined),
       unavailableReason: notReadyReason,
       ackTimeoutMs: config.ackTimeoutMs,
+      shedder,
+      idempotency,
+      onDuplicates: (n) => metrics.idempotentDuplicates.inc(n),
       page: () => ({
         experiment: experimentName,
         ratePerSecond: generator.ratePerSecond,

@@ -6,6 +6,7 @@ import type { Catalog } from '../ratings/catalog.ts';
 import { CATALOG_GENERATION_HEADER } from '../ratings/judge.ts';
 import { encodeRating, type Rating } from '../ratings/rating.ts';
 import { Batcher } from './batcher.ts';
+import { IDEMPOTENCY_KEY_HEADER } from './idempotency.ts';
 import type { KafkaRatingProducer } from './kafka.ts';
 import type { ProducerMetrics, RatingSource } from './metrics.ts';
 import type { RecentRatings } from './page.ts';
@@ -18,6 +19,16 @@ export interface PublisherOptions {
   maxBatchSize?: number;
 }
 
+/**
+ * Bytes of ratings per produce request. The broker refuses a partition's record batch above its
+ * message.max.bytes (1 MiB by default) for good; a whole request under this cap keeps every
+ * partition's batch under it, whatever the keys.
+ */
+export const MAX_REQUEST_BYTES = 900 * 1024;
+
+/** A record's size in a batch beyond key and value: lengths, deltas, the catalog header. */
+const RECORD_OVERHEAD_BYTES = 48;
+
 export class RatingPublisher {
   private readonly batcher: Batcher<Message>;
   private readonly options: PublisherOptions;
@@ -27,8 +38,11 @@ export class RatingPublisher {
     const { producer, metrics } = options;
     this.batcher = new Batcher<Message>({
       maxBatchSize: options.maxBatchSize ?? 10_000,
-      // Two requests: one with the broker while the next is being encoded and queued.
-      maxInFlight: 2,
+      maxBatchBytes: MAX_REQUEST_BYTES,
+      sizeOf: (m) =>
+        Buffer.byteLength(m.value as string) + Buffer.byteLength(m.key as string) + RECORD_OVERHEAD_BYTES,
+      // One request per idempotent session, plus one being encoded and queued.
+      maxInFlight: producer.sessions + 1,
       send: async (messages) => {
         const stopTimer = metrics.sendDuration.startTimer();
         await producer.send(messages);
@@ -40,14 +54,26 @@ export class RatingPublisher {
   /**
    * Resolves when Kafka acknowledged all of `ratings`; rejects with the send error. The records
    * carry the generation of `catalog`, which admitted them, so that consumers count them whatever
-   * catalog edits follow (src/ratings/judge.ts).
+   * catalog edits follow (src/ratings/judge.ts). Ratings whose id is in `keyed` (chosen by the
+   * client as its idempotency key) also carry it in a header.
    */
-  async publish(ratings: Rating[], source: RatingSource, catalog: Catalog): Promise<void> {
+  async publish(
+    ratings: Rating[],
+    source: RatingSource,
+    catalog: Catalog,
+    keyed?: ReadonlySet<string>,
+  ): Promise<void> {
     const messages = new Array<Message>(ratings.length);
-    const headers = { [CATALOG_GENERATION_HEADER]: String(catalog.generation) };
+    const generation = String(catalog.generation);
+    const headers = { [CATALOG_GENERATION_HEADER]: generation };
     for (let i = 0; i < ratings.length; i++) {
       const rating = ratings[i]!;
-      messages[i] = { key: rating.battle, value: encodeRating(rating), headers };
+      messages[i] = {
+        key: rating.battle,
+        value: encodeRating(rating),
+        headers:
+          keyed?.has(rating.id) === true ? { ...headers, [IDEMPOTENCY_KEY_HEADER]: rating.id } : headers,
+      };
     }
     try {
       await this.batcher.submit(messages);
