@@ -203,7 +203,6 @@ export async function benchProducer(options: ProducerBenchOptions): Promise<Prod
       waitForLeaders: true,
     }),
   );
-  const deleteTopics = () => withAdmin(options.bootstrap, (admin) => admin.deleteTopics({ topics }));
   const registered = options.cleanup?.add(`topics ${topics.join(', ')}`, deleteTopics);
   try {
     // ProducerPerformance sends a fixed number of records: about `seconds` worth, so that both
