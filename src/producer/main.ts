@@ -13,6 +13,8 @@ import { resolveKafkaTarget } from '../common/pod-env.ts';
 import { readProducerConfig } from './config.ts';
 import { RatingGenerator } from './generator.ts';
 import { intakeRoutes, unavailableReason } from './intake.ts';
+import { intakeAuthenticationOf, raterAuthentication } from './intake-auth.ts';
+import { KubeAuth } from '../common/kube-auth.ts';
 import { createKafkaProducer, type KafkaRatingProducer } from './kafka.ts';
 import { createProducerMetrics } from './metrics.ts';
 import { RecentRatings } from './page.ts';
@@ -78,6 +80,13 @@ export async function main(): Promise<void> {
       publish: (rating, catalog) => publisher.publish([rating], 'http', catalog),
       unavailableReason: notReadyReason,
       ackTimeoutMs: config.ackTimeoutMs,
+      authenticateRater: raterAuthentication({
+        auth: new KubeAuth(kube),
+        experiment: { namespace: config.namespace, name: config.name },
+        mode: () => intakeAuthenticationOf(source.current.experiment),
+        logger,
+        registry,
+      }),
       page: () => ({
         experiment: experimentName,
         ratePerSecond: generator.ratePerSecond,
