@@ -104,6 +104,15 @@ describe('roleTemplate', () => {
   });
 });
 
+describe('roleTemplate with a fixed name', () => {
+  it('names the role as users bind it, without the release prefix', () => {
+    const researcher: DerivedRole = { ...clusterRole, nameSuffix: '', fixedName: 'ratings-researcher' };
+    expect(roleTemplate(researcher, rules)).toContain(
+      'kind: ClusterRole\nmetadata:\n  name: ratings-researcher\n',
+    );
+  });
+});
+
 describe('syncChart on a scratch repository', () => {
   let root: string;
   const write = (path: string, content: string): void => {
@@ -111,13 +120,17 @@ describe('syncChart on a scratch repository', () => {
     writeFileSync(join(root, path), content);
   };
   const crdCopy = `${CHART_DIR}/crds/example.yaml`;
-  const derived = [crdCopy, clusterRole.template, leaderRole.template];
+  const otherRoles = DERIVED_ROLES.filter(
+    (r) => r.source !== clusterRole.source && r.source !== leaderRole.source,
+  );
+  const derived = [crdCopy, clusterRole.template, leaderRole.template, ...otherRoles.map((r) => r.template)];
 
   beforeEach(() => {
     root = mkdtempSync(join(tmpdir(), 'chart-sync-'));
     write('crds/example.yaml', 'kind: CustomResourceDefinition\n');
     write(clusterRole.source, clusterRoleYaml);
     write(leaderRole.source, leaderRoleYaml);
+    for (const role of otherRoles) write(role.source, clusterRoleYaml);
   });
   afterEach(() => rmSync(root, { recursive: true, force: true }));
 

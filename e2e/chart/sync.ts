@@ -27,6 +27,8 @@ export interface DerivedRole {
   template: string;
   /** Appended to the release's full name, e.g. "-leader-election". */
   nameSuffix: string;
+  /** A fixed name instead, for a role users bind by name (the same in config/ and the chart). */
+  fixedName?: string;
 }
 
 export const DERIVED_ROLES: readonly DerivedRole[] = [
@@ -41,6 +43,25 @@ export const DERIVED_ROLES: readonly DerivedRole[] = [
     source: 'config/rbac/leader_election_role.yaml',
     template: `${CHART_DIR}/templates/leader-election-role.yaml`,
     nameSuffix: '-leader-election',
+  },
+  {
+    kind: 'ClusterRole',
+    source: 'config/rbac/intake_reviewer_role.yaml',
+    template: `${CHART_DIR}/templates/intake-reviewer-clusterrole.yaml`,
+    nameSuffix: '-intake-reviewer',
+  },
+  {
+    kind: 'ClusterRole',
+    source: 'config/rbac/metrics_reader_role.yaml',
+    template: `${CHART_DIR}/templates/metrics-reader-clusterrole.yaml`,
+    nameSuffix: '-metrics-reader',
+  },
+  {
+    kind: 'ClusterRole',
+    source: 'config/rbac/ratings_researcher_role.yaml',
+    template: `${CHART_DIR}/templates/ratings-researcher-clusterrole.yaml`,
+    nameSuffix: '',
+    fixedName: 'ratings-researcher',
   },
 ];
 
@@ -79,7 +100,9 @@ export function roleTemplate(role: DerivedRole, rules: unknown[]): string {
     'apiVersion: rbac.authorization.k8s.io/v1',
     `kind: ${role.kind}`,
     'metadata:',
-    `  name: {{ include "ratings-operator.fullname" . }}${role.nameSuffix}`,
+    role.fixedName === undefined
+      ? `  name: {{ include "ratings-operator.fullname" . }}${role.nameSuffix}`
+      : `  name: ${role.fixedName}`,
     ...(role.kind === 'Role' ? ['  namespace: {{ .Release.Namespace }}'] : []),
     '  labels:',
     '    {{- include "ratings-operator.labels" . | nindent 4 }}',

@@ -18,6 +18,7 @@ describe('readConfig', () => {
       resyncSeconds: 600,
       terminalRetrySeconds: 120,
       requestTimeoutMs: 15_000,
+      intakeReviewerClusterRole: 'ratings-operator-intake-reviewer',
       leaderElection: {
         enabled: true,
         namespace: base.LEADER_ELECTION_NAMESPACE,

@@ -3,9 +3,10 @@
 // identity), LEADER_ELECTION_NAMESPACE (required unless LEADER_ELECT=false, for a single
 // replica run by hand), LEASE_NAME, LEASE_DURATION_SECONDS, RENEW_DEADLINE_SECONDS,
 // RETRY_PERIOD_SECONDS, TERMINAL_RETRY_SECONDS, WATCH_NAMESPACE, PORT, MAX_CONCURRENT_RECONCILES, RESYNC_SECONDS,
-// KUBE_REQUEST_TIMEOUT_MS. LOG_LEVEL is read by the logger.
+// KUBE_REQUEST_TIMEOUT_MS, INTAKE_REVIEWER_CLUSTER_ROLE. LOG_LEVEL is read by the logger.
 import { EnvReader } from '../common/env.ts';
 import { readKubeRequestTimeout } from '../common/kube-client.ts';
+import { INTAKE_REVIEWER_CLUSTER_ROLE } from '../model/children.ts';
 
 export interface ControllerConfig {
   /** The image of the producer and consumer pods (spec.image overrides it per experiment). */
@@ -21,6 +22,8 @@ export interface ControllerConfig {
   terminalRetrySeconds: number;
   /** The deadline of every request to the API server but watches. */
   requestTimeoutMs: number;
+  /** The ClusterRole (allowing TokenReviews) bound to the ServiceAccount of an authenticating intake. */
+  intakeReviewerClusterRole: string;
   leaderElection: {
     enabled: boolean;
     namespace: string;
@@ -50,6 +53,7 @@ export function readConfig(env: Record<string, string | undefined> = process.env
     resyncSeconds: r.integer('RESYNC_SECONDS', 600, { min: 0, max: 86_400 }),
     terminalRetrySeconds: r.integer('TERMINAL_RETRY_SECONDS', 120, { min: 1, max: 86_400 }),
     requestTimeoutMs: readKubeRequestTimeout(r),
+    intakeReviewerClusterRole: r.string('INTAKE_REVIEWER_CLUSTER_ROLE', INTAKE_REVIEWER_CLUSTER_ROLE),
     leaderElection: {
       enabled,
       namespace: leaderNamespace,

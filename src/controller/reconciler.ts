@@ -8,6 +8,7 @@ import {
   LABEL_EXPERIMENT_NAMESPACE,
   LABEL_MANAGED_BY,
   computeConditions,
+  intakeReviewerBindingName,
   desiredStatus,
   kafkaTopicResourceName,
   resolveSpec,
@@ -39,7 +40,7 @@ export interface Caches {
   experiments: Informer<RatingExperiment & KubeObject>;
   kafkas: Informer<Kafka & KubeObject>;
   kafkaTopics: Informer<KubeObject>;
-  /** Namespaced children by kind: Deployment, Service, ServiceAccount, Role, RoleBinding. */
+  /** Children by kind: Deployment, Service, ServiceAccount, Role, RoleBinding, ClusterRoleBinding. */
   children: Map<string, Informer<KubeObject>>;
 }
 
@@ -50,6 +51,8 @@ export interface ReconcilerOptions {
   logger: Logger;
   metrics: ControllerMetrics;
   image: string;
+  /** See ChildrenOptions.intakeReviewerClusterRole. */
+  intakeReviewerClusterRole?: string;
 }
 
 /** What the work loop does after a reconcile that succeeded. */
@@ -109,7 +112,7 @@ export class Reconciler {
           ? uncachedTopics.get(objectKey(desired))
           : this.cached(desired),
     };
-    const plan = planSync(observed, image);
+    const plan = planSync(observed, image, this.options.intakeReviewerClusterRole);
 
     // Every write is attempted, so that one failing child does not hold back the others.
     const outcome: SyncOutcome = { written: [], deleted: [], failures: [] };
@@ -131,9 +134,12 @@ export class Reconciler {
       try {
         await client.delete(removal.type, removal.namespace, removal.name);
         outcome.deleted.push(removal);
-        logger.warn({ experiment: objectKey(exp), why: removal.why }, `deleted ${what}`);
+        logger[removal.routine === true ? 'info' : 'warn'](
+          { experiment: objectKey(exp), why: removal.why },
+          `deleted ${what}`,
+        );
         await recorder.record(exp, {
-          type: 'Warning',
+          type: removal.routine === true ? 'Normal' : 'Warning',
           reason: 'Deleted',
           action: 'Delete',
           note: `deleted ${what}: ${removal.why}`,
@@ -234,6 +240,19 @@ export class Reconciler {
           note: `deleted KafkaTopic ${namespace}/${name} (deletionPolicy Delete)`,
         });
       }
+    }
+    // A cluster-scoped binding cannot be owned by a namespaced experiment: removed here too.
+    const binding = intakeReviewerBindingName({
+      namespace: exp.metadata?.namespace ?? '',
+      name: exp.metadata?.name ?? '',
+    });
+    if (await client.delete(resources.clusterRoleBinding, '', binding)) {
+      await recorder.record(exp, {
+        type: 'Normal',
+        reason: 'Deleted',
+        action: 'Delete',
+        note: `deleted ClusterRoleBinding ${binding}`,
+      });
     }
     await client.mergePatch(
       resources.ratingExperiment,
