@@ -48,9 +48,9 @@ function render(values: Record<string, string> = {}, extra: Partial<RenderOption
   return helmTemplate(helm, chartDir, { release, namespace, kubeVersion, values, ...extra });
 }
 
-function only(objects: KubeObject[], kind: string): KubeObject {
-  const found = objects.filter((o) => o.kind === kind);
-  if (found.length !== 1) throw new Error(`expected one ${kind}, rendered ${found.length}`);
+function only(objects: KubeObject[], kind: string, name?: string): KubeObject {
+  const found = objects.filter((o) => o.kind === kind && (name === undefined || o.metadata.name === name));
+  if (found.length !== 1) throw new Error(`expected one ${kind} ${name ?? ''}, rendered ${found.length}`);
   return found[0]!;
 }
 
@@ -86,7 +86,11 @@ describe('the chart, rendered by helm', () => {
   });
 
   it('renders the controller and its RBAC, and a ServiceMonitor only when asked for', () => {
+    // The controller's, intake-reviewer, metrics-reader and ratings-researcher.
     const kinds = [
+      'ClusterRole',
+      'ClusterRole',
+      'ClusterRole',
       'ClusterRole',
       'ClusterRoleBinding',
       'Deployment',
@@ -107,11 +111,12 @@ describe('the chart, rendered by helm', () => {
     ).toEqual([...kinds, 'ServiceMonitor'].sort());
   });
 
-  it.each(DERIVED_ROLES.map((role) => [role.kind, role.source] as const))(
+  it.each(DERIVED_ROLES.map((role) => [role.kind, role.source, role] as const))(
     'grants the %s exactly the rules of %s',
-    (kind, source) => {
+    (kind, source, role) => {
       const rules = roleRules(readFileSync(join(repoRoot, source), 'utf8'), kind, source);
-      expect((only(render(), kind) as unknown as { rules: unknown[] }).rules).toEqual(rules);
+      const name = role.fixedName ?? `${release}-ratings-operator${role.nameSuffix}`;
+      expect((only(render(), kind, name) as unknown as { rules: unknown[] }).rules).toEqual(rules);
     },
   );
 
@@ -127,7 +132,12 @@ describe('the chart, rendered by helm', () => {
         roleRef: { kind: string; name: string };
         subjects: { kind: string; name: string; namespace: string }[];
       };
-      expect(binding.roleRef).toMatchObject({ kind: roleKind, name: only(objects, roleKind).metadata.name });
+      const controllerRole = only(
+        objects,
+        roleKind,
+        `${only(objects, 'Deployment').metadata.name}${roleKind === 'Role' ? '-leader-election' : ''}`,
+      );
+      expect(binding.roleRef).toMatchObject({ kind: roleKind, name: controllerRole.metadata.name });
       expect(binding.subjects).toEqual([{ kind: 'ServiceAccount', name: account.name, namespace }]);
     }
   });
@@ -152,16 +162,19 @@ describe('the chart, rendered by helm', () => {
     expect(controller(render()).image).toBe(`ratings-operator:${appVersion}`);
   });
 
-  it('probes /healthz and /readyz on the http port that the metrics Service targets', () => {
+  it('probes /healthz and /readyz on the http port, and serves /metrics on the https-metrics port the Service targets', () => {
     const objects = render();
     const container = controller(objects);
-    expect(container.ports).toEqual([expect.objectContaining({ name: 'http', containerPort: 8080 })]);
+    expect(container.ports).toEqual([
+      expect.objectContaining({ name: 'http', containerPort: 8080 }),
+      expect.objectContaining({ name: 'https-metrics', containerPort: 8443 }),
+    ]);
     expect(container.livenessProbe.httpGet).toEqual({ path: '/healthz', port: 'http' });
     expect(container.readinessProbe.httpGet).toEqual({ path: '/readyz', port: 'http' });
     const service = only(objects, 'Service') as unknown as {
       spec: { selector: Record<string, string>; ports: { targetPort: string }[] };
     };
-    expect(service.spec.ports.map((p) => p.targetPort)).toEqual(['http']);
+    expect(service.spec.ports.map((p) => p.targetPort)).toEqual(['https-metrics']);
     const podLabels = (
       only(objects, 'Deployment') as unknown as {
         spec: { template: { metadata: { labels: Record<string, string> } } };

@@ -71,7 +71,10 @@ afterAll(async () => {
 describe('config/default built by kustomize', () => {
   it('holds the CRD, the controller, its RBAC and its metrics Service, in one namespace', () => {
     expect(config.map((o) => o.kind).sort()).toEqual([
-      'ClusterRole',
+      'ClusterRole', // the controller's
+      'ClusterRole', // intake-reviewer
+      'ClusterRole', // metrics-reader
+      'ClusterRole', // ratings-researcher
       'ClusterRoleBinding',
       'CustomResourceDefinition',
       'Deployment',
@@ -103,10 +106,14 @@ describe('config/default built by kustomize', () => {
 });
 
 describe('config/default and the Helm chart', () => {
-  it.each(['ClusterRole', 'Role'])('grant the same %s rules', (kind) => {
-    expect((only(config, kind) as unknown as { rules: unknown }).rules).toEqual(
-      (only(chart, kind) as unknown as { rules: unknown }).rules,
-    );
+  it.each(['ClusterRole', 'Role'])('grant the same %s rules, under the same names', (kind) => {
+    const rulesByName = (objects: KubeObject[]) =>
+      Object.fromEntries(
+        objects
+          .filter((o) => o.kind === kind)
+          .map((o) => [o.metadata.name, (o as unknown as { rules: unknown }).rules]),
+      );
+    expect(rulesByName(config)).toEqual(rulesByName(chart));
   });
 
   it('run the controller with the same settings, probes, ports and security context', () => {

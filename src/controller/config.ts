@@ -3,7 +3,8 @@
 // identity), LEADER_ELECTION_NAMESPACE (required unless LEADER_ELECT=false, for a single
 // replica run by hand), LEASE_NAME, LEASE_DURATION_SECONDS, RENEW_DEADLINE_SECONDS,
 // RETRY_PERIOD_SECONDS, TERMINAL_RETRY_SECONDS, WATCH_NAMESPACE, PORT, MAX_CONCURRENT_RECONCILES, RESYNC_SECONDS,
-// KUBE_REQUEST_TIMEOUT_MS, INTAKE_REVIEWER_CLUSTER_ROLE. LOG_LEVEL is read by the logger.
+// KUBE_REQUEST_TIMEOUT_MS, INTAKE_REVIEWER_CLUSTER_ROLE, METRICS_PORT, METRICS_CERT_DIR. LOG_LEVEL is
+// read by the logger.
 import { EnvReader } from '../common/env.ts';
 import { readKubeRequestTimeout } from '../common/kube-client.ts';
 import { INTAKE_REVIEWER_CLUSTER_ROLE } from '../model/children.ts';
@@ -13,7 +14,10 @@ export interface ControllerConfig {
   image: string;
   /** Only experiments in this namespace; all namespaces when undefined. */
   watchNamespace?: string;
+  /** Plain HTTP: /healthz and /readyz, for the kubelet. */
   port: number;
+  /** HTTPS with authentication and authorization: /metrics (metrics-server.ts). */
+  metrics: { port: number; certDir?: string };
   podName: string;
   maxConcurrentReconciles: number;
   /** Seconds between re-checks of every experiment, a safety net for missed events. */
@@ -48,6 +52,10 @@ export function readConfig(env: Record<string, string | undefined> = process.env
     image,
     watchNamespace,
     port: r.integer('PORT', 8080, { min: 0, max: 65535 }),
+    metrics: {
+      port: r.integer('METRICS_PORT', 8443, { min: 0, max: 65535 }),
+      certDir: r.optionalString('METRICS_CERT_DIR'),
+    },
     podName: r.kubernetesName('POD_NAME'),
     maxConcurrentReconciles: r.integer('MAX_CONCURRENT_RECONCILES', 4, { min: 1, max: 64 }),
     resyncSeconds: r.integer('RESYNC_SECONDS', 600, { min: 0, max: 86_400 }),

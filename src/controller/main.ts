@@ -10,6 +10,8 @@ import { EventRecorder } from './events.ts';
 import { KubeClient } from '../common/kube-client.ts';
 import { LeaderElector } from './leader-election.ts';
 import { ControllerMetrics } from './metrics.ts';
+import { metricsTls, startMetricsServer } from './metrics-server.ts';
+import { KubeAuth } from '../common/kube-auth.ts';
 
 export async function main(): Promise<void> {
   const logger = createLogger('controller');
@@ -60,8 +62,15 @@ export async function main(): Promise<void> {
   const server = await startHttpServer({
     port: config.port,
     logger,
-    registry: metrics.registry,
     notReadyReason: () => controller.notReadyReason(),
+  });
+  const metricsServer = await startMetricsServer({
+    port: config.metrics.port,
+    registry: metrics.registry,
+    auth: new KubeAuth(client),
+    certDir: config.metrics.certDir,
+    tls: metricsTls(config.metrics.certDir, config.podName),
+    logger,
   });
 
   controller.startInformers();
@@ -82,6 +91,7 @@ export async function main(): Promise<void> {
     metrics.leader.set(0);
     await controller.stopInformers();
     await server.close();
+    await metricsServer.close();
     client.close();
   });
 }
