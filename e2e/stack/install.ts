@@ -11,9 +11,11 @@
 //       built with the above from the same pin.
 //   containerd, CNI plugins, CoreDNS, crictl, pause
 //       `go build` of one small module each under e2e/stack/modules (its go.mod pins the version).
-//   Prometheus, runc, buildah, mmdebstrap, conntrack, iptables, …
+//   Prometheus (and promtool), runc, buildah, mmdebstrap, conntrack, iptables, …
 //       Debian's packages (e2e/stack/debian-packages.txt), installed with apt-get when missing.
-import { spawn, spawnSync } from 'node:child_process';
+//   the Prometheus Operator's CRDs (monitoring.coreos.com)
+//       the files of its Go module, `go mod download` into Go's own module cache.
+import { execFile, spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import {
   existsSync,
@@ -28,6 +30,7 @@ import {
   closeSync,
 } from 'node:fs';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { binDir, cacheDir, kafkaLibDir, logFile, nodeBinDir, paths, repoRoot } from './paths.ts';
 
 const componentsDir = join(repoRoot, 'e2e', 'stack', 'components');
@@ -342,6 +345,49 @@ export function ensureOpenssl(): string {
   return found;
 }
 
+/**
+ * The Prometheus Operator release whose CRDs the monitoring objects (config/prometheus, the chart)
+ * are checked against. Its Go module carries them under example/prometheus-operator-crd/.
+ */
+export const PROMETHEUS_OPERATOR_MODULE = {
+  path: 'github.com/prometheus-operator/prometheus-operator',
+  version: 'v0.85.0',
+} as const;
+
+/** Package traffic may pass a TLS proxy whose CA only the host trusts. */
+const HOST_CA_BUNDLE = '/etc/ssl/certs/ca-certificates.crt';
+
+/**
+ * The directory of the Prometheus Operator's CRDs: its module downloaded from the Go module proxy
+ * into Go's module cache (outside the repository; a no-op once there), verified against the
+ * checksum database as every `go mod download` is.
+ */
+export async function ensurePrometheusOperatorCrds(): Promise<string> {
+  const goPath = which('go');
+  if (goPath === undefined)
+    throw new InstallError('Go is not on PATH: the Prometheus Operator CRDs come from its Go module');
+  const { path, version } = PROMETHEUS_OPERATOR_MODULE;
+  mkdirSync(cacheDir(), { recursive: true });
+  let stdout: string;
+  try {
+    ({ stdout } = await promisify(execFile)(goPath, ['mod', 'download', '-json', `${path}@${version}`], {
+      // Outside any module, so that no go.mod of the repository is involved.
+      cwd: cacheDir(),
+      env: { ...process.env, ...(existsSync(HOST_CA_BUNDLE) && { SSL_CERT_FILE: HOST_CA_BUNDLE }) },
+      maxBuffer: 1 << 20,
+    }));
+  } catch (err) {
+    const { stdout: out, stderr } = err as { stdout?: string; stderr?: string };
+    throw new InstallError(`go mod download ${path}@${version} failed: ${[out, stderr].join('\n').trim()}`);
+  }
+  const { Dir: dir, Error: error } = JSON.parse(stdout) as { Dir?: string; Error?: string };
+  if (error !== undefined || dir === undefined)
+    throw new InstallError(`go mod download ${path}@${version}: ${error ?? 'no directory reported'}`);
+  const crds = join(dir, 'example', 'prometheus-operator-crd');
+  if (!existsSync(crds)) throw new InstallError(`${path}@${version} has no example/prometheus-operator-crd`);
+  return crds;
+}
+
 export type Installed = { prometheus: string; openssl: string; java: string };
 
 /** Everything the stack runs, installed (in parallel where that helps). */
@@ -353,7 +399,11 @@ export async function installAll(): Promise<Installed> {
   await ensureDebianPackages();
   const prometheus = which('prometheus');
   if (prometheus === undefined) throw new InstallError('prometheus is not on PATH');
-  await Promise.all([ensureGoPrograms().then(() => ensureNodePrograms()), ensureKafkaJars()]);
+  await Promise.all([
+    ensureGoPrograms().then(() => ensureNodePrograms()),
+    ensureKafkaJars(),
+    ensurePrometheusOperatorCrds(),
+  ]);
   const java = which('java');
   if (java === undefined) throw new InstallError('java is not on PATH: the Kafka broker needs Java 17+');
   return { prometheus, openssl, java };

@@ -76,4 +76,16 @@ describe('ConsumerMetrics', () => {
       'ratings_checkpoint_duration_seconds_count{experiment="erb",experiment_namespace="appdev"} 2',
     );
   });
+
+  it('has every record result and checkpoint outcome at 0 before the first one, so that rates and alerts see a series', async () => {
+    const text = await new ConsumerMetrics({ namespace: 'appdev', name: 'erb' }, () => 0).registry.metrics();
+    for (const result of ['counted', 'counted_by_stamp', 'rejected', 'skipped', 'lost'])
+      expect(sample(text, 'ratings_consumer_records_total')).toContain(
+        `ratings_consumer_records_total{result="${result}",experiment="erb",experiment_namespace="appdev"} 0`,
+      );
+    for (const outcome of ['written', 'unchanged', 'failed'])
+      expect(sample(text, 'ratings_checkpoints_total')).toContain(
+        `ratings_checkpoints_total{outcome="${outcome}",experiment="erb",experiment_namespace="appdev"} 0`,
+      );
+  });
 });

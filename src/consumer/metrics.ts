@@ -7,6 +7,8 @@ import type { RatingExperimentStatus } from '../api/v1alpha1.ts';
 import type { BatchResult } from './partitions.ts';
 
 export type CheckpointOutcome = 'written' | 'unchanged' | 'failed';
+const CHECKPOINT_OUTCOMES: readonly CheckpointOutcome[] = ['written', 'unchanged', 'failed'];
+const RECORD_RESULTS = ['counted', 'counted_by_stamp', 'rejected', 'skipped', 'lost'] as const;
 
 export class ConsumerMetrics {
   readonly registry = new Registry();
@@ -111,6 +113,10 @@ export class ConsumerMetrics {
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
       registers,
     });
+    // Every label value at 0 from the start: rates and the alerts on rejected records and failed
+    // checkpoints then see a series before the first one happens.
+    for (const result of RECORD_RESULTS) this.records.inc({ result }, 0);
+    for (const outcome of CHECKPOINT_OUTCOMES) this.checkpoints.inc({ outcome }, 0);
   }
 
   batchCounted(result: BatchResult): void {

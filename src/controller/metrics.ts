@@ -88,6 +88,12 @@ export class ControllerMetrics {
   constructor() {
     collectDefaultMetrics({ register: this.registry });
     this.leader.set(0);
+    // Every label value at 0 from the start, so that error rates have a series before the first error.
+    for (const result of ['success', 'error']) this.reconciles.inc({ result }, 0);
+    for (const errorClass of ['transient', 'terminal']) {
+      this.reconcileErrors.inc({ class: errorClass }, 0);
+      this.applyFailures.inc({ class: errorClass }, 0);
+    }
   }
 
   /** The per-experiment gauges after a reconcile. */

@@ -44,6 +44,8 @@ export async function main(): Promise<void> {
   logger.info({ experiment: experimentName, topic, brokers }, 'producer starting');
 
   const registry = new Registry();
+  // The consumer's labels: one selector picks an experiment's producer and consumer series.
+  registry.setDefaultLabels({ experiment: config.name, experiment_namespace: config.namespace });
   collectDefaultMetrics({ register: registry });
   const metrics = createProducerMetrics(registry);
   const recent = new RecentRatings();

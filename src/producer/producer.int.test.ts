@@ -238,9 +238,10 @@ describe('ratings-operator producer', () => {
 
   it('follows a change of ratingsPerSecond without a restart', async () => {
     const targetRate = async () =>
-      /^ratings_producer_target_rate (\S+)$/m.exec(
-        await (await fetch(url(producer, '/metrics'))).text(),
-      )?.[1];
+      new RegExp(
+        `^ratings_producer_target_rate\\{experiment="${name}",experiment_namespace="${namespace}"\\} (\\S+)$`,
+        'm',
+      ).exec(await (await fetch(url(producer, '/metrics'))).text())?.[1];
     expect(await targetRate()).toBe('50');
     await kubeConfig.makeApiClient(CustomObjectsApi).patchNamespacedCustomObject(
       {
