@@ -222,6 +222,8 @@ export class ControllerProcess {
   readonly exited: Promise<number | null>;
   private readonly child: ChildProcess;
   private readonly metricsToken: string | undefined;
+  /** false when started with METRICS_SECURE=false: /metrics is plain HTTP without authentication. */
+  secureMetrics = true;
 
   private constructor(
     child: ChildProcess,
@@ -265,6 +267,7 @@ export class ControllerProcess {
     const tokenFile = metricsTokenFile(options.kubeconfig);
     const token = existsSync(tokenFile) ? readFileSync(tokenFile, 'utf8') : undefined;
     const proc = new ControllerProcess(child, port, metricsPort, options.podName, token);
+    proc.secureMetrics = options.env?.METRICS_SECURE !== 'false';
     await waitFor(`controller ${options.podName} to be ready`, async () => {
       if (child.exitCode !== null) return true;
       return (await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined))?.ok === true;
@@ -285,6 +288,9 @@ export class ControllerProcess {
   }
 
   async metrics(): Promise<Metrics> {
+    if (!this.secureMetrics) {
+      return parseMetrics(await (await fetch(`http://127.0.0.1:${this.metricsPort}/metrics`)).text());
+    }
     const res = await this.getMetrics(this.metricsToken);
     if (res.status !== 200) throw new Error(`GET /metrics answered ${res.status}: ${res.body}`);
     return parseMetrics(res.body);

@@ -13,7 +13,7 @@ describe('readConfig', () => {
       image: base.OPERATOR_IMAGE,
       watchNamespace: undefined,
       port: 8080,
-      metrics: { port: 8443, certDir: undefined },
+      metrics: { port: 8443, certDir: undefined, secure: true },
       podName: base.POD_NAME,
       maxConcurrentReconciles: 4,
       resyncSeconds: 600,

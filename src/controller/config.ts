@@ -3,8 +3,8 @@
 // identity), LEADER_ELECTION_NAMESPACE (required unless LEADER_ELECT=false, for a single
 // replica run by hand), LEASE_NAME, LEASE_DURATION_SECONDS, RENEW_DEADLINE_SECONDS,
 // RETRY_PERIOD_SECONDS, TERMINAL_RETRY_SECONDS, WATCH_NAMESPACE, PORT, MAX_CONCURRENT_RECONCILES, RESYNC_SECONDS,
-// KUBE_REQUEST_TIMEOUT_MS, INTAKE_REVIEWER_CLUSTER_ROLE, METRICS_PORT, METRICS_CERT_DIR. LOG_LEVEL is
-// read by the logger.
+// KUBE_REQUEST_TIMEOUT_MS, INTAKE_REVIEWER_CLUSTER_ROLE, METRICS_PORT, METRICS_CERT_DIR,
+// METRICS_SECURE. LOG_LEVEL is read by the logger.
 import { EnvReader } from '../common/env.ts';
 import { readKubeRequestTimeout } from '../common/kube-client.ts';
 import { INTAKE_REVIEWER_CLUSTER_ROLE } from '../model/children.ts';
@@ -17,7 +17,15 @@ export interface ControllerConfig {
   /** Plain HTTP: /healthz and /readyz, for the kubelet. */
   port: number;
   /** HTTPS with authentication and authorization: /metrics (metrics-server.ts). */
-  metrics: { port: number; certDir?: string };
+  metrics: {
+    port: number;
+    certDir?: string;
+    /**
+     * false (METRICS_SECURE=false): plain HTTP without authentication, on 127.0.0.1 only, for local
+     * runs whose Prometheus holds no credentials (as kubebuilder's --metrics-secure=false).
+     */
+    secure: boolean;
+  };
   podName: string;
   maxConcurrentReconciles: number;
   /** Seconds between re-checks of every experiment, a safety net for missed events. */
@@ -55,6 +63,7 @@ export function readConfig(env: Record<string, string | undefined> = process.env
     metrics: {
       port: r.integer('METRICS_PORT', 8443, { min: 0, max: 65535 }),
       certDir: r.optionalString('METRICS_CERT_DIR'),
+      secure: r.optionalString('METRICS_SECURE') !== 'false',
     },
     podName: r.kubernetesName('POD_NAME'),
     maxConcurrentReconciles: r.integer('MAX_CONCURRENT_RECONCILES', 4, { min: 1, max: 64 }),

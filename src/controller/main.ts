@@ -64,14 +64,24 @@ export async function main(): Promise<void> {
     logger,
     notReadyReason: () => controller.notReadyReason(),
   });
-  const metricsServer = await startMetricsServer({
-    port: config.metrics.port,
-    registry: metrics.registry,
-    auth: new KubeAuth(client),
-    certDir: config.metrics.certDir,
-    tls: metricsTls(config.metrics.certDir, config.podName),
-    logger,
-  });
+  const metricsServer = config.metrics.secure
+    ? await startMetricsServer({
+        port: config.metrics.port,
+        registry: metrics.registry,
+        auth: new KubeAuth(client),
+        certDir: config.metrics.certDir,
+        tls: metricsTls(config.metrics.certDir, config.podName),
+        logger,
+      })
+    : await startHttpServer({
+        port: config.metrics.port,
+        host: '127.0.0.1',
+        logger: logger.child({
+          metrics: 'plain HTTP, unauthenticated, 127.0.0.1 only (METRICS_SECURE=false)',
+        }),
+        registry: metrics.registry,
+        notReadyReason: () => controller.notReadyReason(),
+      });
 
   controller.startInformers();
   if (elector === undefined) startWorkers();
