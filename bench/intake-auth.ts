@@ -94,7 +94,6 @@ async function main(): Promise<void> {
       KAFKA_BOOTSTRAP_SERVERS: stack.kafkaBootstrap,
       KAFKA_TOPIC: topic,
       EXPERIMENT_POLL_SECONDS: '1',
-      LOG_LEVEL: 'warn',
     });
     const running = producer;
     await eventually(
@@ -113,6 +112,8 @@ async function main(): Promise<void> {
     });
 
     const setMode = async (authentication: 'None' | 'Kubernetes') => {
+      // The stack is shared: another checkout may have applied a CRD without this field since.
+      await stack.installRatingsCrd();
       await stack.kubeConfig.makeApiClient(CustomObjectsApi).patchNamespacedCustomObject(
         {
           group: GROUP,
