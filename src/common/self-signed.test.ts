@@ -19,6 +19,13 @@ describe('selfSignedCertificate', () => {
     expect(new Date(x509.validTo).getTime()).toBe(now.getTime() + 365 * 86_400_000);
   });
 
+  it('encodes every random serial number minimally (a leading zero byte once made OpenSSL refuse it)', () => {
+    for (let i = 0; i < 1000; i++) {
+      const { cert: pem } = selfSignedCertificate('x', ['a'], 1, now);
+      expect(new X509Certificate(pem).serialNumber).toMatch(/^[0-9A-F]+$/);
+    }
+  });
+
   it('uses GeneralizedTime past 2049', () => {
     const late = new X509Certificate(
       selfSignedCertificate('x', ['a'], 30, new Date('2060-01-01T00:00:00Z')).cert,

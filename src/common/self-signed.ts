@@ -24,9 +24,13 @@ const tlv = (tag: number, ...parts: Buffer[]): Buffer => {
 };
 const sequence = (...parts: Buffer[]) => tlv(0x30, ...parts);
 const set = (...parts: Buffer[]) => tlv(0x31, ...parts);
-/** A non-negative INTEGER from its big-endian bytes. */
-const integer = (bytes: Buffer) =>
-  tlv(0x02, bytes[0]! & 0x80 ? Buffer.concat([Buffer.from([0]), bytes]) : bytes);
+/** A non-negative INTEGER from its big-endian bytes, minimally encoded (DER; OpenSSL refuses padding). */
+function integer(bytes: Buffer): Buffer {
+  let start = 0;
+  while (start < bytes.length - 1 && bytes[start] === 0) start++;
+  const minimal = bytes.subarray(start);
+  return tlv(0x02, minimal[0]! & 0x80 ? Buffer.concat([Buffer.from([0]), minimal]) : minimal);
+}
 const utf8 = (text: string) => tlv(0x0c, Buffer.from(text, 'utf8'));
 const bitString = (bytes: Buffer) => tlv(0x03, Buffer.from([0]), bytes);
 const octetString = (bytes: Buffer) => tlv(0x04, bytes);
