@@ -68,7 +68,14 @@ export async function main(): Promise<void> {
     ? await startMetricsServer({
         port: config.metrics.port,
         registry: metrics.registry,
-        auth: new KubeAuth(client),
+        // Its own client: reviews are requests, not writes (api_writes_total stays 0 in steady state).
+        auth: new KubeAuth(
+          new KubeClient(loadCredentials(), {
+            onRequest: (verb, type) => metrics.apiRequests.inc({ verb, kind: type.kind }),
+            userAgent: `ratings-operator-controller/${config.podName}`,
+            requestTimeoutMs: config.requestTimeoutMs,
+          }),
+        ),
         certDir: config.metrics.certDir,
         tls: metricsTls(config.metrics.certDir, config.podName),
         logger,
