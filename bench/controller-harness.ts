@@ -2,7 +2,9 @@
 // to the ClusterRole that config/rbac ships (never as admin), for the controller's integration
 // tests and benchmark.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import type { IncomingHttpHeaders } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
@@ -60,7 +62,9 @@ export function readYamlDocuments(path: string): KubeObject[] {
 /**
  * The controller's identity in `namespace`: ServiceAccount `ratings-operator`, the ClusterRole of
  * config/rbac bound to it, the leader-election Role of config/rbac; returns a kubeconfig file
- * holding a TokenRequest token of that ServiceAccount.
+ * holding a TokenRequest token of that ServiceAccount. Beside it, metricsTokenFile(kubeconfig)
+ * holds a token of a `metrics-scraper` ServiceAccount bound to config/rbac's metrics-reader (as
+ * Prometheus' would be), with which ControllerProcess.metrics() reads the HTTPS /metrics.
  */
 export async function controllerKubeconfig(
   adminConfig: KubeConfig,
@@ -70,7 +74,11 @@ export async function controllerKubeconfig(
   for (const doc of readYamlDocuments('config/rbac/service_account.yaml')) {
     await admin.apply(adminTypes.serviceAccount, inNamespace(doc, namespace), FIELD_MANAGER);
   }
-  for (const doc of readYamlDocuments('config/rbac/cluster_role.yaml')) {
+  // The controller's own, and the one it binds the ServiceAccounts of authenticating intakes to.
+  for (const doc of [
+    ...readYamlDocuments('config/rbac/cluster_role.yaml'),
+    ...readYamlDocuments('config/rbac/intake_reviewer_role.yaml'),
+  ]) {
     await admin.apply(adminTypes.clusterRole, doc, FIELD_MANAGER);
   }
   for (const doc of readYamlDocuments('config/rbac/cluster_role_binding.yaml')) {
@@ -86,11 +94,13 @@ export async function controllerKubeconfig(
     if (local.subjects !== undefined) local.subjects = local.subjects.map((s) => ({ ...s, namespace }));
     await admin.apply(doc.kind === 'Role' ? adminTypes.role : adminTypes.roleBinding, local, FIELD_MANAGER);
   }
-  const token = await adminConfig.makeApiClient(CoreV1Api).createNamespacedServiceAccountToken({
+  const core = adminConfig.makeApiClient(CoreV1Api);
+  const token = await core.createNamespacedServiceAccountToken({
     namespace,
     name: 'ratings-operator',
     body: { spec: { audiences: [], expirationSeconds: 3600 } },
   });
+  const scraperToken = await metricsScraper(adminConfig, admin, namespace);
   const server = adminConfig.getCurrentCluster();
   if (server === null || token.status?.token === undefined) throw new Error('no cluster or no token');
   const kc = new KubeConfig();
@@ -112,7 +122,58 @@ export async function controllerKubeconfig(
   mkdirSync(dir, { recursive: true });
   const file = join(dir, `${namespace}.kubeconfig`);
   writeFileSync(file, kc.exportConfig(), { mode: 0o600 });
+  writeFileSync(metricsTokenFile(file), scraperToken, { mode: 0o600 });
   return file;
+}
+
+/** Where controllerKubeconfig leaves the token that may read the controller's /metrics. */
+export const metricsTokenFile = (kubeconfig: string): string =>
+  kubeconfig.replace(/\.kubeconfig$/, '.metrics-token');
+
+/**
+ * A ServiceAccount `metrics-scraper` in `namespace` bound to the metrics-reader ClusterRole of
+ * config/rbac; returns a token of it. The binding is owned by the Namespace (cluster-scoped), so
+ * it goes when the test's namespace does.
+ */
+async function metricsScraper(
+  adminConfig: KubeConfig,
+  admin: KubeClient,
+  namespace: string,
+): Promise<string> {
+  const [readerRole] = readYamlDocuments('config/rbac/metrics_reader_role.yaml');
+  await admin.apply(adminTypes.clusterRole, readerRole!, FIELD_MANAGER);
+  const core = adminConfig.makeApiClient(CoreV1Api);
+  await admin.apply(
+    adminTypes.serviceAccount,
+    { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'metrics-scraper', namespace } },
+    FIELD_MANAGER,
+  );
+  const ns = await core.readNamespace({ name: namespace });
+  await admin.apply(
+    adminTypes.clusterRoleBinding,
+    {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'ClusterRoleBinding',
+      metadata: {
+        name: `ratings-operator-metrics-reader-${namespace}`,
+        ownerReferences: [{ apiVersion: 'v1', kind: 'Namespace', name: namespace, uid: ns.metadata!.uid! }],
+      },
+      roleRef: {
+        apiGroup: 'rbac.authorization.k8s.io',
+        kind: 'ClusterRole',
+        name: readerRole!.metadata!.name!,
+      },
+      subjects: [{ kind: 'ServiceAccount', name: 'metrics-scraper', namespace }],
+    } as KubeObject,
+    FIELD_MANAGER,
+  );
+  const token = await core.createNamespacedServiceAccountToken({
+    namespace,
+    name: 'metrics-scraper',
+    body: { spec: { audiences: [], expirationSeconds: 3600 } },
+  });
+  if (token.status?.token === undefined) throw new Error('no token for metrics-scraper');
+  return token.status.token;
 }
 
 function inNamespace(doc: KubeObject, namespace: string): KubeObject {
@@ -155,19 +216,33 @@ export interface ControllerProcessOptions {
 /** A controller running as `node src/cli.ts controller` (or dist/cli.js), logging to .local/logs/controller-<pod>.log. */
 export class ControllerProcess {
   readonly port: number;
+  /** The HTTPS /metrics port. */
+  readonly metricsPort: number;
   readonly podName: string;
   readonly exited: Promise<number | null>;
   private readonly child: ChildProcess;
+  private readonly metricsToken: string | undefined;
+  /** false when started with METRICS_SECURE=false: /metrics is plain HTTP without authentication. */
+  secureMetrics = true;
 
-  private constructor(child: ChildProcess, port: number, podName: string) {
+  private constructor(
+    child: ChildProcess,
+    port: number,
+    metricsPort: number,
+    podName: string,
+    token?: string,
+  ) {
     this.child = child;
     this.port = port;
+    this.metricsPort = metricsPort;
     this.podName = podName;
+    this.metricsToken = token;
     this.exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
   }
 
   static async start(options: ControllerProcessOptions): Promise<ControllerProcess> {
     const port = await freePort();
+    const metricsPort = await freePort();
     const log = createWriteStream(join(paths.logs, `controller-${options.podName}.log`), { flags: 'a' });
     const entry =
       options.fromDist === true ? join(repoRoot, 'dist', 'cli.js') : join(repoRoot, 'src', 'cli.ts');
@@ -180,6 +255,7 @@ export class ControllerProcess {
         POD_NAME: options.podName,
         LEADER_ELECTION_NAMESPACE: options.leaseNamespace,
         PORT: String(port),
+        METRICS_PORT: String(metricsPort),
         LOG_LEVEL: 'info',
         ...(options.watchNamespace !== undefined && { WATCH_NAMESPACE: options.watchNamespace }),
         ...options.env,
@@ -188,7 +264,10 @@ export class ControllerProcess {
     });
     child.stdout?.pipe(log);
     child.stderr?.pipe(log);
-    const proc = new ControllerProcess(child, port, options.podName);
+    const tokenFile = metricsTokenFile(options.kubeconfig);
+    const token = existsSync(tokenFile) ? readFileSync(tokenFile, 'utf8') : undefined;
+    const proc = new ControllerProcess(child, port, metricsPort, options.podName, token);
+    proc.secureMetrics = options.env?.METRICS_SECURE !== 'false';
     await waitFor(`controller ${options.podName} to be ready`, async () => {
       if (child.exitCode !== null) return true;
       return (await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined))?.ok === true;
@@ -209,8 +288,37 @@ export class ControllerProcess {
   }
 
   async metrics(): Promise<Metrics> {
-    const res = await fetch(`http://127.0.0.1:${this.port}/metrics`);
-    return parseMetrics(await res.text());
+    if (!this.secureMetrics) {
+      return parseMetrics(await (await fetch(`http://127.0.0.1:${this.metricsPort}/metrics`)).text());
+    }
+    const res = await this.getMetrics(this.metricsToken);
+    if (res.status !== 200) throw new Error(`GET /metrics answered ${res.status}: ${res.body}`);
+    return parseMetrics(res.body);
+  }
+
+  /** GET https://127.0.0.1:<metrics port>/metrics with this bearer token (none when undefined); the certificate is self-signed. */
+  getMetrics(
+    token: string | undefined,
+  ): Promise<{ status: number; headers: IncomingHttpHeaders; body: string }> {
+    return new Promise((resolve, reject) => {
+      httpsRequest(
+        {
+          host: '127.0.0.1',
+          port: this.metricsPort,
+          path: '/metrics',
+          rejectUnauthorized: false,
+          headers: token === undefined ? {} : { authorization: `Bearer ${token}` },
+        },
+        (res) => {
+          let body = '';
+          res.on('data', (chunk: Buffer) => (body += chunk.toString()));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
+          res.on('error', reject);
+        },
+      )
+        .on('error', reject)
+        .end();
+    });
   }
 }
 

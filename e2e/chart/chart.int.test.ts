@@ -94,8 +94,13 @@ describe('the chart, rendered by helm', () => {
   });
 
   it('renders the controller and its RBAC, and a ServiceMonitor only when asked for', () => {
+    // The controller's, intake-reviewer, metrics-reader and ratings-researcher.
     const kinds = [
-      // The controller's, and the three aggregated into the built-in view, edit and admin roles.
+      // The controller's, the three aggregated into the built-in view, edit and admin roles,
+      // intake-reviewer, metrics-reader and ratings-researcher.
+      'ClusterRole',
+      'ClusterRole',
+      'ClusterRole',
       'ClusterRole',
       'ClusterRole',
       'ClusterRole',
@@ -120,12 +125,12 @@ describe('the chart, rendered by helm', () => {
     ).toEqual([...kinds, 'ServiceMonitor'].sort());
   });
 
-  it.each(DERIVED_ROLES.map((role) => [role.kind, role.source] as const))(
+  it.each(DERIVED_ROLES.map((role) => [role.kind, role.source, role] as const))(
     'grants the %s exactly the rules of %s',
-    (kind, source) => {
-      const role = DERIVED_ROLES.find((r) => r.source === source)!;
+    (kind, source, role) => {
       const rules = roleRules(readFileSync(join(repoRoot, source), 'utf8'), kind, source);
-      const rendered = only(render(withNetworkPolicy), kind, `${fullname}${role.nameSuffix}`);
+      const name = role.fixedName ?? `${fullname}${role.nameSuffix}`;
+      const rendered = only(render(withNetworkPolicy), kind, name);
       expect((rendered as unknown as { rules: unknown[] }).rules).toEqual(rules);
     },
   );
@@ -170,16 +175,19 @@ describe('the chart, rendered by helm', () => {
     expect(controller(render()).image).toBe(`ghcr.io/conglombo/ratings-operator:${appVersion}`);
   });
 
-  it('probes /healthz and /readyz on the http port that the metrics Service targets', () => {
+  it('probes /healthz and /readyz on the http port, and serves /metrics on the https-metrics port the Service targets', () => {
     const objects = render();
     const container = controller(objects);
-    expect(container.ports).toEqual([expect.objectContaining({ name: 'http', containerPort: 8080 })]);
+    expect(container.ports).toEqual([
+      expect.objectContaining({ name: 'http', containerPort: 8080 }),
+      expect.objectContaining({ name: 'https-metrics', containerPort: 8443 }),
+    ]);
     expect(container.livenessProbe.httpGet).toEqual({ path: '/healthz', port: 'http' });
     expect(container.readinessProbe.httpGet).toEqual({ path: '/readyz', port: 'http' });
     const service = only(objects, 'Service') as unknown as {
       spec: { selector: Record<string, string>; ports: { targetPort: string }[] };
     };
-    expect(service.spec.ports.map((p) => p.targetPort)).toEqual(['http']);
+    expect(service.spec.ports.map((p) => p.targetPort)).toEqual(['https-metrics']);
     const podLabels = (
       only(objects, 'Deployment') as unknown as {
         spec: { template: { metadata: { labels: Record<string, string> } } };

@@ -78,11 +78,13 @@ afterAll(async () => {
 describe('config/default built by kustomize', () => {
   it('holds the CRD, the controller, its RBAC and its metrics Service, in one namespace', () => {
     expect(config.map((o) => o.kind).sort()).toEqual([
-      // The controller's, and the three aggregated into the built-in view, edit and admin roles.
-      'ClusterRole',
-      'ClusterRole',
-      'ClusterRole',
-      'ClusterRole',
+      'ClusterRole', // the controller's
+      'ClusterRole', // aggregated into the built-in admin role
+      'ClusterRole', // aggregated into edit
+      'ClusterRole', // aggregated into view
+      'ClusterRole', // intake-reviewer
+      'ClusterRole', // metrics-reader
+      'ClusterRole', // ratings-researcher
       'ClusterRoleBinding',
       'CustomResourceDefinition',
       'Deployment',

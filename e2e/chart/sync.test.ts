@@ -254,6 +254,15 @@ describe('roleTemplate', () => {
   });
 });
 
+describe('roleTemplate with a fixed name', () => {
+  it('names the role as users bind it, without the release prefix', () => {
+    const researcher: DerivedRole = { ...clusterRole, nameSuffix: '', fixedName: 'ratings-researcher' };
+    expect(roleTemplate(researcher, rules)).toContain(
+      'kind: ClusterRole\nmetadata:\n  name: ratings-researcher\n',
+    );
+  });
+});
+
 describe('syncChart on a scratch repository', () => {
   let root: string;
   const write = (path: string, content: string): void => {
@@ -261,9 +270,14 @@ describe('syncChart on a scratch repository', () => {
     writeFileSync(join(root, path), content);
   };
   const crdCopy = `${CHART_DIR}/crds/example.yaml`;
+  const otherRoles = DERIVED_ROLES.filter(
+    (r) => r.source !== clusterRole.source && r.source !== leaderRole.source,
+  );
   const derived = [
     crdCopy,
-    ...DERIVED_ROLES.map((role) => role.template),
+    clusterRole.template,
+    leaderRole.template,
+    ...otherRoles.map((r) => r.template),
     podMonitor.template,
     rule.template,
   ];
@@ -273,13 +287,9 @@ describe('syncChart on a scratch repository', () => {
     write('crds/example.yaml', 'kind: CustomResourceDefinition\n');
     write(clusterRole.source, clusterRoleYaml);
     write(leaderRole.source, leaderRoleYaml);
+    for (const role of otherRoles) write(role.source, clusterRoleYaml);
     write(podMonitor.source, monitorYaml('PodMonitor', { selector: {} }));
     write(rule.source, monitorYaml('PrometheusRule', ruleSpec));
-    // The aggregated roles: any ClusterRole will do here.
-    for (const role of DERIVED_ROLES.filter(
-      (r) => ![clusterRole.source, leaderRole.source].includes(r.source),
-    ))
-      write(role.source, clusterRoleYaml);
   });
   afterEach(() => rmSync(root, { recursive: true, force: true }));
 

@@ -30,6 +30,8 @@ export interface DerivedRole {
   nameSuffix: string;
   /** A chart value that must be true for the role to be rendered, e.g. ".Values.networkPolicy.enabled". */
   condition?: string;
+  /** A fixed name instead, for a role users bind by name (the same in config/ and the chart). */
+  fixedName?: string;
 }
 
 export const DERIVED_ROLES: readonly DerivedRole[] = [
@@ -59,6 +61,25 @@ export const DERIVED_ROLES: readonly DerivedRole[] = [
     template: `${CHART_DIR}/templates/network-policy-clusterrole.yaml`,
     nameSuffix: '-network-policy',
     condition: '.Values.networkPolicy.enabled',
+  },
+  {
+    kind: 'ClusterRole',
+    source: 'config/rbac/intake_reviewer_role.yaml',
+    template: `${CHART_DIR}/templates/intake-reviewer-clusterrole.yaml`,
+    nameSuffix: '-intake-reviewer',
+  },
+  {
+    kind: 'ClusterRole',
+    source: 'config/rbac/metrics_reader_role.yaml',
+    template: `${CHART_DIR}/templates/metrics-reader-clusterrole.yaml`,
+    nameSuffix: '-metrics-reader',
+  },
+  {
+    kind: 'ClusterRole',
+    source: 'config/rbac/ratings_researcher_role.yaml',
+    template: `${CHART_DIR}/templates/ratings-researcher-clusterrole.yaml`,
+    nameSuffix: '',
+    fixedName: 'ratings-researcher',
   },
 ];
 
@@ -148,7 +169,9 @@ export function roleTemplate(
     'apiVersion: rbac.authorization.k8s.io/v1',
     `kind: ${role.kind}`,
     'metadata:',
-    `  name: {{ include "ratings-operator.fullname" . }}${role.nameSuffix}`,
+    role.fixedName === undefined
+      ? `  name: {{ include "ratings-operator.fullname" . }}${role.nameSuffix}`
+      : `  name: ${role.fixedName}`,
     ...(role.kind === 'Role' ? ['  namespace: {{ .Release.Namespace }}'] : []),
     '  labels:',
     '    {{- include "ratings-operator.labels" . | nindent 4 }}',

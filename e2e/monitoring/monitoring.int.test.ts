@@ -246,6 +246,8 @@ describe("every expression on the stack's Prometheus while an experiment runs", 
       podName: `${namespace}-controller`,
       leaseNamespace: namespace,
       watchNamespace: namespace,
+      // The stack's Prometheus holds no credentials for the HTTPS, authenticated /metrics.
+      env: { METRICS_SECURE: 'false' },
     });
     processes.push(controller);
     const topic = await eventually(
@@ -272,7 +274,7 @@ describe("every expression on the stack's Prometheus while an experiment runs", 
     // As the controller's ServiceMonitor and the PodMonitor would: the pods' targets carry
     // their namespace; the controller's own series name the experiment's.
     jobs.push(`${namespace}-controller`, `${namespace}-experiments`);
-    addScrapeTarget(jobs[0]!, [`127.0.0.1:${controller.port}`]);
+    addScrapeTarget(jobs[0]!, [`127.0.0.1:${controller.metricsPort}`]);
     addScrapeTarget(jobs[1]!, [`127.0.0.1:${await producer.port}`, `127.0.0.1:${await consumer.port}`], {
       namespace,
     });

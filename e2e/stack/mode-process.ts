@@ -7,7 +7,9 @@ import { createServer, connect, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { CoreV1Api, KubeConfig, RbacAuthorizationV1Api } from '@kubernetes/client-node';
+import { readFileSync } from 'node:fs';
+import { CoreV1Api, KubeConfig, RbacAuthorizationV1Api, type V1ClusterRole } from '@kubernetes/client-node';
+import { loadAll } from 'js-yaml';
 import { repoRoot } from './stack.ts';
 import type { RatingExperiment } from '../../src/api/v1alpha1.ts';
 import { desiredChildren } from '../../src/model/children.ts';
@@ -83,7 +85,7 @@ export async function podKubeconfig(
   bootstrapServers: string,
   server?: string,
 ): Promise<string> {
-  const { serviceAccount, role, roleBinding } = desiredChildren(experiment, {
+  const { serviceAccount, role, roleBinding, intakeReviewerBinding } = desiredChildren(experiment, {
     image: 'unused',
     bootstrapServers,
   });
@@ -96,6 +98,22 @@ export async function podKubeconfig(
   await core.createNamespacedServiceAccount({ namespace, body: serviceAccount }).catch(ignoreExisting);
   await rbac.createNamespacedRole({ namespace, body: role }).catch(ignoreExisting);
   await rbac.createNamespacedRoleBinding({ namespace, body: roleBinding }).catch(ignoreExisting);
+  if (intakeReviewerBinding !== undefined) {
+    // An authenticating intake: the ClusterRole of config/rbac and the controller's binding to it,
+    // owned by the Namespace here (the controller's finalizer would delete it) so that it goes with it.
+    const [reviewer] = loadAll(readFileSync(join(repoRoot, 'config/rbac/intake_reviewer_role.yaml'), 'utf8'));
+    await rbac.createClusterRole({ body: reviewer as V1ClusterRole }).catch(ignoreExisting);
+    const { metadata } = await core.readNamespace({ name: namespace });
+    const owner = { apiVersion: 'v1', kind: 'Namespace', name: namespace, uid: metadata!.uid! };
+    await rbac
+      .createClusterRoleBinding({
+        body: {
+          ...intakeReviewerBinding,
+          metadata: { ...intakeReviewerBinding.metadata, ownerReferences: [owner] },
+        },
+      })
+      .catch(ignoreExisting);
+  }
   const { status } = await core.createNamespacedServiceAccountToken({
     namespace,
     name: serviceAccount.metadata!.name!,

@@ -10,7 +10,11 @@ describe('applyDefaults', () => {
       spec: { kafka: { cluster: 'kafka', namespace: 'queuing' }, consumer: { replicas: 4 } },
     });
     expect(exp.spec.topic).toEqual({ partitions: 3, replicas: 1 });
-    expect(exp.spec.producer).toEqual({ replicas: 1, ratingsPerSecond: 5 });
+    expect(exp.spec.producer).toEqual({
+      replicas: 1,
+      ratingsPerSecond: 5,
+      intake: { authentication: 'None' },
+    });
     expect(exp.spec.consumer).toEqual({ replicas: 4, checkpointIntervalSeconds: 5 });
     expect(exp.spec.deletionPolicy).toBe('Delete');
     expect(exp.spec.voices).toHaveLength(10);

@@ -320,6 +320,11 @@ export interface ProducerSpec {
    * @default 5
    */
   ratingsPerSecond?: number;
+  /**
+   * The producer's HTTP intake, `POST /api/ratings`, where real researchers rate.
+   * @default {}
+   */
+  intake?: ProducerSpecIntake;
 }
 
 /**
@@ -659,6 +664,24 @@ export interface PartitionCheckpoint {
    * them within 64 voices: counted, not attributed to a voice.
    */
   otherVoices?: PartitionCheckpointOtherVoices;
+}
+
+/**
+ * The producer's HTTP intake, `POST /api/ratings`, where real researchers rate.
+ * @default {}
+ */
+export interface ProducerSpecIntake {
+  /**
+   * Who may rate through the intake. None (default): anyone who reaches the producer's Service,
+   * under the researcher name the request body gives. Kubernetes: every POST carries `Authorization:
+   * Bearer <token>`; the API server authenticates the token (a TokenReview: 401 when missing or
+   * invalid) and authorizes its user for verb create on ratingexperiments/ratings of this experiment
+   * (a SubjectAccessReview: 403 when not allowed; grant it with the ratings-researcher ClusterRole);
+   * the researcher recorded is the authenticated username. The operator then binds the producer's
+   * ServiceAccount to the ClusterRole that lets it ask those reviews.
+   * @default "None"
+   */
+  authentication?: 'None' | 'Kubernetes';
 }
 
 /**

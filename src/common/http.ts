@@ -7,7 +7,8 @@ export interface HttpServerOptions {
   port: number;
   host?: string;
   logger: Logger;
-  registry: Registry;
+  /** Served on /metrics; undefined when metrics are served elsewhere (the controller's HTTPS port). */
+  registry?: Registry;
   /** undefined when ready, otherwise why not (served as 503 on /readyz). */
   notReadyReason: () => string | undefined;
   /** Mode-specific routes, mounted before the error handler. */
@@ -40,13 +41,15 @@ export function createApp(options: Omit<HttpServerOptions, 'port' | 'host'>): Ex
     if (reason === undefined) res.type('text/plain').send('ok\n');
     else res.status(503).type('text/plain').send(`not ready: ${reason}\n`);
   });
-  app.get('/metrics', async (_req, res, next) => {
-    try {
-      res.type(registry.contentType).send(await registry.metrics());
-    } catch (err) {
-      next(err);
-    }
-  });
+  if (registry !== undefined) {
+    app.get('/metrics', async (_req, res, next) => {
+      try {
+        res.type(registry.contentType).send(await registry.metrics());
+      } catch (err) {
+        next(err);
+      }
+    });
+  }
 
   routes?.(app);
 

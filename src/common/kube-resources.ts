@@ -55,6 +55,13 @@ export const resources = {
   role: resource('rbac.authorization.k8s.io', 'v1', 'roles', 'Role'),
   roleBinding: resource('rbac.authorization.k8s.io', 'v1', 'rolebindings', 'RoleBinding'),
   networkPolicy: resource('networking.k8s.io', 'v1', 'networkpolicies', 'NetworkPolicy'),
+  clusterRoleBinding: resource(
+    'rbac.authorization.k8s.io',
+    'v1',
+    'clusterrolebindings',
+    'ClusterRoleBinding',
+    false,
+  ),
   kafka: resource('kafka.strimzi.io', 'v1', 'kafkas', 'Kafka'),
   kafkaTopic: resource('kafka.strimzi.io', 'v1', 'kafkatopics', 'KafkaTopic'),
   lease: resource('coordination.k8s.io', 'v1', 'leases', 'Lease'),

@@ -13,11 +13,13 @@ describe('readConfig', () => {
       image: base.OPERATOR_IMAGE,
       watchNamespace: undefined,
       port: 8080,
+      metrics: { port: 8443, certDir: undefined, secure: true },
       podName: base.POD_NAME,
       maxConcurrentReconciles: 4,
       resyncSeconds: 600,
       terminalRetrySeconds: 120,
       requestTimeoutMs: 15_000,
+      intakeReviewerClusterRole: 'ratings-operator-intake-reviewer',
       leaderElection: {
         enabled: true,
         namespace: base.LEADER_ELECTION_NAMESPACE,

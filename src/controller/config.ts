@@ -3,10 +3,12 @@
 // identity), LEADER_ELECTION_NAMESPACE (required unless LEADER_ELECT=false, for a single
 // replica run by hand), LEASE_NAME, LEASE_DURATION_SECONDS, RENEW_DEADLINE_SECONDS,
 // RETRY_PERIOD_SECONDS, TERMINAL_RETRY_SECONDS, WATCH_NAMESPACE, PORT, MAX_CONCURRENT_RECONCILES, RESYNC_SECONDS,
-// KUBE_REQUEST_TIMEOUT_MS, DATA_PLANE_NETWORK_POLICY with API_SERVER_CIDRS and API_SERVER_PORTS.
-// LOG_LEVEL is read by the logger.
+// KUBE_REQUEST_TIMEOUT_MS, DATA_PLANE_NETWORK_POLICY with API_SERVER_CIDRS and API_SERVER_PORTS,
+// INTAKE_REVIEWER_CLUSTER_ROLE, METRICS_PORT, METRICS_CERT_DIR, METRICS_SECURE. LOG_LEVEL is read
+// by the logger.
 import { EnvReader } from '../common/env.ts';
 import { readKubeRequestTimeout } from '../common/kube-client.ts';
+import { INTAKE_REVIEWER_CLUSTER_ROLE } from '../model/children.ts';
 import type { ApiServerEndpoints } from '../model/index.ts';
 
 export interface ControllerConfig {
@@ -14,7 +16,18 @@ export interface ControllerConfig {
   image: string;
   /** Only experiments in this namespace; all namespaces when undefined. */
   watchNamespace?: string;
+  /** Plain HTTP: /healthz and /readyz, for the kubelet. */
   port: number;
+  /** HTTPS with authentication and authorization: /metrics (metrics-server.ts). */
+  metrics: {
+    port: number;
+    certDir?: string;
+    /**
+     * false (METRICS_SECURE=false): plain HTTP without authentication, on 127.0.0.1 only, for local
+     * runs whose Prometheus holds no credentials (as kubebuilder's --metrics-secure=false).
+     */
+    secure: boolean;
+  };
   podName: string;
   maxConcurrentReconciles: number;
   /** Seconds between re-checks of every experiment, a safety net for missed events. */
@@ -28,6 +41,8 @@ export interface ControllerConfig {
    * the API server's endpoint addresses and ports the pods may reach.
    */
   networkPolicy?: { apiServer: ApiServerEndpoints };
+  /** The ClusterRole (allowing TokenReviews) bound to the ServiceAccount of an authenticating intake. */
+  intakeReviewerClusterRole: string;
   leaderElection: {
     enabled: boolean;
     namespace: string;
@@ -53,12 +68,18 @@ export function readConfig(env: Record<string, string | undefined> = process.env
     image,
     watchNamespace,
     port: r.integer('PORT', 8080, { min: 0, max: 65535 }),
+    metrics: {
+      port: r.integer('METRICS_PORT', 8443, { min: 0, max: 65535 }),
+      certDir: r.optionalString('METRICS_CERT_DIR'),
+      secure: r.optionalString('METRICS_SECURE') !== 'false',
+    },
     podName: r.kubernetesName('POD_NAME'),
     maxConcurrentReconciles: r.integer('MAX_CONCURRENT_RECONCILES', 4, { min: 1, max: 64 }),
     resyncSeconds: r.integer('RESYNC_SECONDS', 600, { min: 0, max: 86_400 }),
     terminalRetrySeconds: r.integer('TERMINAL_RETRY_SECONDS', 120, { min: 1, max: 86_400 }),
     requestTimeoutMs: readKubeRequestTimeout(r),
     ...(networkPolicy !== undefined && { networkPolicy }),
+    intakeReviewerClusterRole: r.string('INTAKE_REVIEWER_CLUSTER_ROLE', INTAKE_REVIEWER_CLUSTER_ROLE),
     leaderElection: {
       enabled,
       namespace: leaderNamespace,

@@ -54,12 +54,25 @@ export class Controller {
       // Topics and Kafka clusters live in the Kafka namespace, wherever the experiments are.
       kafkaTopics: informer(resources.kafkaTopic, { labelSelector: MANAGED_SELECTOR }),
       kafkas: informer<Kafka & KubeObject>(resources.kafka, {}),
-      children: new Map(
-        // NetworkPolicies are watched (and need RBAC) only when the option makes them children.
-        [...OWNED_KINDS, ...(config.networkPolicy !== undefined ? [resources.networkPolicy] : [])].map(
-          (t) => [t.kind, informer(t, { namespace, labelSelector: MANAGED_SELECTOR })],
+      children: new Map([
+        ...OWNED_KINDS.map(
+          (t) => [t.kind, informer(t, { namespace, labelSelector: MANAGED_SELECTOR })] as const,
         ),
-      ),
+        // NetworkPolicies are watched (and need RBAC) only when the option makes them children.
+        ...(config.networkPolicy !== undefined
+          ? [
+              [
+                resources.networkPolicy.kind,
+                informer(resources.networkPolicy, { namespace, labelSelector: MANAGED_SELECTOR }),
+              ] as const,
+            ]
+          : []),
+        // Cluster-scoped: the intakes' TokenReview bindings, whatever the watched namespace.
+        [
+          resources.clusterRoleBinding.kind,
+          informer(resources.clusterRoleBinding, { labelSelector: MANAGED_SELECTOR }),
+        ] as const,
+      ]),
     };
     this.informers = [
       this.caches.experiments,
@@ -75,6 +88,7 @@ export class Controller {
       metrics: options.metrics,
       image: config.image,
       networkPolicy: config.networkPolicy,
+      intakeReviewerClusterRole: config.intakeReviewerClusterRole,
     });
 
     this.caches.experiments.onChange((change) => {
@@ -84,7 +98,8 @@ export class Controller {
       }
     });
     for (const child of this.caches.children.values())
-      child.onChange((c) => this.enqueue(ownerKey(c.object)));
+      // Labels name the experiment of a cluster-scoped child, as of a KafkaTopic.
+      child.onChange((c) => this.enqueue(ownerKey(c.object) ?? topicOwnerKey(c.object)));
     this.caches.kafkaTopics.onChange((c) => this.enqueue(topicOwnerKey(c.object)));
     this.caches.kafkas.onChange((c: Change<Kafka & KubeObject>) => {
       for (const key of experimentsUsingKafka(c.object, this.caches.experiments.list())) this.queue.add(key);

@@ -10,6 +10,8 @@ import { EventRecorder } from './events.ts';
 import { KubeClient } from '../common/kube-client.ts';
 import { LeaderElector } from './leader-election.ts';
 import { ControllerMetrics } from './metrics.ts';
+import { metricsTls, startMetricsServer } from './metrics-server.ts';
+import { KubeAuth } from '../common/kube-auth.ts';
 
 export async function main(): Promise<void> {
   const logger = createLogger('controller');
@@ -60,9 +62,33 @@ export async function main(): Promise<void> {
   const server = await startHttpServer({
     port: config.port,
     logger,
-    registry: metrics.registry,
     notReadyReason: () => controller.notReadyReason(),
   });
+  const metricsServer = config.metrics.secure
+    ? await startMetricsServer({
+        port: config.metrics.port,
+        registry: metrics.registry,
+        // Its own client: reviews are requests, not writes (api_writes_total stays 0 in steady state).
+        auth: new KubeAuth(
+          new KubeClient(loadCredentials(), {
+            onRequest: (verb, type) => metrics.apiRequests.inc({ verb, kind: type.kind }),
+            userAgent: `ratings-operator-controller/${config.podName}`,
+            requestTimeoutMs: config.requestTimeoutMs,
+          }),
+        ),
+        certDir: config.metrics.certDir,
+        tls: metricsTls(config.metrics.certDir, config.podName),
+        logger,
+      })
+    : await startHttpServer({
+        port: config.metrics.port,
+        host: '127.0.0.1',
+        logger: logger.child({
+          metrics: 'plain HTTP, unauthenticated, 127.0.0.1 only (METRICS_SECURE=false)',
+        }),
+        registry: metrics.registry,
+        notReadyReason: () => controller.notReadyReason(),
+      });
 
   controller.startInformers();
   if (elector === undefined) startWorkers();
@@ -83,6 +109,7 @@ export async function main(): Promise<void> {
     metrics.leader.set(0);
     await controller.stopInformers();
     await server.close();
+    await metricsServer.close();
     client.close();
   });
 }

@@ -44,7 +44,7 @@ const kafka: Kafka = {
 /** A cluster's objects by kind/namespace/name, as the informers' caches hold them. */
 class FakeCluster {
   readonly objects = new Map<string, KubeObject>();
-  key = (o: KubeObject) => `${o.kind}/${o.metadata?.namespace}/${o.metadata?.name}`;
+  key = (o: KubeObject) => `${o.kind}/${o.metadata?.namespace ?? ''}/${o.metadata?.name}`;
   /** `kafkaObject` null: the Kafka resource does not exist. */
   observed(exp: RatingExperiment, kafkaObject: Kafka | null = kafka): Observed {
     return { experiment: exp, kafka: kafkaObject ?? undefined, live: (d) => this.objects.get(this.key(d)) };
@@ -421,6 +421,61 @@ describe('planSync and planStatus', () => {
     expect(condition(stale, 'TotalsCurrent')).toMatchObject({ status: 'False', reason: 'CheckpointStale' });
     expect(condition(stale, 'Ready')).toMatchObject({ status: 'False', reason: 'CheckpointStale' });
     expect(stale.requeueAfterMs).toBeUndefined();
+  });
+});
+
+describe('planSync: the intake reviewer binding', () => {
+  const authenticating = { producer: { intake: { authentication: 'Kubernetes' } } };
+
+  it('binds the ServiceAccount to the TokenReview ClusterRole while the intake authenticates, then removes it', () => {
+    const cluster = new FakeCluster();
+    const on = experiment(authenticating);
+    const first = reconcile(cluster, on);
+    expect(names(first)).toContain('ClusterRoleBinding ratings-intake-reviewer.appdev.erb');
+    const binding = first.plan.writes.find((w) => w.type.kind === 'ClusterRoleBinding')!
+      .object as KubeObject & {
+      roleRef: unknown;
+      subjects: unknown;
+    };
+    expect(binding.roleRef).toEqual({
+      apiGroup: 'rbac.authorization.k8s.io',
+      kind: 'ClusterRole',
+      name: 'ratings-operator-intake-reviewer',
+    });
+    expect(binding.subjects).toEqual([{ kind: 'ServiceAccount', name: 'erb-ratings', namespace: 'appdev' }]);
+    const converged = convergeReady(cluster, on);
+    expect(reconcile(cluster, converged).plan.writes).toEqual([]);
+
+    const off = {
+      ...converged,
+      spec: { ...converged.spec, producer: { intake: { authentication: 'None' } } },
+    };
+    const r = reconcile(cluster, off as RatingExperiment);
+    expect(r.plan.deletes).toEqual([
+      expect.objectContaining({ name: 'ratings-intake-reviewer.appdev.erb', namespace: '', routine: true }),
+    ]);
+    expect(cluster.objects.has('ClusterRoleBinding//ratings-intake-reviewer.appdev.erb')).toBe(false);
+    expect(reconcile(cluster, off as RatingExperiment).plan.deletes).toEqual([]);
+  });
+
+  it('uses the ClusterRole it is told (the chart prefixes its release name)', () => {
+    const plan = planSync(new FakeCluster().observed(experiment(authenticating)), IMAGE, {
+      intakeReviewerClusterRole: 'rel-intake-reviewer',
+    });
+    const binding = plan.writes.find((w) => w.type.kind === 'ClusterRoleBinding')!.object as {
+      roleRef: { name: string };
+    };
+    expect(binding.roleRef.name).toBe('rel-intake-reviewer');
+  });
+
+  it('never deletes a binding of that name that is not its own', () => {
+    const cluster = new FakeCluster();
+    cluster.store({
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'ClusterRoleBinding',
+      metadata: { name: 'ratings-intake-reviewer.appdev.erb', labels: { team: 'other' } },
+    });
+    expect(reconcile(cluster, experiment()).plan.deletes).toEqual([]);
   });
 });
 

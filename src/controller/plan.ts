@@ -13,6 +13,7 @@ import {
   desiredStatus,
   experimentOfTopic,
   experimentRef,
+  intakeReviewerBindingName,
   lostOf,
   msUntilStale,
   resolveBootstrap,
@@ -61,6 +62,8 @@ export interface ChildDelete {
   namespace: string;
   name: string;
   why: string;
+  /** An expected consequence of the spec (a Normal Event), not a repair (a Warning). */
+  routine?: boolean;
 }
 
 export interface EventSpec {
@@ -135,7 +138,7 @@ const WARNING_REASONS = new Set<string>([
 export function planSync(
   observed: Observed,
   image: string,
-  networkPolicy?: ChildrenOptions['networkPolicy'],
+  options: Pick<ChildrenOptions, 'networkPolicy' | 'intakeReviewerClusterRole'> = {},
 ): SyncPlan {
   const exp = observed.experiment;
   const ref = experimentRef(exp);
@@ -158,7 +161,8 @@ export function planSync(
       bootstrapServers: bootstrap.bootstrapServers,
       bootstrapSource: bootstrap.source,
       keepRecordedTopic,
-      networkPolicy,
+      networkPolicy: options.networkPolicy,
+      intakeReviewerClusterRole: options.intakeReviewerClusterRole,
     });
   let children = childrenFor(true);
   let liveTopic = observed.live(children.kafkaTopic as KubeObject) as KafkaTopic | undefined;
@@ -197,6 +201,9 @@ export function planSync(
     if (write !== undefined) plan.writes.push(write);
   }
 
+  plan.writes.push(...intakeReviewerWrite(observed, children.intakeReviewerBinding));
+  plan.deletes.push(...intakeReviewerDelete(observed, children.intakeReviewerBinding));
+
   const deleted = new Set(plan.deletes.map((d) => d.name));
   const liveDeployment = (d: V1Deployment) =>
     deleted.has(d.metadata?.name ?? '')
@@ -212,6 +219,33 @@ export function planSync(
     checkpointIntervalSeconds: resolved.ok ? resolved.spec.consumer.checkpointIntervalSeconds : undefined,
   };
   return plan;
+}
+
+const CLUSTER_ROLE_BINDING = { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRoleBinding' };
+
+function intakeReviewerWrite(observed: Observed, desired: KubeObject | undefined): ChildWrite[] {
+  if (desired === undefined) return [];
+  const write = childWrite(desired, observed.live(desired));
+  return write === undefined ? [] : [write];
+}
+
+/** The binding left from when the intake authenticated, when it is ours and no longer wanted. */
+function intakeReviewerDelete(observed: Observed, desired: KubeObject | undefined): ChildDelete[] {
+  if (desired !== undefined) return [];
+  const ref = experimentRef(observed.experiment);
+  const name = intakeReviewerBindingName(ref);
+  const live = observed.live({ ...CLUSTER_ROLE_BINDING, metadata: { name } });
+  const owner = live === undefined ? undefined : experimentOfTopic(live);
+  if (owner?.namespace !== ref.namespace || owner.name !== ref.name) return [];
+  return [
+    {
+      type: typeOf({ ...CLUSTER_ROLE_BINDING })!,
+      namespace: '',
+      name,
+      why: 'the intake no longer authenticates (spec.producer.intake.authentication None)',
+      routine: true,
+    },
+  ];
 }
 
 /**

@@ -8,6 +8,7 @@ import {
   LABEL_EXPERIMENT_NAMESPACE,
   LABEL_MANAGED_BY,
   computeConditions,
+  intakeReviewerBindingName,
   desiredStatus,
   kafkaTopicResourceName,
   resolveSpec,
@@ -40,7 +41,7 @@ export interface Caches {
   experiments: Informer<RatingExperiment & KubeObject>;
   kafkas: Informer<Kafka & KubeObject>;
   kafkaTopics: Informer<KubeObject>;
-  /** Namespaced children by kind: Deployment, Service, ServiceAccount, Role, RoleBinding (NetworkPolicy). */
+  /** Children by kind: Deployment, Service, ServiceAccount, Role, RoleBinding, ClusterRoleBinding (NetworkPolicy). */
   children: Map<string, Informer<KubeObject>>;
 }
 
@@ -53,6 +54,8 @@ export interface ReconcilerOptions {
   image: string;
   /** See ControllerConfig.networkPolicy. */
   networkPolicy?: ControllerConfig['networkPolicy'];
+  /** See ChildrenOptions.intakeReviewerClusterRole. */
+  intakeReviewerClusterRole?: string;
 }
 
 /** What the work loop does after a reconcile that succeeded. */
@@ -112,7 +115,10 @@ export class Reconciler {
           ? uncachedTopics.get(objectKey(desired))
           : this.cached(desired),
     };
-    const plan = planSync(observed, image, networkPolicy);
+    const plan = planSync(observed, image, {
+      networkPolicy,
+      intakeReviewerClusterRole: this.options.intakeReviewerClusterRole,
+    });
 
     // Every write is attempted, so that one failing child does not hold back the others.
     const outcome: SyncOutcome = { written: [], deleted: [], failures: [] };
@@ -134,9 +140,12 @@ export class Reconciler {
       try {
         await client.delete(removal.type, removal.namespace, removal.name);
         outcome.deleted.push(removal);
-        logger.warn({ experiment: objectKey(exp), why: removal.why }, `deleted ${what}`);
+        logger[removal.routine === true ? 'info' : 'warn'](
+          { experiment: objectKey(exp), why: removal.why },
+          `deleted ${what}`,
+        );
         await recorder.record(exp, {
-          type: 'Warning',
+          type: removal.routine === true ? 'Normal' : 'Warning',
           reason: 'Deleted',
           action: 'Delete',
           note: `deleted ${what}: ${removal.why}`,
@@ -237,6 +246,19 @@ export class Reconciler {
           note: `deleted KafkaTopic ${namespace}/${name} (deletionPolicy Delete)`,
         });
       }
+    }
+    // A cluster-scoped binding cannot be owned by a namespaced experiment: removed here too.
+    const binding = intakeReviewerBindingName({
+      namespace: exp.metadata?.namespace ?? '',
+      name: exp.metadata?.name ?? '',
+    });
+    if (await client.delete(resources.clusterRoleBinding, '', binding)) {
+      await recorder.record(exp, {
+        type: 'Normal',
+        reason: 'Deleted',
+        action: 'Delete',
+        note: `deleted ClusterRoleBinding ${binding}`,
+      });
     }
     await client.mergePatch(
       resources.ratingExperiment,

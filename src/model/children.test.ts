@@ -306,3 +306,47 @@ describe('desiredChildren', () => {
     expect(() => desiredChildren(unsaved, options)).toThrow(/uid/);
   });
 });
+
+describe('an authenticating intake', () => {
+  const on = experiment({
+    producer: { intake: { authentication: 'Kubernetes' } },
+  } as Partial<RatingExperimentSpec>);
+
+  it('gets nothing extra while the intake does not authenticate', () => {
+    const children = desiredChildren(experiment(), options);
+    expect(children.intakeReviewerBinding).toBeUndefined();
+    expect(children.role.rules?.map((r) => r.resources)).toEqual([
+      ['ratingexperiments'],
+      ['ratingexperiments/status'],
+    ]);
+  });
+
+  it('may ask LocalSubjectAccessReviews in its namespace, and TokenReviews through one ClusterRoleBinding', () => {
+    const children = desiredChildren(on, options);
+    expect(children.role.rules).toContainEqual({
+      apiGroups: ['authorization.k8s.io'],
+      resources: ['localsubjectaccessreviews'],
+      verbs: ['create'],
+    });
+    expect(children.intakeReviewerBinding).toEqual({
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'ClusterRoleBinding',
+      metadata: {
+        name: 'ratings-intake-reviewer.appdev.erb-voices',
+        labels: expect.objectContaining({
+          'app.kubernetes.io/managed-by': 'ratings-operator',
+          'ratings.conglombo.io/experiment-namespace': 'appdev',
+          'ratings.conglombo.io/experiment-name': 'erb-voices',
+        }),
+      },
+      roleRef: {
+        apiGroup: 'rbac.authorization.k8s.io',
+        kind: 'ClusterRole',
+        name: 'ratings-operator-intake-reviewer',
+      },
+      subjects: [{ kind: 'ServiceAccount', name: 'erb-voices-ratings', namespace: 'appdev' }],
+    });
+    // cluster-scoped: no namespace, no owner reference (the finalizer deletes it)
+    expect(children.intakeReviewerBinding?.metadata).not.toHaveProperty('ownerReferences');
+  });
+});

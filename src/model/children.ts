@@ -3,6 +3,7 @@
 // output, same key order), and free of values the API server would rewrite, so that applying
 // them again changes nothing.
 import type {
+  V1ClusterRoleBinding,
   V1Container,
   V1Deployment,
   V1EnvVar,
@@ -22,8 +23,10 @@ import { API_VERSION, GROUP, KIND, PLURAL } from '../api/v1alpha1.ts';
 import type { Component } from './names.ts';
 import {
   accessName,
+  clusterScopedLabels,
   consumerName,
   experimentRef,
+  intakeReviewerBindingName,
   kafkaTopicResourceName,
   labels,
   producerName,
@@ -73,7 +76,12 @@ export interface ChildrenOptions {
   bootstrapSource?: 'spec' | 'listener';
   /** Set when the data-plane pods get a NetworkPolicy: the API server they may reach. */
   networkPolicy?: { apiServer: ApiServerEndpoints };
+  /** The ClusterRole allowing TokenReviews that an authenticating intake's ServiceAccount is bound to. */
+  intakeReviewerClusterRole?: string;
 }
+
+/** The name config/rbac gives the ClusterRole that allows creating TokenReviews (the chart prefixes its release). */
+export const INTAKE_REVIEWER_CLUSTER_ROLE = 'ratings-operator-intake-reviewer';
 
 export interface DesiredChildren {
   serviceAccount: V1ServiceAccount;
@@ -87,6 +95,11 @@ export interface DesiredChildren {
   networkPolicy?: V1NetworkPolicy;
   /** In the Kafka namespace: no owner reference, tracked by labels and a finalizer. */
   kafkaTopic: KafkaTopic;
+  /**
+   * Only while spec.producer.intake.authentication is Kubernetes: cluster-scoped (TokenReviews
+   * exist only there), so no owner reference either; tracked by labels and deleted by the finalizer.
+   */
+  intakeReviewerBinding?: V1ClusterRoleBinding;
 }
 
 /** The conventional annotations Prometheus' Kubernetes discovery configurations look for. */
@@ -125,6 +138,7 @@ export function desiredChildren(exp: RatingExperiment, options: ChildrenOptions)
     kind: 'ServiceAccount',
     metadata: meta(access, 'access'),
   };
+  const authenticating = spec.producer.intake.authentication === 'Kubernetes';
   const role: V1Role = {
     apiVersion: 'rbac.authorization.k8s.io/v1',
     kind: 'Role',
@@ -137,6 +151,16 @@ export function desiredChildren(exp: RatingExperiment, options: ChildrenOptions)
         resourceNames: [ref.name],
         verbs: ['get', 'update', 'patch'],
       },
+      // An authenticating intake asks whether a researcher may rate, in this namespace only.
+      ...(authenticating
+        ? [
+            {
+              apiGroups: ['authorization.k8s.io'],
+              resources: ['localsubjectaccessreviews'],
+              verbs: ['create'],
+            },
+          ]
+        : []),
     ],
   };
   const roleBinding: V1RoleBinding = {
@@ -205,6 +229,26 @@ export function desiredChildren(exp: RatingExperiment, options: ChildrenOptions)
       }),
     }),
     kafkaTopic: desiredKafkaTopic(ref, spec),
+    ...(authenticating && {
+      intakeReviewerBinding: intakeReviewerBinding(
+        ref,
+        options.intakeReviewerClusterRole ?? INTAKE_REVIEWER_CLUSTER_ROLE,
+      ),
+    }),
+  };
+}
+
+/** Binds the experiment's ServiceAccount to the ClusterRole that allows creating TokenReviews. */
+export function intakeReviewerBinding(
+  ref: { namespace: string; name: string },
+  clusterRole: string,
+): V1ClusterRoleBinding {
+  return {
+    apiVersion: 'rbac.authorization.k8s.io/v1',
+    kind: 'ClusterRoleBinding',
+    metadata: { name: intakeReviewerBindingName(ref), labels: clusterScopedLabels(ref) },
+    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: clusterRole },
+    subjects: [{ kind: 'ServiceAccount', name: accessName(ref.name), namespace: ref.namespace }],
   };
 }
 

@@ -45,6 +45,13 @@ export const consumerName = (name: string): string => `${name}-consumer`;
 /** ServiceAccount, Role and RoleBinding share this name. */
 export const accessName = (name: string): string => `${name}-ratings`;
 /**
+ * The ClusterRoleBinding that lets an experiment's ServiceAccount ask TokenReviews while its intake
+ * authenticates: `ratings-intake-reviewer.<namespace>.<name>`. A namespace (a DNS label) has no '.',
+ * so no two experiments share it.
+ */
+export const intakeReviewerBindingName = (ref: { namespace: string; name: string }): string =>
+  `ratings-intake-reviewer.${ref.namespace}.${ref.name}`;
+/**
  * The default Kafka topic: `<namespace>.<name>-ratings`. Neither a namespace nor an experiment
  * name (DNS labels) contains a '.', so the first '.' splits it unambiguously and experiments of
  * the same name in two namespaces never share a topic. At most 63 + 1 + 54 + 8 = 126 characters,
@@ -76,6 +83,15 @@ export function topicLabels(
   return {
     ...labels(ref.name, 'topic'),
     [STRIMZI_CLUSTER_LABEL]: cluster,
+    [LABEL_EXPERIMENT_NAMESPACE]: ref.namespace,
+    [LABEL_EXPERIMENT_NAME]: ref.name,
+  };
+}
+
+/** Labels of a cluster-scoped object of an experiment: owner references cannot reach it either. */
+export function clusterScopedLabels(ref: { namespace: string; name: string }): Record<string, string> {
+  return {
+    ...labels(ref.name, 'access'),
     [LABEL_EXPERIMENT_NAMESPACE]: ref.namespace,
     [LABEL_EXPERIMENT_NAME]: ref.name,
   };

@@ -43,6 +43,7 @@ describe('resolveSpec', () => {
       SPEC_DEFAULTS.consumer.checkpointIntervalSeconds,
     );
     expect(prop('deletionPolicy').default).toBe(SPEC_DEFAULTS.deletionPolicy);
+    expect(prop('producer.intake.authentication').default).toBe(SPEC_DEFAULTS.producer.intake.authentication);
     for (const [path, [min, max]] of Object.entries(SPEC_BOUNDS)) {
       expect([path, prop(path).minimum, prop(path).maximum]).toEqual([path, min, max]);
     }
@@ -113,7 +114,7 @@ describe('resolveSpec', () => {
     delete exp.spec.deletionPolicy;
     expect(mustResolveSpec(exp)).toMatchObject({
       topic: { partitions: 3, replicas: 1 },
-      producer: { replicas: 1, ratingsPerSecond: 5 },
+      producer: { replicas: 1, ratingsPerSecond: 5, intake: { authentication: 'None' } },
       consumer: { replicas: 2, checkpointIntervalSeconds: 5 },
       deletionPolicy: 'Delete',
     });
@@ -152,6 +153,11 @@ describe('resolveSpec', () => {
       'an unknown deletionPolicy',
       { deletionPolicy: 'Keep' as 'Retain' },
       /^spec\.deletionPolicy: must be Delete or Retain/,
+    ],
+    [
+      'an unknown intake authentication',
+      { producer: { intake: { authentication: 'Basic' as 'None' } } },
+      /^spec\.producer\.intake\.authentication: must be None or Kubernetes, got "Basic"/,
     ],
     ['no Kafka cluster', { kafka: { cluster: '', namespace: 'q' } }, /^spec\.kafka\.cluster: required/],
     ['no Kafka namespace', { kafka: { cluster: 'k', namespace: '' } }, /^spec\.kafka\.namespace: required/],

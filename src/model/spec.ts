@@ -5,6 +5,8 @@ import type { RatingExperiment, ResourceRequirements } from '../api/v1alpha1.ts'
 import { defaultTopicName, legacyDefaultTopicName } from './names.ts';
 
 export type DeletionPolicy = 'Delete' | 'Retain';
+/** Who may rate through the intake: anyone (None), or users Kubernetes RBAC allows (Kubernetes). */
+export type IntakeAuthentication = 'None' | 'Kubernetes';
 
 /** A RatingExperiment spec with all defaults applied; what the model renders from. */
 export interface ResolvedSpec {
@@ -13,7 +15,7 @@ export interface ResolvedSpec {
   voices: string[];
   battles: string[];
   scale: string[];
-  producer: { replicas: number; ratingsPerSecond: number };
+  producer: { replicas: number; ratingsPerSecond: number; intake: { authentication: IntakeAuthentication } };
   consumer: { replicas: number; checkpointIntervalSeconds: number };
   deletionPolicy: DeletionPolicy;
   image?: string;
@@ -23,7 +25,7 @@ export interface ResolvedSpec {
 /** The scalar defaults of the CRD (a unit test keeps them equal). */
 export const SPEC_DEFAULTS = {
   topic: { partitions: 3, replicas: 1 },
-  producer: { replicas: 1, ratingsPerSecond: 5 },
+  producer: { replicas: 1, ratingsPerSecond: 5, intake: { authentication: 'None' } },
   consumer: { replicas: 2, checkpointIntervalSeconds: 5 },
   deletionPolicy: 'Delete',
 } as const;
@@ -159,6 +161,13 @@ export function resolveSpec(exp: RatingExperiment, options: ResolveOptions = {})
   if (deletionPolicy !== 'Delete' && deletionPolicy !== 'Retain') {
     problems.push(`spec.deletionPolicy: must be Delete or Retain, got "${String(deletionPolicy)}"`);
   }
+  const authentication =
+    spec.producer?.intake?.authentication ?? SPEC_DEFAULTS.producer.intake.authentication;
+  if (authentication !== 'None' && authentication !== 'Kubernetes') {
+    problems.push(
+      `spec.producer.intake.authentication: must be None or Kubernetes, got "${String(authentication)}"`,
+    );
+  }
 
   if (spec.image !== undefined && !/^\S+$/.test(spec.image)) {
     problems.push(`spec.image: "${spec.image}" must be a non-empty image reference without spaces`);
@@ -194,6 +203,7 @@ export function resolveSpec(exp: RatingExperiment, options: ResolveOptions = {})
         spec.producer?.ratingsPerSecond,
         SPEC_DEFAULTS.producer.ratingsPerSecond,
       ),
+      intake: { authentication },
     },
     consumer: {
       replicas: number('consumer.replicas', spec.consumer?.replicas, SPEC_DEFAULTS.consumer.replicas),

@@ -2,12 +2,13 @@
 // or as NDJSON (one rating per line). The batch is validated as a whole and taken all or nothing:
 // if any line is bad, nothing is written and the answer lists every bad line with its reasons, so
 // that the client fixes its file and sends it again without working out which part went in.
-import express, { type Express, type Request, type Response } from 'express';
+import express, { type Express, type Request, type RequestHandler, type Response } from 'express';
 import type { Logger } from '../common/logger.ts';
 import type { Catalog } from '../ratings/catalog.ts';
 import { createRating, type Rating, type Submission, validateSubmission } from '../ratings/rating.ts';
 import { AckTimeout, acknowledgedWithin } from './ack.ts';
 import { type Claim, type IdempotencyWindow, keyProblem } from './idempotency.ts';
+import { recordAsUser } from './intake-auth.ts';
 import type { LoadShedder } from './shedding.ts';
 
 export const BULK_PATH = '/api/ratings/bulk';
@@ -37,6 +38,8 @@ export function parseBulk(
   format: 'json' | 'ndjson',
   catalog: Catalog,
   maxRatings: number,
+  /** The authenticated user every rating is recorded under (intake-auth.ts), if any. */
+  rater?: string,
 ): BulkParse {
   let items: { line: number; value: unknown }[];
   const rejected: RejectedLine[] = [];
@@ -85,6 +88,11 @@ export function parseBulk(
         else ids.set(id, line);
       }
     }
+    if (rater !== undefined) {
+      const recorded = recordAsUser(fields, rater);
+      if (recorded.ok) fields = recorded.body;
+      else reasons.push(...recorded.reasons);
+    }
     const checked = validateSubmission(fields, catalog);
     if (!checked.ok) reasons.push(...checked.reasons);
     if (reasons.length > 0) rejected.push({ line, reasons });
@@ -124,6 +132,8 @@ export interface BulkOptions {
   idempotency: IdempotencyWindow;
   /** Called with the number of ratings answered as duplicates of acknowledged ones (a metric). */
   onDuplicates?: (ratings: number) => void;
+  /** Runs before the body is read: who may rate (intake-auth.ts), as for single ratings. */
+  authenticateRater?: RequestHandler;
 }
 
 /**
@@ -133,7 +143,9 @@ export interface BulkOptions {
 export function bulkRoute(options: BulkOptions): (app: Express) => void {
   const readBody = express.text({ type: ['application/json', ...NDJSON_TYPES], limit: options.maxBytes });
   return (app) => {
-    app.post(BULK_PATH, readBody, (req, res, next) => {
+    const authenticate: RequestHandler[] =
+      options.authenticateRater === undefined ? [] : [options.authenticateRater];
+    app.post(BULK_PATH, ...authenticate, readBody, (req, res, next) => {
       handle(options, req, res).catch(next);
     });
   };
@@ -155,7 +167,13 @@ async function handle(options: BulkOptions, req: Request, res: Response): Promis
     return;
   }
   const catalog = options.catalog();
-  const parsed = parseBulk(req.body, format, catalog, options.maxRatings);
+  const parsed = parseBulk(
+    req.body,
+    format,
+    catalog,
+    options.maxRatings,
+    res.locals.rater as string | undefined,
+  );
   if (!parsed.ok) {
     res.status(parsed.status).json({ error: parsed.error, rejected: parsed.rejected });
     return;

@@ -1,6 +1,6 @@
 // The producer's HTTP face beyond health and metrics: `POST /api/ratings` for real researchers
 // and `/`, the recent ratings.
-import type { ErrorRequestHandler, Express } from 'express';
+import type { ErrorRequestHandler, Express, RequestHandler } from 'express';
 import type { Logger } from '../common/logger.ts';
 import type { Catalog } from '../ratings/catalog.ts';
 import { createRating, type Rating, validateSubmission } from '../ratings/rating.ts';
@@ -42,6 +42,8 @@ export interface IntakeOptions {
   idempotency: IdempotencyWindow;
   /** Called with the number of ratings answered as duplicates of acknowledged ones (a metric). */
   onDuplicates?: (ratings: number) => void;
+  /** Runs before the API routes: who may rate (intake-auth.ts). */
+  authenticateRater?: RequestHandler;
 }
 
 export function intakeRoutes(options: IntakeOptions): (app: Express) => void {
@@ -49,6 +51,7 @@ export function intakeRoutes(options: IntakeOptions): (app: Express) => void {
   const timeoutMessage = `Kafka did not acknowledge the rating within ${ackTimeoutMs / 1000}s; it may still be written`;
 
   return (app) => {
+    if (options.authenticateRater !== undefined) app.use('/api/ratings', options.authenticateRater);
     app.post('/api/ratings', async (req, res) => {
       const reason = options.unavailableReason();
       if (reason !== undefined) {

@@ -15,6 +15,8 @@ import { PRODUCER_TUNING, readProducerConfig } from './config.ts';
 import { RatingGenerator } from './generator.ts';
 import { IdempotencyWindow } from './idempotency.ts';
 import { intakeRoutes, unavailableReason } from './intake.ts';
+import { intakeAuthenticationOf, raterAuthentication } from './intake-auth.ts';
+import { KubeAuth } from '../common/kube-auth.ts';
 import { createKafkaProducer, type KafkaRatingProducer } from './kafka.ts';
 import { createProducerMetrics } from './metrics.ts';
 import { RecentRatings } from './page.ts';
@@ -98,6 +100,13 @@ export async function main(): Promise<void> {
     maxKeys: intake.idempotencyMaxKeys,
     onEvict: () => metrics.idempotencyEvictions.inc(),
   });
+  const authenticateRater = raterAuthentication({
+    auth: new KubeAuth(kube),
+    experiment: { namespace: config.namespace, name: config.name },
+    mode: () => intakeAuthenticationOf(source.current.experiment),
+    logger,
+    registry,
+  });
   const server = await startHttpServer({
     port: config.port,
     logger,
@@ -114,6 +123,7 @@ export async function main(): Promise<void> {
       shedder: bulkShedder,
       idempotency,
       onDuplicates: (n) => metrics.idempotentDuplicates.inc(n),
+      authenticateRater,
     }),
     routes: intakeRoutes({
       logger,
@@ -125,6 +135,7 @@ export async function main(): Promise<void> {
       shedder,
       idempotency,
       onDuplicates: (n) => metrics.idempotentDuplicates.inc(n),
+      authenticateRater,
       page: () => ({
         experiment: experimentName,
         ratePerSecond: generator.ratePerSecond,

@@ -1,0 +1,187 @@
+// What authentication costs the intake: one producer process on the local stack's broker, its
+// experiment switched live between `intake.authentication: None` and `Kubernetes`, the same
+// autocannon load (POST /api/ratings, 64 connections, 10 s after a 2 s warm-up) alternately without
+// and with a ServiceAccount token allowed to rate; three runs each, every run printed with the
+// machine's load. With Kubernetes, the token's TokenReview and the LocalSubjectAccessReview are
+// cached (src/common/kube-auth.ts), so the figure is the steady-state cost of a cached decision.
+//
+//   source /work/coord/shared-stack.env   # or any running stack
+//   node bench/intake-auth.ts             # BENCH_SECONDS=10 BENCH_CONNECTIONS=64 BENCH_RUNS=3
+import { loadavg } from 'node:os';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import autocannon from 'autocannon';
+import {
+  CoreV1Api,
+  CustomObjectsApi,
+  PatchStrategy,
+  RbacAuthorizationV1Api,
+  setHeaderOptions,
+} from '@kubernetes/client-node';
+import { load } from 'js-yaml';
+import { GROUP, PLURAL, VERSION } from '../src/api/v1alpha1.ts';
+import { createRatingExperiment, useStack } from '../e2e/stack/harness.ts';
+import { ModeProcess, podKubeconfig } from '../e2e/stack/mode-process.ts';
+import { eventually } from '../e2e/stack/eventually.ts';
+import { repoRoot } from '../e2e/stack/stack.ts';
+
+const seconds = Number(process.env.BENCH_SECONDS ?? 10);
+const connections = Number(process.env.BENCH_CONNECTIONS ?? 64);
+const runs = Number(process.env.BENCH_RUNS ?? 3);
+/** With authentication the intake should keep at least this share of its throughput without. */
+const TARGET_RATIO = 0.9;
+
+const load1 = () =>
+  loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ');
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+};
+
+async function main(): Promise<void> {
+  const stack = await useStack();
+  const name = 'bench';
+  let producer: ModeProcess | undefined;
+  try {
+    await stack.installRatingsCrd();
+    const ns = await stack.newNamespace('bench-intake-auth');
+    const topic = `bench-intake-auth-${ns}`;
+    const experiment = await createRatingExperiment(
+      stack.kubeConfig,
+      { namespace: ns, name },
+      {
+        topic: { name: topic, partitions: 3 },
+        producer: { ratingsPerSecond: 0, intake: { authentication: 'Kubernetes' } },
+      },
+    );
+    const admin = await stack.kafkaAdmin();
+    await admin.createTopics({ topics: [{ topic, numPartitions: 3 }], waitForLeaders: true });
+    stack.onCleanup(async () => void (await admin.deleteTopics({ topics: [topic] }).catch(() => undefined)));
+
+    const core = stack.kubeConfig.makeApiClient(CoreV1Api);
+    const rbac = stack.kubeConfig.makeApiClient(RbacAuthorizationV1Api);
+    await rbac
+      .createClusterRole({
+        body: load(readFileSync(join(repoRoot, 'config/rbac/ratings_researcher_role.yaml'), 'utf8')) as never,
+      })
+      .catch((err: { code?: number }) => {
+        if (err.code !== 409) throw err;
+      });
+    await core.createNamespacedServiceAccount({ namespace: ns, body: { metadata: { name: 'rater' } } });
+    await rbac.createNamespacedRoleBinding({
+      namespace: ns,
+      body: {
+        metadata: { name: 'rater' },
+        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'ratings-researcher' },
+        subjects: [{ kind: 'ServiceAccount', name: 'rater', namespace: ns }],
+      },
+    });
+    const { status } = await core.createNamespacedServiceAccountToken({
+      namespace: ns,
+      name: 'rater',
+      body: { spec: { audiences: [], expirationSeconds: 3600 } },
+    });
+    const token = status!.token!;
+
+    const kubeconfig = await podKubeconfig(stack.kubeConfig, experiment, stack.kafkaBootstrap);
+    producer = new ModeProcess('producer', `producer-${ns}`, {
+      KUBECONFIG: kubeconfig,
+      EXPERIMENT_NAMESPACE: ns,
+      EXPERIMENT_NAME: name,
+      KAFKA_BOOTSTRAP_SERVERS: stack.kafkaBootstrap,
+      KAFKA_TOPIC: topic,
+      EXPERIMENT_POLL_SECONDS: '1',
+    });
+    const running = producer;
+    await eventually(
+      'the producer to be ready',
+      async () => ((await running.get('/readyz')) === 'ok\n' ? true : undefined),
+      {
+        timeoutMs: 60_000,
+      },
+    );
+    const url = `http://127.0.0.1:${await producer.port}/api/ratings`;
+    const body = JSON.stringify({
+      battle: 'Adam vs Eve',
+      voices: ['Big Bird', 'Joan of Arc'],
+      rating: 2,
+      researcher: `system:serviceaccount:${ns}:rater`, // the same body is valid in both modes
+    });
+
+    const setMode = async (authentication: 'None' | 'Kubernetes') => {
+      // The stack is shared: another checkout may have applied a CRD without this field since.
+      await stack.installRatingsCrd();
+      await stack.kubeConfig.makeApiClient(CustomObjectsApi).patchNamespacedCustomObject(
+        {
+          group: GROUP,
+          version: VERSION,
+          namespace: ns,
+          plural: PLURAL,
+          name,
+          body: { spec: { producer: { intake: { authentication } } } },
+        },
+        setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+      );
+      // Without a token: 401 once it authenticates, 202 once it does not.
+      const expected = authentication === 'None' ? 202 : 401;
+      await eventually(`the intake to follow ${authentication}`, async () => {
+        const res = await fetch(url, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body,
+        });
+        return res.status === expected ? true : undefined;
+      });
+    };
+    const hammer = async (authentication: 'None' | 'Kubernetes', duration: number) => {
+      const headers: Record<string, string> = { 'content-type': 'application/json' };
+      if (authentication === 'Kubernetes') headers.authorization = `Bearer ${token}`;
+      return autocannon({ url, method: 'POST', headers, body, connections, duration });
+    };
+
+    const figures: Record<'None' | 'Kubernetes', number[]> = { None: [], Kubernetes: [] };
+    process.stdout.write(
+      `intake, POST /api/ratings, ${connections} connections, ${seconds} s per run after a 2 s warm-up, one producer process\n`,
+    );
+    for (let run = 1; run <= runs; run++) {
+      for (const mode of ['None', 'Kubernetes'] as const) {
+        await setMode(mode);
+        await hammer(mode, 2);
+        const before = load1();
+        const result = await hammer(mode, seconds);
+        const accepted = result.requests.total - result.non2xx - result.errors;
+        const perSecond = Math.round(accepted / seconds);
+        figures[mode].push(perSecond);
+        process.stdout.write(
+          `run ${run} authentication ${mode.padEnd(10)} ${String(perSecond).padStart(6)} ratings/s (202)  p50 ${result.latency.p50} ms  p99 ${result.latency.p99} ms  non-2xx ${result.non2xx}  errors ${result.errors}  load ${before} -> ${load1()}\n`,
+        );
+      }
+    }
+    const ratios = figures.Kubernetes.map((k, i) => Number((k / figures.None[i]!).toFixed(3)));
+    const ratio = median(ratios);
+    process.stdout.write(
+      `median ratings/s: None ${median(figures.None)}, Kubernetes ${median(figures.Kubernetes)}; ratio per run ${ratios.join(', ')}\n`,
+    );
+    process.stdout.write(
+      `BENCH-RESULT ${JSON.stringify({
+        benchmark: 'intake-auth',
+        figure: `intake ratings/s with authentication Kubernetes / without (None), ${connections} connections, per run`,
+        runs: ratios,
+        value: ratio,
+        target: `>= ${TARGET_RATIO}`,
+        met: ratio >= TARGET_RATIO,
+      })}\n`,
+    );
+  } finally {
+    await producer?.stop('SIGTERM');
+    await stack.cleanup();
+  }
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,263 @@
+// Who may rate, against the local stack's real API server and broker: a producer process with
+// the rights the controller gives an authenticating intake (podKubeconfig), ServiceAccount tokens
+// from the TokenRequest API, the ratings-researcher ClusterRole of config/rbac bound per namespace
+// and a Role with resourceNames per experiment.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  CoreV1Api,
+  CustomObjectsApi,
+  PatchStrategy,
+  RbacAuthorizationV1Api,
+  setHeaderOptions,
+  type V1ClusterRole,
+} from '@kubernetes/client-node';
+import { load } from 'js-yaml';
+import type { Consumer, KafkaMessage } from 'kafkajs';
+import { GROUP, PLURAL, VERSION } from '../api/v1alpha1.ts';
+import { eventually } from '../../e2e/stack/eventually.ts';
+import { createRatingExperiment, useStack, type StackHandle } from '../../e2e/stack/harness.ts';
+import { FreezableProxy, ModeProcess, podKubeconfig } from '../../e2e/stack/mode-process.ts';
+import { repoRoot } from '../../e2e/stack/stack.ts';
+
+const catalog = {
+  voices: ['Darth Vader', 'Joan of Arc', 'Beyoncé'],
+  battles: ['Zeus vs Thor'],
+  scale: ['Hated', 'Meh', 'Liked'],
+};
+const rating = { battle: 'Zeus vs Thor', voices: ['Beyoncé', 'Joan of Arc'], rating: 2 };
+
+let stack: StackHandle;
+let ns: string;
+let topic: string;
+let producer: ModeProcess;
+let apiProxy: FreezableProxy;
+let reader: { consumer: Consumer; messages: KafkaMessage[] };
+const tokens: Record<string, string> = {};
+const name = 'erb';
+
+async function token(serviceAccount: string): Promise<string> {
+  const core = stack.kubeConfig.makeApiClient(CoreV1Api);
+  await core.createNamespacedServiceAccount({ namespace: ns, body: { metadata: { name: serviceAccount } } });
+  const { status } = await core.createNamespacedServiceAccountToken({
+    namespace: ns,
+    name: serviceAccount,
+    body: { spec: { audiences: [], expirationSeconds: 3600 } },
+  });
+  return status!.token!;
+}
+
+async function post(body: unknown, authorization?: string) {
+  const res = await fetch(`http://127.0.0.1:${await producer.port}/api/ratings`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(authorization !== undefined && { authorization }) },
+    body: JSON.stringify(body),
+  });
+  return {
+    status: res.status,
+    wwwAuthenticate: res.headers.get('www-authenticate'),
+    body: (await res.json()) as Record<string, unknown>,
+  };
+}
+
+const recorded = (id: unknown) =>
+  eventually(`rating ${String(id)} in the topic`, () => {
+    const message = reader.messages.find((m) => m.value?.toString().includes(`"id":"${String(id)}"`));
+    return message === undefined
+      ? undefined
+      : (JSON.parse(message.value!.toString()) as Record<string, unknown>);
+  });
+
+beforeAll(async () => {
+  stack = await useStack();
+  await stack.installRatingsCrd();
+  ns = await stack.newNamespace('intake-auth');
+  topic = `intake-auth-${ns}`;
+  const experiment = await createRatingExperiment(
+    stack.kubeConfig,
+    { namespace: ns, name },
+    {
+      topic: { name: topic, partitions: 1 },
+      producer: { ratingsPerSecond: 0, intake: { authentication: 'Kubernetes' } },
+      ...catalog,
+    },
+  );
+  const admin = await stack.kafkaAdmin();
+  await admin.createTopics({ topics: [{ topic, numPartitions: 1 }], waitForLeaders: true });
+  stack.onCleanup(async () => {
+    await admin.deleteTopics({ topics: [topic] }).catch(() => undefined);
+  });
+  const consumer = stack.kafka.consumer({ groupId: `intake-auth-reader-${ns}` });
+  const messages: KafkaMessage[] = [];
+  await consumer.connect();
+  await consumer.subscribe({ topic, fromBeginning: true });
+  await consumer.run({ eachMessage: async ({ message }) => void messages.push(message) });
+  reader = { consumer, messages };
+  stack.onCleanup(() => consumer.disconnect());
+
+  // Researchers: one allowed in the namespace, one allowed only another experiment, one not at all.
+  const rbac = stack.kubeConfig.makeApiClient(RbacAuthorizationV1Api);
+  const researcherRole = load(
+    readFileSync(join(repoRoot, 'config/rbac/ratings_researcher_role.yaml'), 'utf8'),
+  ) as V1ClusterRole;
+  await rbac.createClusterRole({ body: researcherRole }).catch((err: { code?: number }) => {
+    if (err.code !== 409) throw err;
+  });
+  tokens.rater = await token('rater');
+  tokens.elsewhere = await token('elsewhere');
+  tokens.bystander = await token('bystander');
+  await rbac.createNamespacedRoleBinding({
+    namespace: ns,
+    body: {
+      metadata: { name: 'rater-rates' },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'ratings-researcher' },
+      subjects: [{ kind: 'ServiceAccount', name: 'rater', namespace: ns }],
+    },
+  });
+  await rbac.createNamespacedRole({
+    namespace: ns,
+    body: {
+      metadata: { name: 'rates-other' },
+      rules: [
+        {
+          apiGroups: [GROUP],
+          resources: [`${PLURAL}/ratings`],
+          resourceNames: ['other'],
+          verbs: ['create'],
+        },
+      ],
+    },
+  });
+  await rbac.createNamespacedRoleBinding({
+    namespace: ns,
+    body: {
+      metadata: { name: 'elsewhere-rates-other' },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'rates-other' },
+      subjects: [{ kind: 'ServiceAccount', name: 'elsewhere', namespace: ns }],
+    },
+  });
+
+  // The producer reaches the API server through a proxy, to be cut in the last test.
+  const server = new URL(stack.kubeConfig.getCurrentCluster()!.server);
+  apiProxy = await FreezableProxy.start({ host: server.hostname, port: Number(server.port) });
+  stack.onCleanup(() => apiProxy.close());
+  const kubeconfig = await podKubeconfig(
+    stack.kubeConfig,
+    experiment,
+    stack.kafkaBootstrap,
+    `https://127.0.0.1:${apiProxy.port}`,
+  );
+  producer = new ModeProcess('producer', `producer-${ns}`, {
+    KUBECONFIG: kubeconfig,
+    EXPERIMENT_NAMESPACE: ns,
+    EXPERIMENT_NAME: name,
+    KAFKA_BOOTSTRAP_SERVERS: stack.kafkaBootstrap,
+    KAFKA_TOPIC: topic,
+    EXPERIMENT_POLL_SECONDS: '1',
+    KUBE_REQUEST_TIMEOUT_MS: '2000',
+  });
+  stack.onCleanup(async () => void (await producer.stop('SIGKILL')));
+  await eventually('the producer to be ready', async () =>
+    (await producer.get('/readyz')) === 'ok\n' ? true : undefined,
+  );
+}, 120_000);
+
+afterAll(async () => {
+  await stack?.cleanup();
+}, 60_000);
+
+describe('an intake with authentication Kubernetes', () => {
+  it('answers 401 without a token, saying why, with WWW-Authenticate', async () => {
+    expect(await post(rating)).toEqual({
+      status: 401,
+      wwwAuthenticate: `Bearer realm="${ns}/${name}"`,
+      body: { error: 'unauthenticated', reason: 'no credentials: send Authorization: Bearer <token>' },
+    });
+  });
+
+  it('answers 401 to a token the API server does not accept', async () => {
+    const answer = await post(rating, 'Bearer not-a-real-token');
+    expect(answer.status).toBe(401);
+    expect(answer.body).toEqual({
+      error: 'unauthenticated',
+      reason: expect.stringMatching(/^the API server did not accept the bearer token/),
+    });
+  });
+
+  it('answers 403 naming the user and the permission to a ServiceAccount not allowed to rate', async () => {
+    for (const who of ['bystander', 'elsewhere']) {
+      expect(await post(rating, `Bearer ${tokens[who]}`)).toEqual({
+        status: 403,
+        wwwAuthenticate: null,
+        body: {
+          error: 'forbidden',
+          reason: `user "system:serviceaccount:${ns}:${who}" may not create ratingexperiments/ratings "${name}" in namespace ${ns} (API group ratings.conglombo.io)`,
+        },
+      });
+    }
+  });
+
+  it('takes the rating of an allowed ServiceAccount (202) and records it under its username', async () => {
+    const answer = await post(rating, `Bearer ${tokens.rater}`);
+    expect(answer.status).toBe(202);
+    expect(await recorded(answer.body.id)).toMatchObject({
+      ...rating,
+      researcher: `system:serviceaccount:${ns}:rater`,
+    });
+    // Naming itself is fine; naming someone else is refused rather than silently rewritten.
+    const same = await post(
+      { ...rating, researcher: `system:serviceaccount:${ns}:rater` },
+      `Bearer ${tokens.rater}`,
+    );
+    expect(same.status).toBe(202);
+    expect(await post({ ...rating, researcher: 'Dr. Ada' }, `Bearer ${tokens.rater}`)).toEqual({
+      status: 400,
+      wwwAuthenticate: null,
+      body: {
+        error: 'invalid rating',
+        reasons: [
+          `researcher "Dr. Ada" is not the authenticated user "system:serviceaccount:${ns}:rater": omit it, ratings are recorded under the authenticated user`,
+        ],
+      },
+    });
+  });
+
+  it('follows the experiment: with authentication None anyone rates again, under the name given', async () => {
+    const custom = stack.kubeConfig.makeApiClient(CustomObjectsApi);
+    const setMode = (authentication: string) =>
+      custom.patchNamespacedCustomObject(
+        {
+          group: GROUP,
+          version: VERSION,
+          namespace: ns,
+          plural: PLURAL,
+          name,
+          body: { spec: { producer: { intake: { authentication } } } },
+        },
+        setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+      );
+    await setMode('None');
+    const open = await eventually('the intake to stop authenticating', async () => {
+      const answer = await post({ ...rating, researcher: 'Dr. Ada' });
+      return answer.status === 202 ? answer : undefined;
+    });
+    expect(await recorded(open.body.id)).toMatchObject({ researcher: 'Dr. Ada' });
+    await setMode('Kubernetes');
+    await eventually('the intake to authenticate again', async () =>
+      (await post(rating)).status === 401 ? true : undefined,
+    );
+  });
+
+  it('answers 503, not 401/403 and never a pass, when the API server cannot be asked', async () => {
+    const fresh = await token('latecomer'); // never seen: not in the cache
+    apiProxy.cut();
+    const answer = await post(rating, `Bearer ${fresh}`);
+    expect(answer.status).toBe(503);
+    expect(answer.body).toEqual({
+      error: 'cannot check access now',
+      reason: expect.stringMatching(
+        /^cannot check the bearer token with a TokenReview: .*no complete answer within 2000 ms/,
+      ),
+    });
+  }, 30_000);
+});
