@@ -26,6 +26,23 @@ describe('parseBulk', () => {
     expect(fromNdjson).toEqual(expected);
   });
 
+  it('records every line under the authenticated rater, refusing lines that name someone else', () => {
+    const { researcher: _omitted, ...anonymous } = good;
+    const rater = 'system:serviceaccount:lab:rater';
+    expect(
+      parseBulk(ndjson(anonymous, { ...good, researcher: rater }), 'ndjson', catalog, 10, rater),
+    ).toEqual({
+      ok: true,
+      lines: [
+        { line: 1, submission: { ...good, researcher: rater }, id: undefined },
+        { line: 2, submission: { ...good, researcher: rater }, id: undefined },
+      ],
+    });
+    const named = parseBulk(ndjson(anonymous, good), 'ndjson', catalog, 10, rater);
+    expect(named).toMatchObject({ ok: false, status: 400, rejected: [{ line: 2 }] });
+    expect(JSON.stringify(named)).toContain('is not the authenticated user');
+  });
+
   it('rejects the whole batch with every bad line and all of its reasons', () => {
     const body = ndjson(
       good,
