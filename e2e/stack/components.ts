@@ -44,6 +44,12 @@ export type Component = {
   afterStop?: () => void;
   /** Optional components are skipped when `present()` is false (e.g. a stand-in not written yet). */
   present?: () => boolean;
+  /**
+   * Its command line names the checkout that started it (a script of the repository). A checkout
+   * sharing the stack through STACK_LOCAL_DIR reuses the one running rather than restarting it
+   * from its own files (and its test teardown stopping it under the others).
+   */
+  fromCheckout?: boolean;
 };
 
 const execFileAsync = promisify(execFile);
@@ -476,9 +482,13 @@ export function components(p: Ports, installed: Installed, kubeconfigs: Record<s
 
   const standIn = (name: string, file: string, healthPort: number): Component => {
     const script = join(repoRoot, 'e2e', 'standins', file);
+    // Relative, so that a checkout sharing the stack (STACK_LOCAL_DIR) recognises the stand-in
+    // another checkout started instead of taking its port for a stranger's.
+    const identity = join('e2e', 'standins', file);
     return {
       name,
-      identity: script,
+      identity,
+      fromCheckout: true,
       needs: ['kube-apiserver', 'kafka', 'prometheus', 'strimzi-fixtures'],
       ports: [healthPort],
       startTimeoutMs: 60_000,
@@ -486,7 +496,7 @@ export function components(p: Ports, installed: Installed, kubeconfigs: Record<s
       present: () => existsSync(script),
       prepare: () => ({
         command: nodeBinary(),
-        identity: script,
+        identity,
         args: [script],
         cwd: repoRoot,
         env: {

@@ -12,7 +12,7 @@ import type { Component } from './components.ts';
 import { ensureClusterDns, ensureStrimziFixtures } from './fixtures.ts';
 import { buildPauseImage, buildProjectImage, importImages, removeBuildContainers } from './image.ts';
 import { installAll } from './install.ts';
-import { cacheDir, kubectlPath, logFile, paths, ports, repoRoot } from './paths.ts';
+import { cacheDir, kubectlPath, localDir, logFile, paths, ports, repoRoot } from './paths.ts';
 import { crictl, ensureNodeNetwork, keepContainmentFirst, nodeLeftovers, teardownNode } from './node.ts';
 import { ensurePki, writeKubeconfigs } from './pki.ts';
 import {
@@ -136,7 +136,15 @@ async function bringUp(component: Component): Promise<ComponentReport> {
   const spec = await component.prepare();
   let existing = livePid(component.name, spec.identity);
   const recorded = recordedCommand(component.name);
-  if (existing !== undefined && recorded !== undefined && recorded !== commandLine(spec)) {
+  // A stack whose state lives outside this checkout is shared with others (STACK_LOCAL_DIR).
+  const sharedStack = localDir !== join(repoRoot, '.local');
+  const startedByAnotherCheckout = component.fromCheckout === true && sharedStack;
+  if (
+    existing !== undefined &&
+    recorded !== undefined &&
+    recorded !== commandLine(spec) &&
+    !startedByAnotherCheckout
+  ) {
     // Started with other flags, ports or environment (e.g. the stack's code changed): restart it.
     log(`${component.name} (pid ${existing}) runs with a different command line: restarting it`);
     await stopProcess(component.name, spec.identity, component.stopGraceMs);
