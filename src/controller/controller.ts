@@ -157,7 +157,7 @@ export class Controller {
       if (key === undefined) return;
       const stopTimer = metrics.reconcileDuration.startTimer();
       try {
-        const result = await this.reconciler.reconcile(key);
+        const result = await metrics.countReconcile(() => this.reconciler.reconcile(key));
         this.queue.forget(key);
         metrics.reconciles.inc({ result: 'success' });
         if (result.requeueAfterMs !== undefined) this.queue.addAfter(key, result.requeueAfterMs);
