@@ -65,6 +65,8 @@ const EXTRA_SERVICE_CIDRS = [
  * replica per experiment and a ResourceQuota of 0 pods, so that no Deployment ever settles.
  */
 const BLOCKED_PODS = process.env.BENCH_BLOCKED_PODS === '1';
+/** From this size on, a run waits for its namespaces to be gone before the next one starts. */
+const WAIT_FOR_NAMESPACES_FROM = 500;
 const TARGETS = { ratio: 1.5, steadyWrites: 0, requestsPerReconcile: 4, rssMiB: 150 };
 
 type Experiment = RatingExperiment & KubeObject;
@@ -163,8 +165,16 @@ async function inParallel<T>(items: T[], limit: number, fn: (item: T) => Promise
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
 }
 
-/** A namespace, deleted by cleanup (and earlier by the caller through the returned function). */
-async function benchNamespace(admin: KubeClient, name: string): Promise<() => Promise<void>> {
+/**
+ * A namespace, deleted by cleanup, or earlier by the caller through the returned function:
+ * `wait` false deletes its experiments (so that the running controller finalizes them) and the
+ * namespace, and leaves waiting for it to cleanup (the namespace controller of a loaded stack takes
+ * minutes even for an empty one; small namespaces go in the background without loading the next run).
+ */
+async function benchNamespace(
+  admin: KubeClient,
+  name: string,
+): Promise<(options: { wait: boolean }) => Promise<void>> {
   await admin.apply(
     adminTypes.namespace,
     { apiVersion: 'v1', kind: 'Namespace', metadata: { name } },
@@ -182,10 +192,32 @@ async function benchNamespace(admin: KubeClient, name: string): Promise<() => Pr
     const body = { apiVersion: 'v1', kind: 'ResourceQuota', metadata: { name: 'no-pods', namespace: name } };
     await admin.apply(quota, { ...body, spec: { hard: { pods: '0' } } } as KubeObject, FIELD_MANAGER);
   }
-  return async () => {
+  return async ({ wait }) => {
+    if (!wait) {
+      await deleteExperiments(admin, name);
+      await admin.delete(adminTypes.namespace, '', name);
+      return;
+    }
     await deleteNamespace(admin, name);
     drop();
   };
+}
+
+/** Deletes the experiments of a namespace and waits (up to five minutes) until they are gone. */
+async function deleteExperiments(admin: KubeClient, namespace: string): Promise<boolean> {
+  const experiments = async () =>
+    (await admin.list<Experiment>(resources.ratingExperiment, { namespace })).items;
+  await inParallel(await experiments(), PARALLEL, async (e) => {
+    await admin.delete(resources.ratingExperiment, namespace, e.metadata?.name ?? '');
+  });
+  return waitFor(
+    `the experiments of ${namespace} to go`,
+    async () => (await experiments()).length === 0,
+    300_000,
+    1000,
+  )
+    .then(() => true)
+    .catch(() => false);
 }
 
 /**
@@ -196,30 +228,17 @@ async function benchNamespace(admin: KubeClient, name: string): Promise<() => Pr
  * nothing is left terminating. (Their KafkaTopics are in the same namespace and go with it.)
  */
 async function deleteNamespace(admin: KubeClient, name: string): Promise<void> {
-  const experiments = async () =>
-    (await admin.list<Experiment>(resources.ratingExperiment, { namespace: name })).items;
-  await inParallel(await experiments(), PARALLEL, async (e) => {
-    await admin.delete(resources.ratingExperiment, name, e.metadata?.name ?? '');
-  });
+  if (!(await deleteExperiments(admin, name))) {
+    const { items } = await admin.list<Experiment>(resources.ratingExperiment, { namespace: name });
+    await inParallel(items, PARALLEL, async (e) => {
+      const patch = { metadata: { finalizers: null } };
+      await admin
+        .mergePatch(resources.ratingExperiment, name, e.metadata?.name ?? '', patch, FIELD_MANAGER)
+        .catch(() => undefined);
+    });
+  }
   await admin.delete(adminTypes.namespace, '', name);
   const gone = async () => (await admin.get(adminTypes.namespace, '', name)) === undefined;
-  try {
-    await waitFor(`namespace ${name} to go`, gone, 300_000, 1000);
-    return;
-  } catch {
-    // fall through: release what holds it
-  }
-  await inParallel(await experiments(), PARALLEL, async (e) => {
-    await admin
-      .mergePatch(
-        resources.ratingExperiment,
-        name,
-        e.metadata?.name ?? '',
-        { metadata: { finalizers: null } },
-        FIELD_MANAGER,
-      )
-      .catch(() => undefined);
-  });
   await waitFor(`namespace ${name} to go`, gone, 900_000, 2000);
 }
 
@@ -479,7 +498,7 @@ async function measure(
     try {
       floorMs = await floor(admin, `ctlbench-floor-${n}-${id}-${run}`, n);
     } finally {
-      await dropFloor();
+      await dropFloor({ wait: n >= WAIT_FOR_NAMESPACES_FROM });
     }
   }
 
@@ -569,7 +588,8 @@ async function measure(
     return row;
   } finally {
     try {
-      await dropNs(); // while the controller runs, so that its finalizers are honoured
+      // While the controller runs, so that its finalizers are honoured.
+      await dropNs({ wait: n >= WAIT_FOR_NAMESPACES_FROM });
     } finally {
       await controller.stop();
       dropController();
