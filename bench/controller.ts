@@ -159,8 +159,15 @@ async function createExperiment(admin: KubeClient, exp: Experiment): Promise<Exp
 
 async function inParallel<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
   let next = 0;
+  let failed = false;
   const worker = async (): Promise<void> => {
-    while (next < items.length) await fn(items[next++] as T);
+    // After a failure the others take no new item: nothing is created behind the caller's cleanup.
+    while (next < items.length && !failed) {
+      await fn(items[next++] as T).catch((err: unknown) => {
+        failed = true;
+        throw err;
+      });
+    }
   };
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
 }
