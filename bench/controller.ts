@@ -522,6 +522,9 @@ async function measure(
       LOG_LEVEL: 'warn',
       LEASE_NAME: podName,
       RESYNC_SECONDS: String(RESYNC_SECONDS),
+      // One replica: on a stack loaded by others, a lease renewal that misses its deadline would
+      // end the run (the controller stops leading and exits, as it must).
+      LEADER_ELECT: 'false',
       // BENCH_CPU_PROF=<dir>: a V8 CPU profile of the controller, written when it stops.
       NODE_OPTIONS: [
         managerEnv('NODE_OPTIONS'),
@@ -534,8 +537,13 @@ async function measure(
   const dropController = cleanup.add(`controller ${podName}`, () => controller.stop());
   const dropNs = await benchNamespace(admin, ns);
   try {
+    // A controller that exits ends the run rather than leaving it waiting.
+    const exited = controller.exited.then((code) => {
+      throw new Error(`controller ${podName} exited (${code}) during the run; see its log`);
+    });
+    exited.catch(() => undefined);
     await waitFor(
-      'the lease',
+      'the workers',
       async () => (await controller.metrics()).get('ratings_operator_leader') === 1,
       30_000,
     );
@@ -545,7 +553,7 @@ async function measure(
     await inParallel(names, PARALLEL, async (name) => {
       await createExperiment(admin, experiment(ns, name));
     });
-    await watch.until(n, statusWritten);
+    await Promise.race([watch.until(n, statusWritten), exited]);
     await waitFor(`the children of ${n} experiments`, () => childrenExist(admin, ns, n), 900_000, 1000);
     const controllerMs = performance.now() - start;
 
@@ -558,7 +566,7 @@ async function measure(
       converged.get('ratings_operator_api_requests_total', { verb: 'watch' });
 
     // Settled: every experiment Ready (topic Ready, both Deployments available at 0 replicas).
-    await watch.until(n, settled);
+    await Promise.race([watch.until(n, settled), exited]);
     const readyMs = performance.now() - start;
     await watch.stop();
     const audit = await auditChanges(admin, ns);
