@@ -123,34 +123,22 @@ export class Reconciler {
     };
     const plan = planSync(observed, image);
 
-    // Every write is attempted, so that one failing child does not hold back the others. Children
-    // that do not depend on each other are applied together (one round trip instead of six on the
-    // path of a new experiment); the Deployments after the rest, so that pods never start before
-    // their ServiceAccount and Role. Results are kept in the plan's order.
+    // Every write is attempted, so that one failing child does not hold back the others. In the
+    // plan's order, one after the other: a RoleBinding is refused while its Role does not exist
+    // yet (the API server checks the binder holds the Role's permissions), and pods must not start
+    // before their ServiceAccount.
     const outcome: SyncOutcome = { written: [], deleted: [], failures: [] };
     const applied: ChildWrite[] = [];
-    const isDeployment = (w: ChildWrite) => w.type.kind === resources.deployment.kind;
-    for (const wave of [plan.writes.filter((w) => !isDeployment(w)), plan.writes.filter(isDeployment)]) {
-      const results = await Promise.all(
-        wave.map(async (write) => {
-          const what = `${write.type.kind} ${write.object.metadata?.namespace}/${write.object.metadata?.name}`;
-          try {
-            const live = await client.apply(write.type, write.object, FIELD_MANAGER);
-            this.informerFor(write.object)?.assume(live);
-            logger.info({ experiment: objectKey(exp), change: write.change }, `applied ${what}`);
-            return { write, live: stripManagedFields(live) };
-          } catch (err) {
-            return { write, failure: this.failure(what, err) };
-          }
-        }),
-      );
-      for (const result of results) {
-        if (result.failure !== undefined) {
-          outcome.failures.push(result.failure);
-        } else {
-          outcome.written.push(result.live);
-          applied.push(result.write);
-        }
+    for (const write of plan.writes) {
+      const what = `${write.type.kind} ${write.object.metadata?.namespace}/${write.object.metadata?.name}`;
+      try {
+        const live = await client.apply(write.type, write.object, FIELD_MANAGER);
+        this.informerFor(write.object)?.assume(live);
+        outcome.written.push(stripManagedFields(live));
+        applied.push(write);
+        logger.info({ experiment: objectKey(exp), change: write.change }, `applied ${what}`);
+      } catch (err) {
+        outcome.failures.push(this.failure(what, err));
       }
     }
     for (const removal of plan.deletes) {
