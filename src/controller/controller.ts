@@ -2,7 +2,7 @@
 // while this replica leads, workers take keys from the queue and reconcile them.
 import type { RatingExperiment } from '../api/v1alpha1.ts';
 import type { Logger } from '../common/logger.ts';
-import { MANAGED_SELECTOR, UNSTAGED_SELECTOR, type Kafka } from '../model/index.ts';
+import { MANAGED_SELECTOR, UNSTAGED_SELECTOR, isStaged, type Kafka } from '../model/index.ts';
 import type { ControllerConfig } from './config.ts';
 import type { EventRecorder } from './events.ts';
 import { Informer, stripManagedFields } from './informer.ts';
@@ -57,9 +57,14 @@ export class Controller {
     const namespace = config.watchNamespace;
     this.caches = {
       // Staged experiments are filtered out by the API server: never cached, never reconciled.
-      experiments: informer<RatingExperiment & KubeObject>(resources.ratingExperiment, {
+      experiments: new Informer<RatingExperiment & KubeObject>({
+        client,
+        type: resources.ratingExperiment,
+        logger,
+        transform: stripManagedFields,
         namespace,
         labelSelector: UNSTAGED_SELECTOR,
+        matches: (exp) => !isStaged(exp),
       }),
       // Topics and Kafka clusters live in the Kafka namespace, wherever the experiments are.
       kafkaTopics: informer(resources.kafkaTopic, { labelSelector: MANAGED_SELECTOR }),
