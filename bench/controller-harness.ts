@@ -268,10 +268,15 @@ export class ControllerProcess {
     const token = existsSync(tokenFile) ? readFileSync(tokenFile, 'utf8') : undefined;
     const proc = new ControllerProcess(child, port, metricsPort, options.podName, token);
     proc.secureMetrics = options.env?.METRICS_SECURE !== 'false';
-    await waitFor(`controller ${options.podName} to be ready`, async () => {
-      if (child.exitCode !== null) return true;
-      return (await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined))?.ok === true;
-    });
+    try {
+      await waitFor(`controller ${options.podName} to be ready`, async () => {
+        if (child.exitCode !== null) return true;
+        return (await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined))?.ok === true;
+      });
+    } catch (err) {
+      await proc.stop('SIGKILL'); // not left running behind the caller, who never got it
+      throw err;
+    }
     if (child.exitCode !== null)
       throw new Error(`controller ${options.podName} exited with ${child.exitCode}; see its log`);
     return proc;

@@ -208,7 +208,7 @@ describe('RatingExperiment admission', () => {
     ['producer replicas above 10', { producer: { replicas: 11 } }, /spec\.producer\.replicas/],
     ['a negative rate', { producer: { ratingsPerSecond: -1 } }, /spec\.producer\.ratingsPerSecond/],
     ['a rate above 100000', { producer: { ratingsPerSecond: 100_001 } }, /spec\.producer\.ratingsPerSecond/],
-    ['zero consumers', { consumer: { replicas: 0 } }, /spec\.consumer\.replicas/],
+    ['consumer replicas above 10', { consumer: { replicas: 11 } }, /spec\.consumer\.replicas/],
     [
       'a checkpoint interval of 0',
       { consumer: { checkpointIntervalSeconds: 0 } },

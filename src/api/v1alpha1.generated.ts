@@ -333,10 +333,10 @@ export interface ProducerSpec {
  */
 export interface ConsumerSpec {
   /**
-   * Number of consumer pods, 1 to 10, default 2; pods beyond spec.topic.partitions stand by without
-   * partitions.
+   * Number of consumer pods, 0 to 10, default 2; pods beyond spec.topic.partitions stand by without
+   * partitions; 0 pauses counting (the totals stay as last checkpointed).
    * @format int32
-   * @minimum 1
+   * @minimum 0
    * @maximum 10
    * @default 2
    */

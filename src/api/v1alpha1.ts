@@ -18,6 +18,14 @@ export const CRD_NAME = `${PLURAL}.${GROUP}`;
 export const FINALIZER = `${GROUP}/kafkatopic`;
 
 /**
+ * An experiment labelled `ratings.conglombo.io/staged: "true"` is staged: the operator does not
+ * watch it (the label selector of its watch leaves it out) and writes nothing to it or for it.
+ * Removing the label hands it to the operator; labelling an experiment the operator manages
+ * releases it (see README: Staged experiments).
+ */
+export const LABEL_STAGED = `${GROUP}/staged`;
+
+/**
  * Set by a user who has seen `status.lost` ratings lost and accepts it: its value, a count N,
  * lets Ready be True again while status.lost <= N. TotalsExact stays False: the totals are not
  * exact, and that does not change.
@@ -79,6 +87,8 @@ export const Reason = {
   Waiting: 'Waiting',
   /** The experiment is being deleted. */
   Deleting: 'Deleting',
+  /** The experiment was labelled staged: the operator released it and no longer manages it. */
+  Staged: 'Staged',
   /** The API server refused a write of this reconcile (admission, validation, RBAC); the message is its own. */
   ApplyRefused: 'ApplyRefused',
   /** A write of this reconcile failed for a reason that may pass (timeout, conflict, server error); retried. */

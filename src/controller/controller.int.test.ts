@@ -4,7 +4,7 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import type { RatingExperiment } from '../api/v1alpha1.ts';
-import { FINALIZER } from '../api/v1alpha1.ts';
+import { FINALIZER, LABEL_STAGED } from '../api/v1alpha1.ts';
 import { randomSuffix, useStack, type StackHandle } from '../../e2e/stack/harness.ts';
 import { repoRoot } from '../../e2e/stack/stack.ts';
 import {
@@ -65,13 +65,17 @@ const getExperiment = (name: string) => admin.get<Experiment>(resources.ratingEx
 const condition = (exp: Experiment | undefined, type: string): Condition | undefined =>
   (exp?.status?.conditions as Condition[] | undefined)?.find((c) => c.type === type);
 
-async function createExperiment(name: string, spec: Record<string, unknown> = {}): Promise<void> {
-  await admin.create(
+async function createExperiment(
+  name: string,
+  spec: Record<string, unknown> = {},
+  labels?: Record<string, string>,
+): Promise<Experiment> {
+  return admin.create<Experiment>(
     resources.ratingExperiment,
     {
       apiVersion: 'ratings.conglombo.io/v1alpha1',
       kind: 'RatingExperiment',
-      metadata: { name, namespace: ns },
+      metadata: { name, namespace: ns, ...(labels !== undefined && { labels }) },
       // The catalog spelled out rather than left to the CRD's defaults: other suites re-apply the shared CRD.
       spec: {
         kafka: KAFKA,
@@ -375,6 +379,81 @@ describe('the controller on the local stack', () => {
     expect(live?.metadata?.labels?.[LABEL_MANAGED_BY]).toBeUndefined();
     expect(live?.metadata?.labels?.[LABEL_EXPERIMENT_NAME]).toBeUndefined();
     expect(live?.metadata?.labels?.['strimzi.io/cluster']).toBe(KAFKA.cluster);
+  }, 120_000);
+});
+
+describe('staged experiments', () => {
+  const staged = `stg-${randomSuffix()}`;
+
+  it('leaves a staged experiment alone, and takes it over once the label is removed', async () => {
+    const created = await createExperiment(staged, {}, { [LABEL_STAGED]: 'true' });
+    // A sibling created just after it shows the controller at work on the same watch.
+    const sibling = `erb-${randomSuffix()}`;
+    await createExperiment(sibling);
+    await waitFor('the sibling to be reconciled', () => childrenMatch(sibling), 60_000);
+    await new Promise((r) => setTimeout(r, 5_000));
+
+    const exp = await getExperiment(staged);
+    expect(exp?.metadata?.resourceVersion).toBe(created.metadata?.resourceVersion);
+    expect(exp?.metadata?.finalizers ?? []).toEqual([]);
+    expect(exp?.status).toBeUndefined();
+    for (const desired of await desiredFor(staged)) expect(await liveOf(desired)).toBeUndefined();
+    expect(await eventReasons(staged)).toEqual([]);
+
+    await admin.mergePatch(
+      resources.ratingExperiment,
+      ns,
+      staged,
+      { metadata: { labels: { [LABEL_STAGED]: null } } },
+      FIELD_MANAGER,
+    );
+    await waitFor('the children once unstaged', () => childrenMatch(staged), 60_000);
+    expect((await getExperiment(staged))?.metadata?.finalizers).toContain(FINALIZER);
+  }, 120_000);
+
+  it('releases a managed experiment that gets staged: says so, drops its finalizer, keeps its children', async () => {
+    const topic = (await desiredFor(staged)).find((d) => d.kind === 'KafkaTopic')!;
+    stack.onCleanup(async () => {
+      await admin.delete(resources.kafkaTopic, topic.metadata?.namespace ?? '', topic.metadata?.name ?? '');
+    });
+    await admin.mergePatch(
+      resources.ratingExperiment,
+      ns,
+      staged,
+      { metadata: { labels: { [LABEL_STAGED]: 'true' } } },
+      FIELD_MANAGER,
+    );
+    await waitFor(
+      'the finalizer to go',
+      async () => !((await getExperiment(staged))?.metadata?.finalizers ?? []).includes(FINALIZER),
+      60_000,
+    );
+    const released = await getExperiment(staged);
+    expect(condition(released, 'Ready')).toMatchObject({ status: 'False', reason: 'Staged' });
+    expect(condition(released, 'Ready')?.message).toContain(
+      `KafkaTopic ${KAFKA.namespace}/${topic.metadata?.name}`,
+    );
+    expect(condition(released, 'Reconciling')).toMatchObject({ status: 'False', reason: 'Staged' });
+    expect(await eventReasons(staged)).toContain('Staged');
+
+    // No longer managed: a spec change reaches no child, and deletion leaves the topic.
+    const producer = await admin.get(resources.deployment, ns, `${staged}-producer`);
+    await admin.mergePatch(
+      resources.ratingExperiment,
+      ns,
+      staged,
+      { spec: { producer: { replicas: 3 } } },
+      FIELD_MANAGER,
+    );
+    await new Promise((r) => setTimeout(r, 5_000));
+    // Its status may still change (the Deployment controller), its spec not: replicas stay.
+    type Deployment = KubeObject & { spec?: { replicas?: number } };
+    const after = await admin.get<Deployment>(resources.deployment, ns, `${staged}-producer`);
+    expect(after?.spec?.replicas).toBe((producer as Deployment | undefined)?.spec?.replicas);
+    expect(after?.spec?.replicas).not.toBe(3);
+    await admin.delete(resources.ratingExperiment, ns, staged);
+    await waitFor('the experiment to go', async () => (await getExperiment(staged)) === undefined, 30_000);
+    expect(await liveOf(topic)).toBeDefined();
   }, 120_000);
 });
 

@@ -2,12 +2,18 @@
 // while this replica leads, workers take keys from the queue and reconcile them.
 import type { RatingExperiment } from '../api/v1alpha1.ts';
 import type { Logger } from '../common/logger.ts';
-import { MANAGED_SELECTOR, type Kafka } from '../model/index.ts';
+import { MANAGED_SELECTOR, UNSTAGED_SELECTOR, isStaged, type Kafka } from '../model/index.ts';
 import type { ControllerConfig } from './config.ts';
 import type { EventRecorder } from './events.ts';
 import { Informer, stripManagedFields } from './informer.ts';
 import type { KubeClient } from '../common/kube-client.ts';
-import { experimentNeedsReconcile, experimentsUsingKafka, ownerKey, topicOwnerKey } from './mapping.ts';
+import {
+  experimentNeedsReconcile,
+  experimentsUsingKafka,
+  mayHaveBeenStaged,
+  ownerKey,
+  topicOwnerKey,
+} from './mapping.ts';
 import type { ControllerMetrics } from './metrics.ts';
 import { ApplyFailuresError, Reconciler, type Caches } from './reconciler.ts';
 import { isTransient } from '../common/kube-errors.ts';
@@ -50,7 +56,16 @@ export class Controller {
 
     const namespace = config.watchNamespace;
     this.caches = {
-      experiments: informer<RatingExperiment & KubeObject>(resources.ratingExperiment, { namespace }),
+      // Staged experiments are filtered out by the API server: never cached, never reconciled.
+      experiments: new Informer<RatingExperiment & KubeObject>({
+        client,
+        type: resources.ratingExperiment,
+        logger,
+        transform: stripManagedFields,
+        namespace,
+        labelSelector: UNSTAGED_SELECTOR,
+        matches: (exp) => !isStaged(exp),
+      }),
       // Topics and Kafka clusters live in the Kafka namespace, wherever the experiments are.
       kafkaTopics: informer(resources.kafkaTopic, { labelSelector: MANAGED_SELECTOR }),
       kafkas: informer<Kafka & KubeObject>(resources.kafka, {}),
@@ -92,8 +107,15 @@ export class Controller {
     });
 
     this.caches.experiments.onChange((change) => {
-      if (change.type === 'delete') this.queue.forget(objectKey(change.object));
-      else if (change.type === 'add' || experimentNeedsReconcile(change.old, change.object)) {
+      if (change.type === 'delete') {
+        const key = objectKey(change.object);
+        this.queue.forget(key);
+        // Leaving the selection (staged) looks like a deletion: the reconciler looks again.
+        if (mayHaveBeenStaged(change.object)) {
+          this.reconciler.noteLeft(key);
+          this.queue.add(key);
+        }
+      } else if (change.type === 'add' || experimentNeedsReconcile(change.old, change.object)) {
         this.queue.add(objectKey(change.object));
       }
     });
@@ -159,7 +181,7 @@ export class Controller {
       if (key === undefined) return;
       const stopTimer = metrics.reconcileDuration.startTimer();
       try {
-        const result = await this.reconciler.reconcile(key);
+        const result = await metrics.countReconcile(() => this.reconciler.reconcile(key));
         this.queue.forget(key);
         metrics.reconciles.inc({ result: 'success' });
         if (result.requeueAfterMs !== undefined) this.queue.addAfter(key, result.requeueAfterMs);

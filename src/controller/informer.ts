@@ -14,6 +14,11 @@ export interface InformerOptions<T extends KubeObject> {
   logger: Logger;
   namespace?: string;
   labelSelector?: string;
+  /**
+   * Whether an object belongs in the cache: the labelSelector as a predicate, for the answers to
+   * our own writes (assume), which the API server does not filter.
+   */
+  matches?: (obj: T) => boolean;
   /** Applied to every object before it is cached (e.g. to drop managedFields and save memory). */
   transform?: (obj: T) => T;
   /** Bounds of the random server-side watch timeout, so that watches do not all renew at once. */
@@ -51,8 +56,18 @@ export class Informer<T extends KubeObject> {
     return this.store.list(namespace);
   }
 
-  /** Caches the server's answer to our own write at once (see Store.assume); no handler runs. */
+  /**
+   * Caches the server's answer to our own write at once (see Store.assume); no handler runs. An
+   * answer outside the selection (say, labelled staged since we read it) is not cached: it left
+   * the selection, which is reported as its deletion, as the watch does (whose event may have
+   * come first, and would otherwise be undone by this answer for good).
+   */
   assume(obj: T): void {
+    if (this.options.matches !== undefined && !this.options.matches(obj)) {
+      const change = this.store.remove(this.transform(obj));
+      if (change !== undefined) this.emit([change]);
+      return;
+    }
     this.store.assume(this.transform(obj));
   }
 

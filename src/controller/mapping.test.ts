@@ -1,7 +1,14 @@
 import type { RatingExperiment } from '../api/v1alpha1.ts';
-import { ANNOTATION_ACKNOWLEDGED_LOST, API_VERSION, KIND } from '../api/v1alpha1.ts';
+import { ANNOTATION_ACKNOWLEDGED_LOST, API_VERSION, FINALIZER, KIND, LABEL_STAGED } from '../api/v1alpha1.ts';
 import { topicLabels } from '../model/names.ts';
-import { experimentNeedsReconcile, experimentsUsingKafka, ownerKey, topicOwnerKey } from './mapping.ts';
+import {
+  afterLeaving,
+  experimentNeedsReconcile,
+  experimentsUsingKafka,
+  mayHaveBeenStaged,
+  ownerKey,
+  topicOwnerKey,
+} from './mapping.ts';
 
 const experiment = (name: string, kafka: Record<string, string>, extra: Partial<RatingExperiment> = {}) =>
   ({
@@ -103,5 +110,34 @@ describe('experimentNeedsReconcile', () => {
     const next = structuredClone(reported);
     checkpointed(next);
     expect(experimentNeedsReconcile(reported, next)).toBe(true);
+  });
+});
+
+describe('afterLeaving', () => {
+  const staged = { [LABEL_STAGED]: 'true' };
+  const exp = (metadata: Record<string, unknown>) =>
+    ({
+      ...experiment('erb', {}),
+      metadata: { name: 'erb', namespace: 'appdev', ...metadata },
+    }) as RatingExperiment;
+
+  it('asks for a look only when a managed experiment leaves the cache without being deleted', () => {
+    expect(mayHaveBeenStaged(exp({ finalizers: [FINALIZER] }))).toBe(true);
+    expect(mayHaveBeenStaged(exp({ finalizers: [] }))).toBe(false);
+    expect(
+      mayHaveBeenStaged(exp({ finalizers: [FINALIZER], deletionTimestamp: '2026-01-01T00:00:00Z' })),
+    ).toBe(false);
+  });
+
+  it('releases a managed experiment that was staged, finalizes one also being deleted, leaves the rest', () => {
+    expect(afterLeaving(undefined)).toBe('none');
+    expect(afterLeaving(exp({ finalizers: [FINALIZER] }))).toBe('none'); // back in the selection
+    expect(afterLeaving(exp({ labels: staged }))).toBe('none'); // never managed, or already released
+    expect(afterLeaving(exp({ labels: staged, finalizers: [FINALIZER] }))).toBe('release');
+    expect(
+      afterLeaving(
+        exp({ labels: staged, finalizers: [FINALIZER], deletionTimestamp: '2026-01-01T00:00:00Z' }),
+      ),
+    ).toBe('finalize');
   });
 });

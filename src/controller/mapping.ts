@@ -1,10 +1,16 @@
 // Which experiment a watch event concerns, and which events are worth a reconcile.
 import type { RatingExperiment } from '../api/v1alpha1.ts';
-import { ANNOTATION_ACKNOWLEDGED_LOST, API_VERSION, ConditionType, KIND } from '../api/v1alpha1.ts';
+import {
+  ANNOTATION_ACKNOWLEDGED_LOST,
+  API_VERSION,
+  ConditionType,
+  FINALIZER,
+  KIND,
+} from '../api/v1alpha1.ts';
 import { lostOf } from '../model/conditions.ts';
 import { canonicalJson } from './semantic.ts';
 import type { Kafka } from '../model/strimzi.ts';
-import { experimentOfTopic } from '../model/names.ts';
+import { experimentOfTopic, isStaged } from '../model/names.ts';
 import type { KubeObject } from '../common/kube-resources.ts';
 
 /** The key of the experiment that controls a namespaced child, from its owner references. */
@@ -62,4 +68,27 @@ export function experimentNeedsReconcile(old: RatingExperiment, next: RatingExpe
     lostOf(old.status) !== lostOf(next.status) ||
     (reportedStale(next) && old.status?.checkpointedAt !== next.status?.checkpointedAt)
   );
+}
+
+/**
+ * Whether an experiment that left the cache (a watch DELETED event or a relist without it) may
+ * have been staged rather than deleted: it carried our finalizer and was not being deleted, so it
+ * cannot be gone. The watch's label selector leaves staged experiments out, so leaving the
+ * selection looks like a deletion; only a fresh read tells (see afterLeaving).
+ */
+export function mayHaveBeenStaged(cached: RatingExperiment): boolean {
+  return (cached.metadata?.finalizers ?? []).includes(FINALIZER) && !cached.metadata?.deletionTimestamp;
+}
+
+/**
+ * What to do, from a fresh read, with a managed experiment that left the cache: release it when it
+ * was staged (say so and drop our finalizer, which nothing would run any more), finalize it when it
+ * is also being deleted (its deletionPolicy still holds), nothing otherwise (gone, or back in the
+ * selection, where the watch brings it back).
+ */
+export function afterLeaving(live: RatingExperiment | undefined): 'none' | 'release' | 'finalize' {
+  if (live === undefined || !isStaged(live) || !(live.metadata?.finalizers ?? []).includes(FINALIZER)) {
+    return 'none';
+  }
+  return live.metadata?.deletionTimestamp ? 'finalize' : 'release';
 }

@@ -1,4 +1,5 @@
 // The controller's Prometheus metrics, on their own registry (served by src/common/http.ts).
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { WRITE_VERBS, type Verb } from '../common/kube-client.ts';
 import type { KubeObject, ResourceType } from '../common/kube-resources.ts';
@@ -55,6 +56,14 @@ export class ControllerMetrics {
     buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
     registers: [this.registry],
   });
+  readonly reconcileRequests = new Histogram({
+    name: 'ratings_operator_reconcile_api_requests',
+    help: 'API requests made by one reconcile (reads, writes and Events), counted in the shared Kubernetes client.',
+    buckets: [0, 1, 2, 3, 4, 6, 8, 12, 16, 24, 32],
+    registers: [this.registry],
+  });
+  /** The request count of the reconcile in whose async context a request is made. */
+  private readonly reconcileScope = new AsyncLocalStorage<{ requests: number }>();
   private depth: () => number = () => 0;
   readonly queueDepth: Gauge = new Gauge({
     name: 'ratings_operator_workqueue_depth',
@@ -115,9 +124,21 @@ export class ControllerMetrics {
     this.depth = depth;
   }
 
+  /** Runs one reconcile, counting the API requests made on its behalf into reconcileRequests. */
+  async countReconcile<T>(reconcile: () => Promise<T>): Promise<T> {
+    const scope = { requests: 0 };
+    try {
+      return await this.reconcileScope.run(scope, reconcile);
+    } finally {
+      this.reconcileRequests.observe(scope.requests);
+    }
+  }
+
   /** For KubeClient's onRequest. */
   countRequest = (verb: Verb, type: ResourceType): void => {
     this.apiRequests.inc({ verb, kind: type.kind });
     if (WRITE_VERBS.has(verb)) this.apiWrites.inc({ verb, kind: type.kind });
+    const scope = this.reconcileScope.getStore();
+    if (scope !== undefined) scope.requests++;
   };
 }

@@ -12,6 +12,7 @@ import {
   desiredStatus,
   kafkaTopicResourceName,
   resolveSpec,
+  stagedConditions,
   statusNeedsUpdate,
   topicNameOf,
   usesRecordedLegacyTopic,
@@ -25,7 +26,7 @@ import { stripManagedFields, type Informer } from './informer.ts';
 import { errorMessage, isNotFound, isTransient } from '../common/kube-errors.ts';
 import type { KubeClient } from '../common/kube-client.ts';
 import { metricLabels, type ControllerMetrics } from './metrics.ts';
-import { topicOwnerKey } from './mapping.ts';
+import { afterLeaving, topicOwnerKey } from './mapping.ts';
 import {
   childEvents,
   planStatus,
@@ -81,19 +82,30 @@ export class ApplyFailuresError extends Error {
 
 export class Reconciler {
   private readonly options: ReconcilerOptions;
+  /** Keys of managed experiments that left the cache without being deleted: staged, or gone. */
+  private readonly left = new Set<string>();
 
   constructor(options: ReconcilerOptions) {
     this.options = options;
   }
 
+  /** A managed experiment left the cache while not being deleted (see mayHaveBeenStaged). */
+  noteLeft(key: string): void {
+    this.left.add(key);
+  }
+
   async reconcile(key: string): Promise<ReconcileResult> {
     const { namespace, name } = splitKey(key);
     const cached = this.options.caches.experiments.get(namespace, name);
-    // Gone: the garbage collector removes the owned children; the finalizer handled the topic.
     if (cached === undefined) {
+      // Staged (out of the watch's selection) or gone: the garbage collector removes the owned
+      // children; the finalizer handled the topic.
+      if (this.left.has(key)) await this.releaseIfStaged(namespace, name);
+      this.left.delete(key);
       this.options.metrics.forgetExperiment(namespace, name);
       return {};
     }
+    this.left.delete(key);
     if (cached.metadata?.deletionTimestamp) {
       await this.finalize(cached);
       return {};
@@ -120,7 +132,10 @@ export class Reconciler {
       intakeReviewerClusterRole: this.options.intakeReviewerClusterRole,
     });
 
-    // Every write is attempted, so that one failing child does not hold back the others.
+    // Every write is attempted, so that one failing child does not hold back the others. In the
+    // plan's order, one after the other: a RoleBinding is refused while its Role does not exist
+    // yet (the API server checks the binder holds the Role's permissions), and pods must not start
+    // before their ServiceAccount.
     const outcome: SyncOutcome = { written: [], deleted: [], failures: [] };
     const applied: ChildWrite[] = [];
     for (const write of plan.writes) {
@@ -156,7 +171,10 @@ export class Reconciler {
     }
 
     const next = planStatus(observed, plan, outcome, new Date());
-    for (const event of [...childEvents(applied), ...next.events]) await recorder.record(exp, event);
+    // Events are best effort (record() never throws): sent alongside the status write, not before it.
+    const recorded = Promise.all(
+      [...childEvents(applied), ...next.events].map((event) => recorder.record(exp, event)),
+    );
     if (next.topicRecreated !== undefined) metrics.topicRecreations.inc(metricLabels(exp));
     if (next.status !== undefined) {
       // A merge patch keeps fields it does not name: clear a topicId the new status no longer has.
@@ -175,6 +193,7 @@ export class Reconciler {
         if (!isNotFound(err)) throw err;
       }
     }
+    await recorded;
     metrics.observeExperiment(exp, next.status?.conditions ?? exp.status?.conditions ?? []);
     if (outcome.failures.length > 0) throw new ApplyFailuresError(outcome.failures);
     return next.requeueAfterMs === undefined ? {} : { requeueAfterMs: next.requeueAfterMs };
@@ -205,16 +224,79 @@ export class Reconciler {
   }
 
   /**
+   * A managed experiment was labelled staged: nothing will reconcile or finalize it any more, so
+   * its status says so (Ready=False, reason Staged, naming what stays behind), an Event too, and
+   * our finalizer goes (otherwise deleting it would hang). Its children stay as they are. One
+   * being deleted as well is finalized as usual. Staged objects never enter the cache.
+   */
+  private async releaseIfStaged(namespace: string, name: string): Promise<void> {
+    const { client, recorder, caches } = this.options;
+    const read = await client.get<RatingExperiment & KubeObject>(resources.ratingExperiment, namespace, name);
+    const live = read && stripManagedFields(read);
+    const action = afterLeaving(live);
+    if (live === undefined || action === 'none') return;
+    if (action === 'finalize') {
+      await this.finalize(live, { cache: false });
+      return;
+    }
+    const key = objectKey(live);
+    const topics = caches.kafkaTopics.list().filter((t) => topicOwnerKey(t) === key);
+    const kept =
+      topics.length === 0
+        ? 'its KafkaTopic'
+        : topics.map((t) => `KafkaTopic ${t.metadata?.namespace}/${t.metadata?.name}`).join(', ');
+    const generation = live.metadata?.generation ?? 0;
+    const status = desiredStatus(
+      live.status,
+      { generation, conditions: stagedConditions(generation, kept) },
+      new Date(),
+    );
+    let exp = live;
+    if (statusNeedsUpdate(live.status, status)) {
+      exp = await client.mergePatch<RatingExperiment & KubeObject>(
+        resources.ratingExperiment,
+        namespace,
+        name,
+        { status },
+        FIELD_MANAGER,
+        'status',
+      );
+    }
+    await recorder.record(live, {
+      type: 'Normal',
+      reason: 'Staged',
+      action: 'Release',
+      note: status.conditions[0]?.message ?? '',
+    });
+    // Conditional on resourceVersion: a change in between makes this fail, and the retry reads again.
+    await client.mergePatch(
+      resources.ratingExperiment,
+      namespace,
+      name,
+      {
+        metadata: {
+          finalizers: (exp.metadata?.finalizers ?? []).filter((f) => f !== FINALIZER),
+          resourceVersion: exp.metadata?.resourceVersion,
+        },
+      },
+      FIELD_MANAGER,
+    );
+  }
+
+  /**
    * Deletion: the KafkaTopic is deleted (deletionPolicy Delete) or kept with its data and
    * released (Retain: the labels tying it to the experiment are removed, so the operator
    * never touches it again and a new experiment of the same name does not adopt it silently;
    * `strimzi.io/cluster` stays, so Strimzi keeps managing the topic). Then the finalizer goes.
    */
-  private async finalize(cached: RatingExperiment & KubeObject): Promise<void> {
+  private async finalize(
+    cached: RatingExperiment & KubeObject,
+    options: { cache: boolean } = { cache: true },
+  ): Promise<void> {
     const finalizers = cached.metadata?.finalizers ?? [];
     if (!finalizers.includes(FINALIZER)) return;
     const { client, recorder } = this.options;
-    const exp = await this.reportDeleting(cached);
+    const exp = await this.reportDeleting(cached, options);
     const resolved = resolveSpec(exp);
     const policy = resolved.ok ? resolved.spec.deletionPolicy : (exp.spec?.deletionPolicy ?? 'Delete');
     for (const topic of await this.topicsOf(exp)) {
@@ -278,7 +360,10 @@ export class Reconciler {
    * Ready=False, reason Deleting, while the finalizer runs (until the experiment is gone). Returns
    * the experiment as written, whose resourceVersion the finalizer's removal must name.
    */
-  private async reportDeleting(exp: RatingExperiment & KubeObject): Promise<RatingExperiment & KubeObject> {
+  private async reportDeleting(
+    exp: RatingExperiment & KubeObject,
+    options: { cache: boolean },
+  ): Promise<RatingExperiment & KubeObject> {
     const generation = exp.metadata?.generation ?? 0;
     const status = desiredStatus(
       exp.status,
@@ -294,7 +379,7 @@ export class Reconciler {
       FIELD_MANAGER,
       'status',
     );
-    this.options.caches.experiments.assume(written);
+    if (options.cache) this.options.caches.experiments.assume(written);
     return stripManagedFields(written);
   }
 

@@ -9,6 +9,7 @@ import {
   deploymentAvailable,
   msUntilStale,
   staleAfterMs,
+  stagedConditions,
   desiredStatus,
   formatTime,
   mergeConditions,
@@ -532,5 +533,29 @@ describe('desiredStatus and statusNeedsUpdate', () => {
       now,
     );
     expect(next).toEqual({ observedGeneration: 2, conditions: [], topic: 't', bootstrapServers: 'b:1' });
+  });
+});
+
+describe('stagedConditions', () => {
+  it('says the operator stopped managing the experiment, and keeps the last observed child conditions', () => {
+    const now = new Date('2026-01-01T00:00:00Z');
+    const before = desiredStatus(
+      undefined,
+      { generation: 3, conditions: computeConditions({ ...allReady, generation: 3 }) },
+      now,
+    );
+    const staged = stagedConditions(3, 'KafkaTopic queuing/appdev.erb-ratings');
+    const next = desiredStatus(before, { generation: 3, conditions: staged }, now);
+    const c = Object.fromEntries(next.conditions.map((x) => [x.type, x]));
+    expect(c.Ready).toMatchObject({ status: 'False', reason: 'Staged', observedGeneration: 3 });
+    expect(c.Ready?.message).toContain('ratings.conglombo.io/staged');
+    expect(c.Ready?.message).toContain('KafkaTopic queuing/appdev.erb-ratings');
+    expect(c.Reconciling).toMatchObject({ status: 'False', reason: 'Staged' });
+    expect(c.Stalled).toMatchObject({ status: 'False', reason: 'Staged' });
+    // The children's conditions stay as last observed (nothing observes them any more).
+    expect(c.TopicReady).toEqual(before.conditions.find((x) => x.type === 'TopicReady'));
+    expect(statusNeedsUpdate(next, desiredStatus(next, { generation: 3, conditions: staged }, now))).toBe(
+      false,
+    );
   });
 });

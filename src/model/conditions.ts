@@ -3,7 +3,7 @@
 // keeps the controller from writing a status that has not changed.
 import type { V1Deployment } from '@kubernetes/client-node';
 import type { Condition, RatingExperimentStatus } from '../api/v1alpha1.ts';
-import { ANNOTATION_ACKNOWLEDGED_LOST, ConditionType, Reason } from '../api/v1alpha1.ts';
+import { ANNOTATION_ACKNOWLEDGED_LOST, ConditionType, LABEL_STAGED, Reason } from '../api/v1alpha1.ts';
 import type { BootstrapResult } from './bootstrap.ts';
 import type { KafkaTopic } from './strimzi.ts';
 
@@ -377,6 +377,27 @@ export function computeConditions(inputs: ConditionInputs): DesiredCondition[] {
       stalled ? ready.reason : Reason.Reconciled,
       stalled ? `${ready.message}; ${remedy}` : 'not stalled',
     ),
+  ];
+}
+
+/**
+ * The conditions written once when a managed experiment is staged: Ready=False (Staged), neither
+ * reconciling nor stalled. The children's conditions are not among them, so mergeConditions keeps
+ * them as last observed. `kept` names what stays behind unmanaged (e.g. its KafkaTopic).
+ */
+export function stagedConditions(generation: number, kept: string): DesiredCondition[] {
+  const message = `labelled ${LABEL_STAGED}=true: the operator released this experiment and no longer manages it; its children are left as they are, and deleting it will not delete ${kept}; remove the label to hand it back`;
+  const condition = (type: string, status: ConditionStatus, text: string) => ({
+    type,
+    status,
+    observedGeneration: generation,
+    reason: Reason.Staged,
+    message: text,
+  });
+  return [
+    condition(ConditionType.Ready, FALSE, message),
+    condition(ConditionType.Reconciling, FALSE, 'staged: not managed'),
+    condition(ConditionType.Stalled, FALSE, 'staged: not managed'),
   ];
 }
 

@@ -1,6 +1,9 @@
+import { LABEL_STAGED } from '../api/v1alpha1.ts';
 import {
   LABEL_COMPONENT,
   LABEL_MANAGED_BY,
+  UNSTAGED_SELECTOR,
+  isStaged,
   accessName,
   consumerName,
   defaultTopicName,
@@ -106,5 +109,21 @@ describe('kafkaTopicResourceName', () => {
     expect(fnv1a('')).toBe('811c9dc5');
     expect(fnv1a('a')).toBe('e40c292c');
     expect(fnv1a('foobar')).toBe('bf9cf968');
+  });
+});
+
+describe('staged experiments', () => {
+  it('are those labelled ratings.conglombo.io/staged=true, and only those', () => {
+    expect(LABEL_STAGED).toBe('ratings.conglombo.io/staged');
+    expect(isStaged({ metadata: { labels: { [LABEL_STAGED]: 'true' } } })).toBe(true);
+    expect(isStaged({ metadata: { labels: { [LABEL_STAGED]: 'false' } } })).toBe(false);
+    expect(isStaged({ metadata: { labels: { [LABEL_STAGED]: 'True' } } })).toBe(false);
+    expect(isStaged({ metadata: { labels: {} } })).toBe(false);
+    expect(isStaged({})).toBe(false);
+  });
+
+  it('are left out by the label selector of the controller, which keeps unlabelled ones', () => {
+    // Set-based selector semantics: `!=` also matches objects without the label.
+    expect(UNSTAGED_SELECTOR).toBe('ratings.conglombo.io/staged!=true');
   });
 });

@@ -1,7 +1,7 @@
 // Names and labels of the objects an experiment owns. One place, so that the controller, its
 // watches and the tests agree on them.
 import type { RatingExperiment } from '../api/v1alpha1.ts';
-import { GROUP } from '../api/v1alpha1.ts';
+import { GROUP, LABEL_STAGED } from '../api/v1alpha1.ts';
 import { STRIMZI_CLUSTER_LABEL } from './strimzi.ts';
 
 export const MANAGED_BY = 'ratings-operator';
@@ -19,6 +19,17 @@ export const LABEL_EXPERIMENT_NAME = `${GROUP}/experiment-name`;
 
 /** Label selector matching everything the operator manages (for the controller's watches). */
 export const MANAGED_SELECTOR = `${LABEL_MANAGED_BY}=${MANAGED_BY}`;
+
+/**
+ * Label selector of the experiments the operator manages: all but the staged ones (`!=` also
+ * matches experiments without the label), so the API server filters staged ones out of the watch.
+ */
+export const UNSTAGED_SELECTOR = `${LABEL_STAGED}!=true`;
+
+/** Whether an experiment is staged (LABEL_STAGED is exactly "true"): the operator leaves it alone. */
+export function isStaged(obj: { metadata?: { labels?: Record<string, string> } }): boolean {
+  return obj.metadata?.labels?.[LABEL_STAGED] === 'true';
+}
 
 export type Component = 'producer' | 'consumer' | 'access' | 'topic' | 'network';
 

@@ -106,6 +106,12 @@ describe('resolveSpec', () => {
     });
   });
 
+  it('accepts zero consumers (counting paused) as it accepts zero producers', () => {
+    const result = resolveSpec(experiment({ producer: { replicas: 0 }, consumer: { replicas: 0 } }));
+    expect(result.ok && result.spec.consumer.replicas).toBe(0);
+    expect(result.ok && result.spec.producer.replicas).toBe(0);
+  });
+
   it('applies scalar defaults itself when the API server did not', () => {
     const exp = experiment();
     delete exp.spec.topic;
@@ -148,7 +154,7 @@ describe('resolveSpec', () => {
     ],
     ['a negative rate', { producer: { ratingsPerSecond: -1 } }, /^spec\.producer\.ratingsPerSecond/],
     ['a fractional count', { consumer: { replicas: 1.5 } }, /^spec\.consumer\.replicas/],
-    ['zero consumers', { consumer: { replicas: 0 } }, /^spec\.consumer\.replicas/],
+    ['negative consumers', { consumer: { replicas: -1 } }, /^spec\.consumer\.replicas/],
     [
       'an unknown deletionPolicy',
       { deletionPolicy: 'Keep' as 'Retain' },

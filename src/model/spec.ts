@@ -36,7 +36,7 @@ export const SPEC_BOUNDS = {
   'topic.replicas': [1, 10],
   'producer.replicas': [0, 10],
   'producer.ratingsPerSecond': [0, 100_000],
-  'consumer.replicas': [1, 10],
+  'consumer.replicas': [0, 10],
   'consumer.checkpointIntervalSeconds': [1, 300],
 } as const satisfies Record<string, readonly [number, number]>;
 
