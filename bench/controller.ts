@@ -15,6 +15,7 @@
 import { loadavg } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { RatingExperiment } from '../src/api/v1alpha1.ts';
+import { formatResult } from './results.ts';
 import { LABEL_STAGED } from '../src/api/v1alpha1.ts';
 import { catalog } from './controller-harness.ts';
 import { childList, defaultTopicName, desiredChildren } from '../src/model/index.ts';
@@ -636,7 +637,7 @@ function table(rows: Row[]): string {
 
 /** One line per target, in the format `npm run bench` collects (every run's figure, the judged value). */
 function benchResult(figure: string, runs: number[], target: string, value: number, met: boolean): string {
-  return `BENCH-RESULT ${JSON.stringify({ benchmark: 'controller', figure, runs, value, target, met })}`;
+  return formatResult({ benchmark: 'controller', figure, runs, value, target, met });
 }
 
 function results(rows: Row[]): string[] {

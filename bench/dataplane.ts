@@ -2,13 +2,12 @@
 // own perf tools on the same broker. Prints tables and BENCH-RESULT lines (bench/results.ts); the
 // figures are recorded in bench/README.md. What it creates is deleted at the end, on failure,
 // and on SIGINT/SIGTERM (bench/cleanup.ts).
-import { readFileSync } from 'node:fs';
 import { readStackEnv } from '../e2e/stack/stack.ts';
 import { kafkaLibDir } from '../e2e/stack/paths.ts';
 import { benchConsumer } from './consumer.ts';
 import { benchProducer } from './producer.ts';
 import { onCleanup, type Cleanup } from './cleanup.ts';
-import { formatResult, median, result, type BenchResult } from './results.ts';
+import { formatResult, loadAverage, median, result, type BenchResult } from './results.ts';
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 10);
 const partitions = Number(process.env.BENCH_PARTITIONS ?? 3);
@@ -36,7 +35,6 @@ function printTable(rows: Row[]): void {
 const fmt = (n: number): string => Math.round(n).toLocaleString('en-US');
 const ratio = (n: number): number => Number(n.toFixed(3));
 /** The machine is shared: every run records its load, at start and at end. */
-const loadAverage = (): string => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
 
 async function main(): Promise<void> {
   const bootstrap = process.env.KAFKA_BOOTSTRAP_SERVERS ?? readStackEnv().KAFKA_BOOTSTRAP_SERVERS;

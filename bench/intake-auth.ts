@@ -7,7 +7,6 @@
 //
 //   source /work/coord/shared-stack.env   # or any running stack
 //   node bench/intake-auth.ts             # BENCH_SECONDS=10 BENCH_CONNECTIONS=64 BENCH_RUNS=3
-import { loadavg } from 'node:os';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
@@ -24,22 +23,14 @@ import { createRatingExperiment, useStack } from '../e2e/stack/harness.ts';
 import { ModeProcess, podKubeconfig } from '../e2e/stack/mode-process.ts';
 import { eventually } from '../e2e/stack/eventually.ts';
 import { repoRoot } from '../e2e/stack/stack.ts';
+import { STAGED_LABELS } from './operator-guard.ts';
+import { loadAverage, median, printResult, result as targetResult } from './results.ts';
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 10);
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 64);
 const runs = Number(process.env.BENCH_RUNS ?? 3);
 /** With authentication the intake should keep at least this share of its throughput without. */
 const TARGET_RATIO = 0.9;
-
-const load1 = () =>
-  loadavg()
-    .map((l) => l.toFixed(2))
-    .join(' ');
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
 
 async function main(): Promise<void> {
   const stack = await useStack();
@@ -56,6 +47,7 @@ async function main(): Promise<void> {
         topic: { name: topic, partitions: 3 },
         producer: { ratingsPerSecond: 0, intake: { authentication: 'Kubernetes' } },
       },
+      STAGED_LABELS,
     );
     const admin = await stack.kafkaAdmin();
     await admin.createTopics({ topics: [{ topic, numPartitions: 3 }], waitForLeaders: true });
@@ -150,30 +142,27 @@ async function main(): Promise<void> {
       for (const mode of ['None', 'Kubernetes'] as const) {
         await setMode(mode);
         await hammer(mode, 2);
-        const before = load1();
+        const before = loadAverage();
         const result = await hammer(mode, seconds);
         const accepted = result.requests.total - result.non2xx - result.errors;
         const perSecond = Math.round(accepted / seconds);
         figures[mode].push(perSecond);
         process.stdout.write(
-          `run ${run} authentication ${mode.padEnd(10)} ${String(perSecond).padStart(6)} ratings/s (202)  p50 ${result.latency.p50} ms  p99 ${result.latency.p99} ms  non-2xx ${result.non2xx}  errors ${result.errors}  load ${before} -> ${load1()}\n`,
+          `run ${run} authentication ${mode.padEnd(10)} ${String(perSecond).padStart(6)} ratings/s (202)  p50 ${result.latency.p50} ms  p99 ${result.latency.p99} ms  non-2xx ${result.non2xx}  errors ${result.errors}  load ${before} -> ${loadAverage()}\n`,
         );
       }
     }
     const ratios = figures.Kubernetes.map((k, i) => Number((k / figures.None[i]!).toFixed(3)));
-    const ratio = median(ratios);
     process.stdout.write(
       `median ratings/s: None ${median(figures.None)}, Kubernetes ${median(figures.Kubernetes)}; ratio per run ${ratios.join(', ')}\n`,
     );
-    process.stdout.write(
-      `BENCH-RESULT ${JSON.stringify({
-        benchmark: 'intake-auth',
-        figure: `intake ratings/s with authentication Kubernetes / without (None), ${connections} connections, per run`,
-        runs: ratios,
-        value: ratio,
-        target: `>= ${TARGET_RATIO}`,
-        met: ratio >= TARGET_RATIO,
-      })}\n`,
+    printResult(
+      targetResult(
+        'intake-auth',
+        `intake ratings/s with authentication Kubernetes / without (None), ${connections} connections, per run`,
+        ratios,
+        { atLeast: TARGET_RATIO },
+      ),
     );
   } finally {
     await producer?.stop('SIGTERM');

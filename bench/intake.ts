@@ -14,7 +14,9 @@ import { ModeProcess } from '../e2e/stack/mode-process.ts';
 import { readStackEnv } from '../e2e/stack/stack.ts';
 import { eventually } from '../e2e/stack/eventually.ts';
 import { generateRatings } from '../src/producer/generator.ts';
-import { cleanupOnSignal, loadAverage, median, printBenchResult, round } from './bench-result.ts';
+import { onCleanup } from './cleanup.ts';
+import { STAGED_LABELS } from './operator-guard.ts';
+import { loadAverage, median, printResult, round } from './results.ts';
 import { defaultCatalog, withAdmin } from './producer.ts';
 
 /** Figures of the intake before this work, on a quiet machine of this kind (issue 11). */
@@ -23,8 +25,6 @@ const CONNECTIONS = [1, 64, 256, 1024];
 const P99_TARGET_MS = 50;
 const BULK_TARGET = 50_000;
 const RSS_BOUND_MIB = 128;
-/** The label that keeps the experiment out of any operator's hands (a staging object). */
-const STAGED_LABEL = 'ratings.conglombo.io/staged';
 
 const seconds = Number(process.env.BENCH_INTAKE_SECONDS ?? 10);
 const runs = Number(process.env.BENCH_RUNS ?? 3);
@@ -143,13 +143,12 @@ async function main(): Promise<void> {
     `broker ${bootstrap}, ${seconds}s per measurement, ${runs} runs [load ${loadAverage()}]\n`,
   );
 
-  const cleanup = async () => {
-    await Promise.all(producers.map((p) => p.stop('SIGTERM')));
-    await core.deleteNamespace({ name: namespace }).catch(() => undefined);
-    await withAdmin(bootstrap, (admin) => admin.deleteTopics({ topics: [topic] })).catch(() => undefined);
-  };
-  const unregister = cleanupOnSignal(cleanup);
+  // Everything created is registered right away and deleted at the end, on failure and on signals.
+  const cleanup = onCleanup();
   await core.createNamespace({ body: { metadata: { name: namespace } } });
+  cleanup.add(`namespace ${namespace}`, async () => {
+    await core.deleteNamespace({ name: namespace });
+  });
   try {
     await withAdmin(bootstrap, (admin) =>
       admin.createTopics({
@@ -157,6 +156,12 @@ async function main(): Promise<void> {
         waitForLeaders: true,
       }),
     );
+    cleanup.add(`topic ${topic}`, () =>
+      withAdmin(bootstrap, (admin) => admin.deleteTopics({ topics: [topic] })),
+    );
+    cleanup.add('producer processes', async () => {
+      await Promise.all(producers.map((p) => p.stop('SIGTERM')));
+    });
     await kubeConfig.makeApiClient(CustomObjectsApi).createNamespacedCustomObject({
       group: GROUP,
       version: VERSION,
@@ -165,7 +170,7 @@ async function main(): Promise<void> {
       body: {
         apiVersion: API_VERSION,
         kind: KIND,
-        metadata: { name, namespace, labels: { [STAGED_LABEL]: 'true' } },
+        metadata: { name, namespace, labels: { ...STAGED_LABELS } },
         spec: {
           kafka: { cluster: 'kafka', namespace: 'queuing' },
           topic: { name: topic, partitions: 3 },
@@ -254,7 +259,7 @@ async function main(): Promise<void> {
     }
 
     const at1024 = byConnections.get(1024)!;
-    printBenchResult({
+    printResult({
       benchmark: 'intake',
       figure: 'p99 latency (ms) of accepted POST /api/ratings at 1,024 connections, shedding on',
       runs: at1024.map((m) => m.p99),
@@ -263,7 +268,7 @@ async function main(): Promise<void> {
       met: at1024.every((m) => m.p99 < P99_TARGET_MS),
     });
     const peaks = [...byConnections.values()].flat().map((m) => m.peakRssMiB);
-    printBenchResult({
+    printResult({
       benchmark: 'intake',
       figure:
         'peak RSS (MiB) of the producer under POST /api/ratings at up to 1,024 connections, shedding on',
@@ -274,7 +279,7 @@ async function main(): Promise<void> {
     });
     for (const connections of CONNECTIONS) {
       const rates = byConnections.get(connections)!.map((m) => round(m.acceptedPerSecond));
-      printBenchResult({
+      printResult({
         benchmark: 'intake',
         figure: `accepted POST /api/ratings per second at ${connections} connection${connections === 1 ? '' : 's'}`,
         runs: rates,
@@ -283,7 +288,7 @@ async function main(): Promise<void> {
         met: median(rates) >= BEFORE[connections]!,
       });
     }
-    printBenchResult({
+    printResult({
       benchmark: 'intake-bulk',
       figure: `acknowledged ratings per second, bulk NDJSON of ${bulkSize}, ${bulkConnections} connections, one process`,
       runs: bulkRuns.map((r) => round(r)),
@@ -292,8 +297,7 @@ async function main(): Promise<void> {
       met: bulkRuns.every((r) => r >= BULK_TARGET),
     });
   } finally {
-    await cleanup();
-    unregister();
+    await cleanup.run();
   }
 }
 

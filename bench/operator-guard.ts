@@ -14,14 +14,17 @@
 // - at the end, every experiment the benchmark created is checked the same way (an operator that
 //   came late, or was too busy to reach the probe in time): if one was touched, the run fails.
 import { AppsV1Api, CoordinationV1Api, CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
-import { FINALIZER, GROUP, PLURAL, VERSION, type RatingExperiment } from '../src/api/v1alpha1.ts';
+import {
+  FINALIZER,
+  GROUP,
+  LABEL_STAGED,
+  PLURAL,
+  VERSION,
+  type RatingExperiment,
+} from '../src/api/v1alpha1.ts';
 
-/**
- * The label an operator honours by leaving the experiment alone (the controller's LABEL_STAGED,
- * spelled out here until that constant is on this branch).
- */
-export const STAGED_LABEL = 'ratings.conglombo.io/staged';
-export const STAGED_LABELS: Readonly<Record<string, string>> = { [STAGED_LABEL]: 'true' };
+/** The label an operator honours by leaving the experiment alone (README, "Staged experiments"). */
+export const STAGED_LABELS: Readonly<Record<string, string>> = { [LABEL_STAGED]: 'true' };
 
 /** The default leader Lease name of the controller (LEASE_NAME). */
 const LEASE_NAME = 'ratings-operator-leader';
@@ -104,7 +107,7 @@ export async function guardAgainstOperators(
     const touched = touchedByOperator(await readExperiment(kubeConfig, probe));
     if (touched !== undefined) {
       throw new ForeignOperatorError(
-        `refusing to benchmark: a running ratings-operator does not honour the label ${STAGED_LABEL}=true ` +
+        `refusing to benchmark: a running ratings-operator does not honour the label ${LABEL_STAGED}=true ` +
           `(${touched}). Running: ${operators.join('; ')}. Stop it (scale its Deployment to 0, or stop ` +
           `the process holding the Lease) or upgrade it, then run again.`,
       );

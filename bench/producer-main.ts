@@ -4,7 +4,7 @@
 //   BENCH_SESSIONS and BENCH_MAX_BATCH (our tuning, default the producer's own).
 import { readStackEnv } from '../e2e/stack/stack.ts';
 import { kafkaLibDir } from '../e2e/stack/paths.ts';
-import { loadAverage, median, printBenchResult, round } from './bench-result.ts';
+import { loadAverage, median, printResult, round } from './results.ts';
 import { benchProducer } from './producer.ts';
 import type { RatingCompression } from '../src/producer/kafka.ts';
 
@@ -51,7 +51,7 @@ async function main(): Promise<void> {
     );
   }
   const value = median(ratios);
-  printBenchResult({
+  printResult({
     benchmark: 'producer',
     figure: `ours/ProducerPerformance records/s, one process, acks=all, idempotent, compression ${compression}`,
     runs: ratios.map((r) => round(r, 3)),

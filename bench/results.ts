@@ -6,6 +6,8 @@
 // the benchmark says otherwise in its figure), `target` a comparison as text (or a number, read
 // as ">= number"), `met` whether value meets it.
 
+import { loadavg } from 'node:os';
+
 export const RESULT_PREFIX = 'BENCH-RESULT ';
 
 export interface BenchResult {
@@ -39,6 +41,20 @@ export function result(
         : [`<= ${target.atMost}`, value <= target.atMost];
   return { benchmark, figure, runs, value, target: text, met };
 }
+
+/** Prints the line of a result on standard output. */
+export function printResult(result: BenchResult): void {
+  process.stdout.write(`${formatResult(result)}\n`);
+}
+
+/** The machine's load averages (1, 5, 15 min), printed beside every run: a busy machine skews figures. */
+export function loadAverage(): string {
+  return loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ');
+}
+
+export const round = (n: number, digits = 0): number => Number(n.toFixed(digits));
 
 export function median(values: readonly number[]): number {
   const sorted = values.filter((v) => Number.isFinite(v)).sort((a, b) => a - b);

@@ -53,6 +53,7 @@ export async function createRatingExperiment(
   kubeConfig: KubeConfig,
   ref: { namespace: string; name: string },
   spec: Partial<RatingExperimentSpec> = {},
+  labels: Readonly<Record<string, string>> = {},
 ): Promise<RatingExperiment> {
   return (await kubeConfig.makeApiClient(CustomObjectsApi).createNamespacedCustomObject({
     group: GROUP,
@@ -62,7 +63,7 @@ export async function createRatingExperiment(
     body: {
       apiVersion: API_VERSION,
       kind: KIND,
-      metadata: { name: ref.name, namespace: ref.namespace },
+      metadata: { name: ref.name, namespace: ref.namespace, labels: { ...labels } },
       spec: { kafka: { cluster: KAFKA_NAME, namespace: KAFKA_NAMESPACE }, ...spec },
     },
   })) as RatingExperiment;
