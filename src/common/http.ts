@@ -79,11 +79,16 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
     const s = app.listen(options.port, options.host ?? '0.0.0.0', () => resolve(s));
     s.once('error', reject);
   });
+  const listening = asHttpServer(server, options.port);
+  options.logger.info({ port: listening.port }, 'http server listening');
+  return listening;
+}
+
+/** A listening server as an HttpServer: its port (the one asked for when that was not 0), and a close that does not wait for idle keep-alive connections. */
+export function asHttpServer(server: Server, requestedPort: number): HttpServer {
   const address = server.address();
-  const port = typeof address === 'object' && address !== null ? address.port : options.port;
-  options.logger.info({ port }, 'http server listening');
   return {
-    port,
+    port: typeof address === 'object' && address !== null ? address.port : requestedPort,
     close: () =>
       new Promise<void>((resolve, reject) => {
         server.close((err) => (err ? reject(err) : resolve()));

@@ -9,7 +9,7 @@ import { createServer, type Server } from 'node:https';
 import { join } from 'node:path';
 import type { Registry } from 'prom-client';
 import { checkRequest, type KubeAuth } from '../common/kube-auth.ts';
-import type { HttpServer } from '../common/http.ts';
+import { asHttpServer, type HttpServer } from '../common/http.ts';
 import type { Logger } from '../common/logger.ts';
 import { selfSignedCertificate, type TlsMaterial } from '../common/self-signed.ts';
 
@@ -71,18 +71,10 @@ export async function startMetricsServer(
     server.once('error', reject);
     server.listen(options.port, options.host ?? '0.0.0.0', () => resolve());
   });
-  const address = server.address();
-  const port = typeof address === 'object' && address !== null ? address.port : options.port;
+  const listening = asHttpServer(server, options.port);
   logger.info(
-    { port, certificate: options.certDir ?? 'self-signed' },
+    { port: listening.port, certificate: options.certDir ?? 'self-signed' },
     'metrics server listening (HTTPS, authenticated)',
   );
-  return {
-    port,
-    close: () =>
-      new Promise<void>((resolve, reject) => {
-        server.close((err) => (err ? reject(err) : resolve()));
-        server.closeAllConnections();
-      }),
-  };
+  return listening;
 }

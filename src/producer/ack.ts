@@ -1,6 +1,21 @@
 // Waiting for Kafka's acknowledgement with a deadline, shared by the intake's endpoints.
 
+import type { Response } from 'express';
+
 export class AckTimeout extends Error {}
+
+/**
+ * Answers 503 with Retry-After when the producer cannot take ratings now (`reason`, from
+ * unavailableReason); whether it did.
+ */
+export function refusedWhileUnavailable(res: Response, reason: string | undefined): boolean {
+  if (reason === undefined) return false;
+  res
+    .status(503)
+    .set('Retry-After', '5')
+    .json({ error: `not accepting ratings: ${reason}` });
+  return true;
+}
 
 /** Resolves when `published` does; rejects with AckTimeout after `ms` (the send goes on). */
 export async function acknowledgedWithin(

@@ -6,7 +6,7 @@ import express, { type Express, type Request, type RequestHandler, type Response
 import type { Logger } from '../common/logger.ts';
 import type { Catalog } from '../ratings/catalog.ts';
 import { createRating, type Rating, type Submission, validateSubmission } from '../ratings/rating.ts';
-import { AckTimeout, acknowledgedWithin } from './ack.ts';
+import { AckTimeout, acknowledgedWithin, refusedWhileUnavailable } from './ack.ts';
 import { type Claim, type IdempotencyWindow, keyProblem } from './idempotency.ts';
 import { recordAsUser } from './intake-auth.ts';
 import type { LoadShedder } from './shedding.ts';
@@ -152,14 +152,7 @@ export function bulkRoute(options: BulkOptions): (app: Express) => void {
 }
 
 async function handle(options: BulkOptions, req: Request, res: Response): Promise<void> {
-  const reason = options.unavailableReason();
-  if (reason !== undefined) {
-    res
-      .status(503)
-      .set('Retry-After', '5')
-      .json({ error: `not accepting ratings: ${reason}` });
-    return;
-  }
+  if (refusedWhileUnavailable(res, options.unavailableReason())) return;
   const format =
     req.is(NDJSON_TYPES) !== false ? 'ndjson' : req.is('application/json') !== false ? 'json' : undefined;
   if (format === undefined || typeof req.body !== 'string') {

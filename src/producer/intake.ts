@@ -4,7 +4,7 @@ import type { ErrorRequestHandler, Express, RequestHandler } from 'express';
 import type { Logger } from '../common/logger.ts';
 import type { Catalog } from '../ratings/catalog.ts';
 import { createRating, type Rating, validateSubmission } from '../ratings/rating.ts';
-import { AckTimeout, acknowledgedWithin } from './ack.ts';
+import { AckTimeout, acknowledgedWithin, refusedWhileUnavailable } from './ack.ts';
 import { fingerprint } from './bulk.ts';
 import { type Claim, type IdempotencyWindow, keyProblem } from './idempotency.ts';
 import { renderRecentRatingsPage, type PageModel } from './page.ts';
@@ -53,14 +53,7 @@ export function intakeRoutes(options: IntakeOptions): (app: Express) => void {
   return (app) => {
     if (options.authenticateRater !== undefined) app.use('/api/ratings', options.authenticateRater);
     app.post('/api/ratings', async (req, res) => {
-      const reason = options.unavailableReason();
-      if (reason !== undefined) {
-        res
-          .status(503)
-          .set('Retry-After', '5')
-          .json({ error: `not accepting ratings: ${reason}` });
-        return;
-      }
+      if (refusedWhileUnavailable(res, options.unavailableReason())) return;
       const catalog = options.catalog();
       const checked = validateSubmission(req.body, catalog);
       if (!checked.ok) {
