@@ -189,8 +189,9 @@ document.addEventListener('securitypolicyviolation', (e) =>
       this.child.kill('SIGTERM');
       await exited;
     }
-    // Chromium's helper processes may hold the pipe a little longer: do not wait for them.
+    // Chromium's helper processes may hold the pipe, and write into the profile, a little longer:
+    // do not wait for them, but retry the removal while they finish (ENOTEMPTY otherwise).
     this.child.stderr?.destroy();
-    await rm(this.profile, { recursive: true, force: true });
+    await rm(this.profile, { recursive: true, force: true, maxRetries: 20, retryDelay: 100 });
   }
 }
