@@ -126,9 +126,14 @@ export async function controllerKubeconfig(
   return file;
 }
 
-/** Where controllerKubeconfig leaves the token that may read the controller's /metrics. */
-export const metricsTokenFile = (kubeconfig: string): string =>
-  kubeconfig.replace(/\.kubeconfig$/, '.metrics-token');
+/**
+ * Where controllerKubeconfig leaves the token that may read the controller's /metrics, beside a
+ * kubeconfig named `*.kubeconfig` (a copy of one must keep that ending to find its token).
+ */
+export function metricsTokenFile(kubeconfig: string): string {
+  if (!kubeconfig.endsWith('.kubeconfig')) throw new Error(`${kubeconfig} is not named *.kubeconfig`);
+  return `${kubeconfig.slice(0, -'.kubeconfig'.length)}.metrics-token`;
+}
 
 /**
  * A ServiceAccount `metrics-scraper` in `namespace` bound to the metrics-reader ClusterRole of
@@ -264,8 +269,13 @@ export class ControllerProcess {
     });
     child.stdout?.pipe(log);
     child.stderr?.pipe(log);
-    const tokenFile = metricsTokenFile(options.kubeconfig);
-    const token = existsSync(tokenFile) ? readFileSync(tokenFile, 'utf8') : undefined;
+    // A kubeconfig of controllerKubeconfig has a metrics token beside it; another (the stack's
+    // admin one, with METRICS_SECURE=false) has none.
+    const tokenFile = options.kubeconfig.endsWith('.kubeconfig')
+      ? metricsTokenFile(options.kubeconfig)
+      : undefined;
+    const token =
+      tokenFile !== undefined && existsSync(tokenFile) ? readFileSync(tokenFile, 'utf8') : undefined;
     const proc = new ControllerProcess(child, port, metricsPort, options.podName, token);
     proc.secureMetrics = options.env?.METRICS_SECURE !== 'false';
     try {

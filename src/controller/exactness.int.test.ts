@@ -4,7 +4,7 @@
 // server restarts, and a leader that stops leading when its lease renewal hangs. Pods are observed
 // only through the Kubernetes API (Deployments, the experiment's status).
 import { randomUUID } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { dump, load } from 'js-yaml';
 import type { RatingExperiment } from '../api/v1alpha1.ts';
@@ -18,6 +18,7 @@ import {
   catalog,
   controllerKubeconfig,
   freePort,
+  metricsTokenFile,
   waitFor,
 } from '../../bench/controller-harness.ts';
 import type { KubeClient } from '../common/kube-client.ts';
@@ -599,8 +600,9 @@ describe('leader election under a hung connection', () => {
     const proxy = await FreezableProxy.start(apiserver);
     stack.onCleanup(() => proxy.close());
     doc.clusters[0]!.cluster.server = `https://127.0.0.1:${proxy.port}`;
-    const proxied = `${kubeconfig}.proxied`;
+    const proxied = kubeconfig.replace(/\.kubeconfig$/, '-proxied.kubeconfig');
     writeFileSync(proxied, dump(doc), { mode: 0o600 });
+    copyFileSync(metricsTokenFile(kubeconfig), metricsTokenFile(proxied));
 
     const lease = `exact-${randomSuffix()}`;
     const timing = {
