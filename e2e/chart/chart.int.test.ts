@@ -149,7 +149,8 @@ describe('the chart, rendered by helm', () => {
       };
       expect(binding.roleRef).toMatchObject({
         kind: roleKind,
-        name: only(objects, roleKind, fullname).metadata.name,
+        name: only(objects, roleKind, roleKind === 'Role' ? `${fullname}-leader-election` : fullname).metadata
+          .name,
       });
       expect(binding.subjects).toEqual([{ kind: 'ServiceAccount', name: account.name, namespace }]);
     }
