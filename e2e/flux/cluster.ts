@@ -72,6 +72,22 @@ export function deletionOrder(kustomizations: Pick<FluxObject, 'metadata' | 'spe
   return order;
 }
 
+/**
+ * Retries `request` while the API server answers 429 "storage is (re)initializing": the answer
+ * of a just-restarted API server (another suite restarts it) until its watch caches are filled.
+ */
+async function whileStorageInitializes<T>(request: () => Promise<T>, timeoutMs = 60_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await request();
+    } catch (err) {
+      if ((err as { code?: number }).code !== 429 || Date.now() > deadline) throw err;
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+    }
+  }
+}
+
 export class FluxClient {
   private readonly custom: CustomObjectsApi;
   private readonly objects: KubernetesObjectApi;
@@ -83,11 +99,13 @@ export class FluxClient {
 
   async get(kind: FluxKind, name: string, namespace = FLUX_NAMESPACE): Promise<FluxObject | undefined> {
     try {
-      return (await this.custom.getNamespacedCustomObject({
-        ...resources[kind],
-        namespace,
-        name,
-      })) as FluxObject;
+      return (await whileStorageInitializes(() =>
+        this.custom.getNamespacedCustomObject({
+          ...resources[kind],
+          namespace,
+          name,
+        }),
+      )) as FluxObject;
     } catch (err) {
       if ((err as { code?: number }).code === 404) return undefined;
       throw err;
@@ -95,7 +113,9 @@ export class FluxClient {
   }
 
   async list(kind: FluxKind, namespace = FLUX_NAMESPACE): Promise<FluxObject[]> {
-    const list = (await this.custom.listNamespacedCustomObject({ ...resources[kind], namespace })) as {
+    const list = (await whileStorageInitializes(() =>
+      this.custom.listNamespacedCustomObject({ ...resources[kind], namespace }),
+    )) as {
       items: FluxObject[];
     };
     return list.items;
