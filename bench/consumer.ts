@@ -9,13 +9,13 @@
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { CoreV1Api, CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
+import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import kafkajs, { type Kafka as KafkaClient } from 'kafkajs';
 import { loadCrd, versionSchema } from '../src/api/crd.ts';
 import { applyDefaults } from '../src/api/defaults.ts';
-import { API_VERSION, GROUP, KIND, PLURAL, VERSION, type RatingExperiment } from '../src/api/v1alpha1.ts';
+import { VERSION } from '../src/api/v1alpha1.ts';
 import { createLogger } from '../src/common/logger.ts';
-import { KAFKA_NAME, KAFKA_NAMESPACE } from '../e2e/stack/fixtures.ts';
+import { createRatingExperiment } from '../e2e/stack/harness.ts';
 import { Checkpointer } from '../src/consumer/checkpointer.ts';
 import { CheckpointWriter } from '../src/consumer/status-writer.ts';
 import { RatingConsumer } from '../src/consumer/rating-consumer.ts';
@@ -94,22 +94,12 @@ async function createExperiment(
   const core = kubeConfig.makeApiClient(CoreV1Api);
   await core.createNamespace({ body: { metadata: { name: namespace } } });
   cleanup.add(`namespace ${namespace}`, async () => void (await core.deleteNamespace({ name: namespace })));
-  const experiment = (await kubeConfig.makeApiClient(CustomObjectsApi).createNamespacedCustomObject({
-    group: GROUP,
-    version: VERSION,
-    namespace,
-    plural: PLURAL,
-    body: {
-      apiVersion: API_VERSION,
-      kind: KIND,
-      metadata: { name, namespace, labels: { ...STAGED_LABELS } },
-      spec: {
-        kafka: { cluster: KAFKA_NAME, namespace: KAFKA_NAMESPACE },
-        ...defaultCatalog(),
-        consumer: { checkpointIntervalSeconds: intervalSeconds },
-      },
-    },
-  })) as RatingExperiment;
+  const experiment = await createRatingExperiment(
+    kubeConfig,
+    { namespace, name },
+    { ...defaultCatalog(), consumer: { checkpointIntervalSeconds: intervalSeconds } },
+    STAGED_LABELS,
+  );
   return { ref: { namespace, name }, catalog: catalogFromSpec(experiment.spec) };
 }
 

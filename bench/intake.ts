@@ -7,9 +7,9 @@
 //   BENCH_INTAKE_SECONDS (10) per measurement; INTAKE_MAX_PENDING passes through to the producer,
 //   BENCH_PRODUCER_NODE_OPTIONS becomes the producers' NODE_OPTIONS (heap caps).
 import { randomBytes } from 'node:crypto';
-import { CoreV1Api, CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
+import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import autocannon from 'autocannon';
-import { API_VERSION, GROUP, KIND, PLURAL, VERSION } from '../src/api/v1alpha1.ts';
+import { createRatingExperiment } from '../e2e/stack/harness.ts';
 import { ModeProcess } from '../e2e/stack/mode-process.ts';
 import { readStackEnv } from '../e2e/stack/stack.ts';
 import { eventually } from '../e2e/stack/eventually.ts';
@@ -162,22 +162,12 @@ async function main(): Promise<void> {
     cleanup.add('producer processes', async () => {
       await Promise.all(producers.map((p) => p.stop('SIGTERM')));
     });
-    await kubeConfig.makeApiClient(CustomObjectsApi).createNamespacedCustomObject({
-      group: GROUP,
-      version: VERSION,
-      namespace,
-      plural: PLURAL,
-      body: {
-        apiVersion: API_VERSION,
-        kind: KIND,
-        metadata: { name, namespace, labels: { ...STAGED_LABELS } },
-        spec: {
-          kafka: { cluster: 'kafka', namespace: 'queuing' },
-          topic: { name: topic, partitions: 3 },
-          producer: { ratingsPerSecond: 0 },
-        },
-      },
-    });
+    await createRatingExperiment(
+      kubeConfig,
+      { namespace, name },
+      { topic: { name: topic, partitions: 3 }, producer: { ratingsPerSecond: 0 } },
+      STAGED_LABELS,
+    );
     const env = {
       KUBECONFIG: kubeconfig,
       EXPERIMENT_NAMESPACE: namespace,
