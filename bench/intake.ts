@@ -21,7 +21,7 @@ import { defaultCatalog, withAdmin } from './producer.ts';
 
 /** Figures of the intake before this work, on a quiet machine of this kind (issue 11). */
 const BEFORE: Record<number, number> = { 1: 1_053, 64: 15_109, 256: 19_155, 1024: 18_189 };
-const CONNECTIONS = [1, 64, 256, 1024];
+const CONNECTIONS = (process.env.BENCH_CONNECTIONS ?? '1,64,256,1024').split(',').map(Number);
 const P99_TARGET_MS = 50;
 const BULK_TARGET = 50_000;
 const RSS_BOUND_MIB = 128;
@@ -48,7 +48,8 @@ interface Measure {
 
 async function processMetric(producer: ModeProcess, name: string): Promise<number> {
   const metrics = await producer.get('/metrics');
-  const value = new RegExp(`^${name} (\\S+)$`, 'm').exec(metrics)?.[1];
+  // Default metrics carry the experiment's labels since the producer's registry has them.
+  const value = new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'm').exec(metrics)?.[1];
   return value === undefined ? NaN : Number(value);
 }
 

@@ -1,4 +1,4 @@
-import type { Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import express, { type ErrorRequestHandler, type Express } from 'express';
 import type { Registry } from 'prom-client';
 import type { Logger } from './logger.ts';
@@ -15,6 +15,11 @@ export interface HttpServerOptions {
   routes?: (app: Express) => void;
   /** Routes that read their own bodies, mounted before the JSON parser and its 64 KiB limit. */
   rawBodyRoutes?: (app: Express) => void;
+  /**
+   * Sees every request before the app (routing, body parsing, authentication); true when it has
+   * answered it. For refusals that must cost next to nothing, such as load shedding.
+   */
+  gate?: (req: IncomingMessage, res: ServerResponse) => boolean;
 }
 
 export interface HttpServer {
@@ -75,9 +80,14 @@ export function createApp(options: Omit<HttpServerOptions, 'port' | 'host'>): Ex
 
 export async function startHttpServer(options: HttpServerOptions): Promise<HttpServer> {
   const app = createApp(options);
-  const server: Server = await new Promise((resolve, reject) => {
-    const s = app.listen(options.port, options.host ?? '0.0.0.0', () => resolve(s));
-    s.once('error', reject);
+  const { gate } = options;
+  const server = createServer(gate === undefined ? app : (req, res) => gate(req, res) || app(req, res));
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, options.host ?? '0.0.0.0', () => {
+      server.off('error', reject);
+      resolve();
+    });
   });
   const listening = asHttpServer(server, options.port);
   options.logger.info({ port: listening.port }, 'http server listening');

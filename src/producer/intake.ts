@@ -46,13 +46,15 @@ export interface IntakeOptions {
   authenticateRater?: RequestHandler;
 }
 
+export const RATINGS_PATH = '/api/ratings';
+
 export function intakeRoutes(options: IntakeOptions): (app: Express) => void {
   const { logger, ackTimeoutMs } = options;
   const timeoutMessage = `Kafka did not acknowledge the rating within ${ackTimeoutMs / 1000}s; it may still be written`;
 
   return (app) => {
-    if (options.authenticateRater !== undefined) app.use('/api/ratings', options.authenticateRater);
-    app.post('/api/ratings', async (req, res) => {
+    if (options.authenticateRater !== undefined) app.use(RATINGS_PATH, options.authenticateRater);
+    app.post(RATINGS_PATH, async (req, res) => {
       if (refusedWhileUnavailable(res, options.unavailableReason())) return;
       const catalog = options.catalog();
       const checked = validateSubmission(req.body, catalog);
@@ -120,7 +122,7 @@ export function intakeRoutes(options: IntakeOptions): (app: Express) => void {
         next(err);
       }
     };
-    app.use('/api/ratings', badJson);
+    app.use(RATINGS_PATH, badJson);
 
     app.get('/', (_req, res) => {
       res.type('html').send(renderRecentRatingsPage(options.page()));

@@ -10,18 +10,18 @@ import { createLogger, type Logger } from '../common/logger.ts';
 import { onShutdown } from '../common/shutdown.ts';
 import { SPEC_DEFAULTS } from '../model/spec.ts';
 import { resolveKafkaTarget } from '../common/pod-env.ts';
-import { bulkRoute } from './bulk.ts';
+import { BULK_PATH, bulkRoute } from './bulk.ts';
 import { PRODUCER_TUNING, readProducerConfig } from './config.ts';
 import { RatingGenerator } from './generator.ts';
 import { IdempotencyWindow } from './idempotency.ts';
-import { intakeRoutes, unavailableReason } from './intake.ts';
+import { RATINGS_PATH, intakeRoutes, unavailableReason } from './intake.ts';
 import { intakeAuthenticationOf, raterAuthentication } from './intake-auth.ts';
 import { KubeAuth } from '../common/kube-auth.ts';
 import { createKafkaProducer, type KafkaRatingProducer } from './kafka.ts';
 import { createProducerMetrics } from './metrics.ts';
 import { RecentRatings } from './page.ts';
 import { RatingPublisher } from './publisher.ts';
-import { LoadShedder } from './shedding.ts';
+import { LoadShedder, shedEarly } from './shedding.ts';
 
 const ratePerSecond = (experiment: RatingExperiment): number =>
   experiment.spec.producer?.ratingsPerSecond ?? SPEC_DEFAULTS.producer.ratingsPerSecond;
@@ -112,6 +112,7 @@ export async function main(): Promise<void> {
     logger,
     registry,
     notReadyReason,
+    gate: shedEarly({ [RATINGS_PATH]: shedder, [BULK_PATH]: bulkShedder }),
     rawBodyRoutes: bulkRoute({
       logger,
       catalog: () => source.current.catalog,

@@ -2,7 +2,12 @@
 // Kafka. Past the bound a request is answered at once with 503 and Retry-After instead of
 // queueing behind the others: the queue, and with it the latency of the ratings accepted and the
 // memory they hold, stays bounded whatever the number of clients.
-import type { Response } from 'express';
+//
+// Once an endpoint is at its bound, its requests are refused before anything else is done with
+// them (shedEarly): no routing, body parsing, validation or authentication. Under a flood every
+// request costs the event loop time, and the accepted ones wait for all the others; the cheaper a
+// refusal, the sooner the loop comes back to the accepted ratings' acknowledgements.
+import type { IncomingMessage, ServerResponse } from 'node:http';
 
 export interface ShedderOptions {
   /** Ratings admitted and not yet settled (acknowledged or failed), at most. */
@@ -29,6 +34,11 @@ export class LoadShedder {
     return this.options.maxPending;
   }
 
+  /** At the bound: not even one more rating fits. */
+  get full(): boolean {
+    return this.pendingRatings >= this.options.maxPending;
+  }
+
   /**
    * Takes in `ratings` if they fit under the bound; false (and counted as shed) otherwise. A
    * submission larger than the bound on its own is taken in only when nothing else is pending,
@@ -37,11 +47,16 @@ export class LoadShedder {
   tryAdmit(ratings: number): boolean {
     const fits = this.pendingRatings + ratings <= this.options.maxPending || this.pendingRatings === 0;
     if (!fits) {
-      this.options.onShed?.();
+      this.shed();
       return false;
     }
     this.pendingRatings += ratings;
     return true;
+  }
+
+  /** Counts a request refused for the bound. */
+  shed(): void {
+    this.options.onShed?.();
   }
 
   /** Gives back what `tryAdmit` took, once those ratings are acknowledged or failed. */
@@ -57,13 +72,41 @@ export class LoadShedder {
     );
   }
 
-  /** The answer to a shed request. */
-  refuse(res: Response): void {
+  /** The answer to a shed request (plain node:http, so that it also serves before routing). */
+  refuse(res: ServerResponse): void {
+    const { maxPending, retryAfterSeconds } = this.options;
+    const body = JSON.stringify({
+      error: `overloaded: ${maxPending} ratings are waiting for Kafka; retry after ${retryAfterSeconds}s`,
+    });
     res
-      .status(503)
-      .set('Retry-After', String(this.options.retryAfterSeconds))
-      .json({
-        error: `overloaded: ${this.options.maxPending} ratings are waiting for Kafka; retry after ${this.options.retryAfterSeconds}s`,
-      });
+      .writeHead(503, {
+        'content-type': 'application/json; charset=utf-8',
+        'content-length': Buffer.byteLength(body),
+        'retry-after': String(retryAfterSeconds),
+      })
+      .end(body);
   }
+}
+
+/**
+ * A request gate (HttpServerOptions.gate) that sheds POSTs to each path whose shedder is full,
+ * before they are routed or read; the handlers' own tryAdmit stays the bound. Paths are matched
+ * as the router matches them: case-insensitively, without the query, with or without a
+ * trailing slash.
+ */
+export function shedEarly(
+  endpoints: Readonly<Record<string, LoadShedder>>,
+): (req: IncomingMessage, res: ServerResponse) => boolean {
+  const byPath = new Map(Object.entries(endpoints).map(([path, shedder]) => [path.toLowerCase(), shedder]));
+  return (req, res) => {
+    if (req.method !== 'POST' || req.url === undefined) return false;
+    const query = req.url.indexOf('?');
+    let path = (query === -1 ? req.url : req.url.slice(0, query)).toLowerCase();
+    if (path.length > 1 && path.endsWith('/')) path = path.slice(0, -1);
+    const shedder = byPath.get(path);
+    if (shedder === undefined || !shedder.full) return false;
+    shedder.shed();
+    shedder.refuse(res);
+    return true;
+  };
 }
