@@ -15,6 +15,7 @@ import { crdPath } from '../../src/api/crd.ts';
 import { API_VERSION, GROUP, KIND, PLURAL, VERSION } from '../../src/api/v1alpha1.ts';
 import type { RatingExperiment, RatingExperimentSpec } from '../../src/api/v1alpha1.ts';
 import { KAFKA_NAME, KAFKA_NAMESPACE } from './fixtures.ts';
+import { eventually } from './eventually.ts';
 import { kubectlPath } from './paths.ts';
 import { ensureStack } from './stack.ts';
 import type { StackEnv } from './stack.ts';
@@ -88,8 +89,30 @@ export async function installRatingsCrd(kubeconfigPath: string): Promise<void> {
     crdPath(),
   );
   await kubectl('wait', '--for=condition=Established', '--timeout=60s', '-f', crdPath());
-  // A changed schema reaches the API server's serving handlers a moment after Established.
-  if (before !== '' && before !== (await version())) await new Promise((r) => setTimeout(r, 2000));
+  // A changed CRD re-initialises its storage after Established: lists answer 429 "storage is
+  // (re)initializing" until it is done, and a changed schema reaches the serving handlers late.
+  if (before !== (await version())) await crdServing(kubeconfigPath);
+}
+
+/**
+ * Resolves once the API server serves RatingExperiments again: a list succeeds, twice a second
+ * apart (the first answer may still come from the handler of the schema before).
+ */
+export async function crdServing(kubeconfigPath: string): Promise<void> {
+  const list = () =>
+    run(kubectlPath(), [
+      '--kubeconfig',
+      kubeconfigPath,
+      'get',
+      `${PLURAL}.${GROUP}`,
+      '--all-namespaces',
+      '--request-timeout=5s',
+      '-o',
+      'name',
+    ]);
+  await eventually('the API server to serve RatingExperiments', list, { intervalMs: 500 });
+  await new Promise((r) => setTimeout(r, 1000));
+  await eventually('the API server to serve RatingExperiments', list, { intervalMs: 500 });
 }
 
 export async function useStack(): Promise<StackHandle> {
