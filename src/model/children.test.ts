@@ -299,6 +299,19 @@ describe('desiredChildren', () => {
     expect(template(experiment({ topic: { name: 'other' } }))).not.toBe(base);
   });
 
+  it('passes spec.consumer.workers to the consumer pods only, restarting them when it changes', () => {
+    const workersOf = (e: RatingExperiment, component: 'consumer' | 'producer') =>
+      desiredChildren(e, options)
+        [`${component}Deployment`].spec?.template.spec?.containers[0]?.env?.filter(
+          (v) => v.name === 'CONSUMER_WORKERS',
+        );
+    expect(workersOf(experiment(), 'consumer')).toEqual([{ name: 'CONSUMER_WORKERS', value: '1' }]);
+    expect(workersOf(experiment({ consumer: { workers: 4 } }), 'consumer')).toEqual([
+      { name: 'CONSUMER_WORKERS', value: '4' },
+    ]);
+    expect(workersOf(experiment({ consumer: { workers: 4 } }), 'producer')).toEqual([]);
+  });
+
   it('refuses an invalid spec or an experiment never stored', () => {
     expect(() => desiredChildren(experiment({ voices: ['Solo'] }), options)).toThrow(InvalidSpecError);
     const unsaved = experiment();
