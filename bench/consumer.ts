@@ -67,8 +67,8 @@ export interface ConsumerBenchResult {
   writesPerMinute: { ratePerSecond: number; writes: number; minutes: number }[];
 }
 
-/** Rounds of (counting only, exact, ConsumerPerformance); medians are reported. */
-const ROUNDS = 3;
+/** Rounds of (counting only, exact, exact with one thread, ConsumerPerformance); medians are reported. */
+const ROUNDS = Number(process.env.BENCH_RUNS ?? 3);
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const logger = createLogger('bench-consumer', 'warn');
