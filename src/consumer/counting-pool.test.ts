@@ -220,6 +220,10 @@ describe('CountingPool', () => {
     worker.main.notify('membership', { joined: true, assigned: [3] });
     await settle(worker);
     expect(pool.positions()).toEqual([{ partition: 3, offset: 2 }]);
+    // A snapshot moves them too (a partition restored and not counted since has no batch).
+    worker.partitions = [3];
+    await pool.checkpoints(catalog.voiceSet);
+    expect(pool.positions()).toEqual([{ partition: 3, offset: 20 }]);
   });
 
   it('sends a newer catalog to every worker', async () => {

@@ -106,7 +106,7 @@ export class CountingPool {
     return this.members.flatMap((m) => m.membership.assigned).sort((a, b) => a - b);
   }
 
-  /** How far each partition owned was counted, as of the members' last batches. */
+  /** How far each partition owned was counted, as of the members' last batches or snapshots. */
   positions(): Position[] {
     return this.members
       .flatMap((m) => m.positions.filter((p) => m.membership.assigned.includes(p.partition)))
@@ -115,7 +115,13 @@ export class CountingPool {
 
   /** Every member's exact snapshot, concatenated. */
   async checkpoints(catalog: ReadonlySet<string>): Promise<PartitionCheckpoint[]> {
-    return (await this.all((m) => m.peer.call('checkpoints', catalog))).flat();
+    const snapshots = await this.all(async (m) => {
+      const snapshot = await m.peer.call('checkpoints', catalog);
+      // A snapshot tells positions too, also of partitions restored without a batch since.
+      m.positions = positionsOf(snapshot);
+      return snapshot;
+    });
+    return snapshots.flat();
   }
 
   async written(checkpoints: readonly PartitionCheckpoint[]): Promise<void> {
@@ -206,6 +212,12 @@ export class CountingPool {
   private all<T>(request: (m: Member) => Promise<T>): Promise<T[]> {
     return Promise.all(this.members.map(request));
   }
+}
+
+/** Where a snapshot stands per partition; a partition's current state follows its retired ones. */
+function positionsOf(snapshot: readonly PartitionCheckpoint[]): Position[] {
+  const offsets = new Map(snapshot.map((cp) => [cp.partition, cp.offset]));
+  return [...offsets].map(([partition, offset]) => ({ partition, offset }));
 }
 
 /** What members need of written checkpoints: which state of which partition (no voice maps). */
