@@ -1,5 +1,6 @@
 // The Kafka side of the consumer: a consumer group member that counts the experiment topic into
-// OwnedPartitions. kafkajs has no "partitions assigned" callback, so:
+// OwnedPartitions; each counting worker thread runs one (counting-worker.ts). kafkajs has no
+// "partitions assigned" callback, so:
 // - GROUP_JOIN (emitted synchronously after every sync, before fetching resumes) tells the new
 //   assignment; every partition must then be restored again;
 // - the first batch of a partition in a generation is not counted: it triggers the restore from
@@ -118,10 +119,6 @@ export class RatingConsumer {
       eachBatchAutoResolve: false,
       eachBatch: (payload) => this.track(this.onBatch(payload)),
     });
-  }
-
-  get assigned(): number[] {
-    return this.owned.assigned;
   }
 
   /** This member's exact checkpoints: the partitions it owns now, and retired ones not yet written. */
