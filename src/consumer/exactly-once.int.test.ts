@@ -245,6 +245,13 @@ describe('exactly once under ordinary operations', () => {
         name: kafkaTopic,
       });
       await eventually('the topic gone from Kafka', async () => !(await admin.listTopics()).includes(topic));
+      // The KafkaTopic itself goes once its finalizer ran: creating it again before that is a 409.
+      await eventually('the KafkaTopic gone', async () =>
+        api.getNamespacedCustomObject({ ...KAFKA_TOPIC, namespace: KAFKA_NAMESPACE, name: kafkaTopic }).then(
+          () => false,
+          (err: unknown) => (err as { code?: number }).code === 404,
+        ),
+      );
     };
     await createKafkaTopic();
     stack.onCleanup(() => deleteKafkaTopic().catch(() => undefined));
