@@ -1,6 +1,7 @@
 // Consumer figures on the local stack: counting throughput of the consumer's own code (the
-// RatingConsumer, Checkpointer and CheckpointWriter of `ratings-operator consumer`, minus HTTP)
-// with exact checkpointing into a real RatingExperiment status and without any checkpointing;
+// CountingPool of worker threads, Checkpointer and CheckpointWriter of `ratings-operator
+// consumer`, minus HTTP) with BENCH_CONSUMER_WORKERS threads, with exact checkpointing into a
+// real RatingExperiment status and without any checkpointing, and with one thread beside it;
 // rating-to-status latency; status writes per minute at a slow and a fast rate; and Kafka's own
 // ConsumerPerformance reading the same records from the same broker, run after ours in each
 // round so that every ratio is taken side by side. Every experiment is labelled staged and the
@@ -18,12 +19,10 @@ import { createLogger } from '../src/common/logger.ts';
 import { createRatingExperiment } from '../e2e/stack/harness.ts';
 import { Checkpointer } from '../src/consumer/checkpointer.ts';
 import { CheckpointWriter } from '../src/consumer/status-writer.ts';
-import { RatingConsumer } from '../src/consumer/rating-consumer.ts';
+import { CountingPool } from '../src/consumer/counting-pool.ts';
 import { catalogFromSpec, type Catalog, type CatalogSpec } from '../src/ratings/catalog.ts';
 import { randomSubmission } from '../src/producer/generator.ts';
 import { createRating, encodeRating } from '../src/ratings/rating.ts';
-import { judgeRecord } from '../src/ratings/judge.ts';
-import { fetchTopicId } from '../src/common/kafka-metadata.ts';
 import { KubeClient } from '../src/common/kube-client.ts';
 import { loadCredentials } from '../src/common/kube-credentials.ts';
 import type { Cleanup } from './cleanup.ts';
@@ -38,6 +37,8 @@ export interface ConsumerBenchOptions {
   kafkaLibDir: string;
   records: number;
   partitions: number;
+  /** Counting threads of the consumer under test (the single-thread row runs beside it). */
+  workers: number;
   /** Deletes what the benchmark creates, at the end or on a signal. */
   cleanup: Cleanup;
 }
@@ -49,9 +50,13 @@ export interface ConsumerBenchResult {
   exact: number;
   uncheckpointed: number;
   /** Every run, in order; ConsumerPerformance's fetch.nMsg.sec in the same round. */
-  rounds: { exact: number[]; uncheckpointed: number[]; kafka: number[] };
+  rounds: { exact: number[]; uncheckpointed: number[]; exactOneWorker: number[]; kafka: number[] };
+  /** Counting threads of the exact and counting-only rows. */
+  workers: number;
   /** exact / ConsumerPerformance of each round. */
   ratios: number[];
+  /** exact with one counting thread / ConsumerPerformance of each round. */
+  ratiosOneWorker: number[];
   /** 1 - exact / counting only, of each round. */
   costs: number[];
   kafka: { perSecond: number; summaries: string[] };
@@ -62,8 +67,8 @@ export interface ConsumerBenchResult {
   writesPerMinute: { ratePerSecond: number; writes: number; minutes: number }[];
 }
 
-/** Rounds of (counting only, exact, ConsumerPerformance); medians are reported. */
-const ROUNDS = 3;
+/** Rounds of (counting only, exact, exact with one thread, ConsumerPerformance); medians are reported. */
+const ROUNDS = Number(process.env.BENCH_RUNS ?? 3);
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const logger = createLogger('bench-consumer', 'warn');
@@ -128,35 +133,37 @@ interface Running {
 }
 
 /**
- * The consumer's own code, wired as `ratings-operator consumer` wires it (checkpoint interval
- * 1 s), minus HTTP. Without `checkpoint` it only counts: the baseline of the checkpointing cost.
+ * The consumer's own code, wired as `ratings-operator consumer` wires it (a CountingPool of
+ * `workers` threads, checkpoint interval 1 s), minus HTTP. Without `checkpoint` it only counts:
+ * the baseline of the checkpointing cost.
  */
 async function startConsumer(options: {
-  kafka: KafkaClient;
   topic: string;
   writer: CheckpointWriter;
   catalog: Catalog;
   checkpoint: boolean;
+  workers: number;
   groupId?: string;
   onBatch?: (counted: number) => void;
 }): Promise<Running> {
   const { writer, checkpoint } = options;
   const writeMs: number[] = [];
-  const consumer: RatingConsumer = new RatingConsumer({
-    kafka: options.kafka,
-    topic: options.topic,
-    groupId: options.groupId ?? `bench-${options.topic}`,
+  const catalogView = () => ({ catalog: options.catalog, generation: 1, readAt: Date.now() });
+  const pool: CountingPool = new CountingPool({
+    workers: options.workers,
     logger,
-    judge: (record) =>
-      judgeRecord(
-        { value: record.value, stamp: undefined, timestamp: 0 },
-        { catalog: options.catalog, generation: 1, readAt: Date.now() },
-      ),
-    refreshCatalog: async () => true,
-    fetchTopicId: () => fetchTopicId(options.topic, { brokers: benchBrokers, clientId: 'bench-consumer' }),
+    setup: {
+      topic: options.topic,
+      groupId: options.groupId ?? `bench-${options.topic}`,
+      brokers: benchBrokers,
+      clientId: 'bench-consumer',
+      view: catalogView(),
+    },
     loadCheckpoints: async () => (checkpoint ? ((await writer.read()).status?.partitions ?? []) : []),
+    refreshCatalog: async () => true,
+    catalogView,
     onRebalancing: () => void (checkpoint && checkpointer.checkpoint()),
-    onBatch: (_partition, result) => options.onBatch?.(result.counted + result.rejected.length),
+    onBatch: (result) => options.onBatch?.(result.counted + result.rejected.length),
     onFatal: (err) => {
       throw err;
     },
@@ -164,53 +171,58 @@ async function startConsumer(options: {
   const checkpointer = new Checkpointer({
     logger,
     observe: async () => ({ topicId: undefined, endOffsets: undefined }),
-    checkpoints: () => consumer.checkpoints(options.catalog.voiceSet),
+    checkpoints: () => pool.checkpoints(options.catalog.voiceSet),
     write: (mine) =>
       writer.write(mine, { topicId: undefined, endOffsets: undefined, catalog: options.catalog.voiceSet }),
-    committed: (mine) => consumer.commit(mine),
+    committed: async (mine) => {
+      await pool.written(mine);
+      await pool.commit(mine);
+    },
     onStatus: () => {},
     onOutcome: (outcome, seconds) => {
       if (outcome === 'written') writeMs.push(seconds * 1000);
     },
     intervalMs: () => 1000,
   });
-  await consumer.start();
+  await pool.start();
   if (checkpoint) checkpointer.start();
   return {
     writes: () => writeMs.length,
     writeMs: () => writeMs,
     stop: async () => {
-      await consumer.drain();
+      await pool.drain();
       await checkpointer.stop();
       if (checkpoint) await checkpointer.checkpoint();
-      await consumer.disconnect();
+      await pool.disconnect();
     },
   };
 }
 
 /** Ratings read per second by one consumer process over a full topic, first batch to last. */
-async function throughput(
-  kafka: KafkaClient,
-  topic: string,
-  records: number,
-  writer: CheckpointWriter,
-  catalog: Catalog,
-  checkpoint: boolean,
-  round: number,
-  cleanup: Cleanup,
-): Promise<number> {
+async function throughput(run: {
+  topic: string;
+  records: number;
+  writer: CheckpointWriter;
+  catalog: Catalog;
+  checkpoint: boolean;
+  workers: number;
+  /** Names the run's consumer group (a fresh one each run). */
+  label: string;
+  cleanup: Cleanup;
+}): Promise<number> {
+  const { topic, records, cleanup } = run;
   let seen = 0;
   let first = 0;
   let last = 0;
   let done: () => void = () => {};
   const finished = new Promise<void>((resolve) => (done = resolve));
   const running = await startConsumer({
-    kafka,
     topic,
-    writer,
-    catalog,
-    checkpoint,
-    groupId: `bench-${topic}-${checkpoint ? 'exact' : 'counting'}-${round}`,
+    writer: run.writer,
+    catalog: run.catalog,
+    checkpoint: run.checkpoint,
+    workers: run.workers,
+    groupId: `bench-${topic}-${run.label}`,
     onBatch: (count) => {
       if (first === 0) first = performance.now();
       seen += count;
@@ -274,7 +286,7 @@ async function latency(
   catalog: Catalog,
   samples: number,
 ) {
-  const running = await startConsumer({ kafka, topic, writer, catalog, checkpoint: true });
+  const running = await startConsumer({ topic, writer, catalog, checkpoint: true, workers: benchWorkers });
   const producer = kafka.producer();
   await producer.connect();
   // The first rating waits for the group join and the restore; it is not a sample.
@@ -311,7 +323,7 @@ async function writesAtRate(
   ratePerSecond: number,
   seconds: number,
 ) {
-  const running = await startConsumer({ kafka, topic, writer, catalog, checkpoint: true });
+  const running = await startConsumer({ topic, writer, catalog, checkpoint: true, workers: benchWorkers });
   const producer = kafka.producer();
   await producer.connect();
   const perTick = Math.max(1, Math.round(ratePerSecond / 10));
@@ -329,8 +341,10 @@ async function writesAtRate(
   return { ratePerSecond, writes: writes / minutes, minutes };
 }
 
-/** The broker the consumers under test ask for topic IDs (set by benchConsumer). */
+/** The broker the consumers under test read (set by benchConsumer). */
 let benchBrokers: string[] = [];
+/** Counting threads of the latency and write-rate consumers (set by benchConsumer). */
+let benchWorkers = 1;
 
 type NewExperiment = (name: string) => Promise<{ writer: CheckpointWriter; catalog: Catalog }>;
 
@@ -341,6 +355,7 @@ type NewExperiment = (name: string) => Promise<{ writer: CheckpointWriter; catal
 export async function benchConsumer(options: ConsumerBenchOptions): Promise<ConsumerBenchResult> {
   const { cleanup } = options;
   benchBrokers = [options.bootstrap];
+  benchWorkers = options.workers;
   const kubeConfig = new KubeConfig();
   kubeConfig.loadFromFile(options.kubeconfig);
   // The consumers write through the client the pods use.
@@ -387,26 +402,35 @@ async function measure(
   topic: (name: string) => Promise<string>,
   experiment: NewExperiment,
 ): Promise<Omit<ConsumerBenchResult, 'operators'>> {
-  // Every throughput run reads the same records. Each round runs counting only, exact, then
-  // ConsumerPerformance, so that each ratio is taken side by side under the same load of the
+  // Every throughput run reads the same records. Each round runs counting only and exact with
+  // `workers` threads, exact with one, then ConsumerPerformance, so that each ratio is taken side by side under the same load of the
   // shared machine; the first round also warms the JIT and the broker's page cache.
   const counting = await experiment('counting');
   const values = ratings(counting.catalog, options.records);
   const recordBytes = Math.round(values.reduce((sum, v) => sum + Buffer.byteLength(v), 0) / values.length);
   const data = await topic('data');
   await produce(kafka, data, values);
-  const rounds = { exact: [] as number[], uncheckpointed: [] as number[], kafka: [] as number[] };
+  const rounds = {
+    exact: [] as number[],
+    uncheckpointed: [] as number[],
+    exactOneWorker: [] as number[],
+    kafka: [] as number[],
+  };
   const summaries: string[] = [];
-  const { cleanup } = options;
+  const { cleanup, records, workers } = options;
   for (let round = 0; round < ROUNDS; round++) {
-    const { writer, catalog } = counting;
+    const run = { topic: data, records, cleanup };
     rounds.uncheckpointed.push(
-      await throughput(kafka, data, options.records, writer, catalog, false, round, cleanup),
+      await throughput({ ...run, ...counting, checkpoint: false, workers, label: `counting-${round}` }),
     );
     // Each exact run starts from an empty status, so that it counts the whole topic.
     const exact = await experiment(`exact-${round}`);
     rounds.exact.push(
-      await throughput(kafka, data, options.records, exact.writer, exact.catalog, true, round, cleanup),
+      await throughput({ ...run, ...exact, checkpoint: true, workers, label: `exact-${round}` }),
+    );
+    const single = await experiment(`single-${round}`);
+    rounds.exactOneWorker.push(
+      await throughput({ ...run, ...single, checkpoint: true, workers: 1, label: `single-${round}` }),
     );
     const tool = await kafkaConsumerPerformance(options, data, round);
     rounds.kafka.push(tool.perSecond);
@@ -427,7 +451,9 @@ async function measure(
     exact: median(rounds.exact),
     uncheckpointed: median(rounds.uncheckpointed),
     rounds,
+    workers,
     ratios: rounds.exact.map((exact, i) => exact / rounds.kafka[i]!),
+    ratiosOneWorker: rounds.exactOneWorker.map((exact, i) => exact / rounds.kafka[i]!),
     costs: rounds.exact.map((exact, i) => 1 - exact / rounds.uncheckpointed[i]!),
     kafka: { perSecond: median(rounds.kafka), summaries },
     latencyMs: { ...measuredLatency, intervalSeconds: 1 },

@@ -12,6 +12,8 @@ import { formatResult, loadAverage, median, result, type BenchResult } from './r
 const seconds = Number(process.env.BENCH_SECONDS ?? 10);
 const partitions = Number(process.env.BENCH_PARTITIONS ?? 3);
 const consumerRecords = Number(process.env.BENCH_CONSUMER_RECORDS ?? 1_000_000);
+/** Counting threads of the consumer under test (spec.consumer.workers); one runs beside it. */
+const consumerWorkers = Number(process.env.BENCH_CONSUMER_WORKERS ?? 2);
 /** Which halves run (BENCH_PARTS=consumer: the consumer's figures only). */
 const parts = new Set((process.env.BENCH_PARTS ?? 'producer,consumer').split(',').map((p) => p.trim()));
 
@@ -114,18 +116,25 @@ async function runConsumer(bootstrap: string, cleanup: Cleanup): Promise<BenchRe
     kafkaLibDir: kafkaLibDir(),
     records: consumerRecords,
     partitions,
+    workers: consumerWorkers,
     cleanup,
   });
+  const threads = (n: number) => `${n} counting thread${n === 1 ? '' : 's'}`;
   printTable([
     {
       measure: 'consumer, exact checkpoints',
       value: `${fmt(consumer.exact)}/s`,
-      note: `${fmt(consumer.records)} ratings, one process, checkpoint every 1 s, median of ${consumer.rounds.exact.length}`,
+      note: `${fmt(consumer.records)} ratings, one process, ${threads(consumer.workers)}, checkpoint every 1 s, median of ${consumer.rounds.exact.length}`,
     },
     {
       measure: 'consumer, no checkpoints',
       value: `${fmt(consumer.uncheckpointed)}/s`,
-      note: `counting only; all runs: exact ${consumer.rounds.exact.map(fmt).join(', ')}, counting only ${consumer.rounds.uncheckpointed.map(fmt).join(', ')}, ConsumerPerformance ${consumer.rounds.kafka.map(fmt).join(', ')}`,
+      note: `counting only, ${threads(consumer.workers)}; all runs: exact ${consumer.rounds.exact.map(fmt).join(', ')}, counting only ${consumer.rounds.uncheckpointed.map(fmt).join(', ')}, exact with 1 thread ${consumer.rounds.exactOneWorker.map(fmt).join(', ')}, ConsumerPerformance ${consumer.rounds.kafka.map(fmt).join(', ')}`,
+    },
+    {
+      measure: 'consumer, exact, 1 thread',
+      value: `${fmt(median(consumer.rounds.exactOneWorker))}/s`,
+      note: `for comparison; ratio to ConsumerPerformance per round ${consumer.ratiosOneWorker.map((r) => r.toFixed(2)).join(', ')}`,
     },
     {
       measure: 'checkpointing cost',
@@ -140,7 +149,7 @@ async function runConsumer(bootstrap: string, cleanup: Cleanup): Promise<BenchRe
     {
       measure: 'consumer ratio ours/Kafka',
       value: median(consumer.ratios).toFixed(2),
-      note: `median of the rounds' ratios ${consumer.ratios.map((r) => r.toFixed(2)).join(', ')}; target ≥ 0.9`,
+      note: `${threads(consumer.workers)}; median of the rounds' ratios ${consumer.ratios.map((r) => r.toFixed(2)).join(', ')}; target ≥ 0.9`,
     },
     { measure: 'operators', value: '', note: consumer.operators },
     {
@@ -157,7 +166,7 @@ async function runConsumer(bootstrap: string, cleanup: Cleanup): Promise<BenchRe
   return [
     result(
       'consumer',
-      'exact checkpoints/ConsumerPerformance records/s, per round',
+      `exact checkpoints (${threads(consumer.workers)})/ConsumerPerformance records/s, per round`,
       consumer.ratios.map(ratio),
       {
         atLeast: 0.9,

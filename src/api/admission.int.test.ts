@@ -99,7 +99,7 @@ describe('RatingExperiment admission', () => {
     const spec = (res.body as unknown as RatingExperiment).spec;
     expect(spec.topic).toEqual({ partitions: 3, replicas: 1 });
     expect(spec.producer).toEqual({ replicas: 1, ratingsPerSecond: 5, intake: { authentication: 'None' } });
-    expect(spec.consumer).toEqual({ replicas: 2, checkpointIntervalSeconds: 5 });
+    expect(spec.consumer).toEqual({ replicas: 2, checkpointIntervalSeconds: 5, workers: 1 });
     expect(spec.deletionPolicy).toBe('Delete');
     expect(spec.voices).toHaveLength(10);
     expect(spec.battles).toHaveLength(63);

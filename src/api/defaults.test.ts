@@ -15,7 +15,7 @@ describe('applyDefaults', () => {
       ratingsPerSecond: 5,
       intake: { authentication: 'None' },
     });
-    expect(exp.spec.consumer).toEqual({ replicas: 4, checkpointIntervalSeconds: 5 });
+    expect(exp.spec.consumer).toEqual({ replicas: 4, checkpointIntervalSeconds: 5, workers: 1 });
     expect(exp.spec.deletionPolicy).toBe('Delete');
     expect(exp.spec.voices).toHaveLength(10);
     expect(exp.spec.kafka).toEqual({ cluster: 'kafka', namespace: 'queuing' });

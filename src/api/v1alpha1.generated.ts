@@ -350,6 +350,16 @@ export interface ConsumerSpec {
    * @default 5
    */
   checkpointIntervalSeconds?: number;
+  /**
+   * Counting threads per consumer pod, 1 to 16, default 1. Each thread is a member of the
+   * experiment's consumer group of its own, so partitions are spread over threads as over pods;
+   * threads beyond the partitions stand by. Changing it restarts the consumer pods.
+   * @format int32
+   * @minimum 1
+   * @maximum 16
+   * @default 1
+   */
+  workers?: number;
 }
 
 /**

@@ -24,7 +24,7 @@ function setup(overrides: Partial<CheckpointerOptions<PartitionCheckpoint>> = {}
   let gate: Promise<void> | undefined;
   const options: CheckpointerOptions<PartitionCheckpoint> = {
     logger,
-    checkpoints: () => [cp(offset)],
+    checkpoints: async () => [cp(offset)],
     observe: async () => ({ topicId: 'T', endOffsets: new Map([[0, 100]]) }),
     write: async (mine): Promise<WriteResult> => {
       calls.writes.push(mine);
@@ -97,7 +97,7 @@ describe('Checkpointer', () => {
         observed = true;
         throw new Error('broker down');
       },
-      checkpoints: () => {
+      checkpoints: async () => {
         seen.push(observed ? 'observed first' : 'snapshot first');
         return [cp(0)];
       },
@@ -108,6 +108,33 @@ describe('Checkpointer', () => {
     });
     await checkpointer.checkpoint();
     expect(seen).toEqual(['observed first', undefined]);
+  });
+
+  it('reports a snapshot that failed (a worker gone) as a failed checkpoint, writing nothing', async () => {
+    const { checkpointer, calls } = setup({
+      checkpoints: async () => {
+        throw new Error('counting worker 1 exited with code 1');
+      },
+    });
+    expect(await checkpointer.checkpoint()).toBe('failed');
+    expect(calls.writes).toEqual([]);
+    expect(calls.commits).toEqual([]);
+    expect(calls.outcomes).toEqual(['failed']);
+  });
+
+  it('takes the snapshot when the members answer, not when it was asked for', async () => {
+    const { checkpointer, calls, count } = setup({
+      checkpoints: async () => {
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        return [cp(snapshotAt)];
+      },
+    });
+    let snapshotAt = 0;
+    const run = checkpointer.checkpoint();
+    count(3);
+    snapshotAt = 3;
+    await run;
+    expect(calls.writes).toEqual([[cp(3)]]);
   });
 
   it('does not commit when there was nothing to write', async () => {

@@ -21,8 +21,8 @@ export interface CheckpointerOptions<C> {
    * new incarnation or records gone); a failure keeps produced and lag as they are.
    */
   observe: () => Promise<Observation>;
-  /** This member's checkpoints now (a snapshot). */
-  checkpoints: () => C[];
+  /** This process's checkpoints now: a snapshot of every member's (counting-pool.ts). */
+  checkpoints: () => Promise<C[]>;
   write: (mine: C[], observed: Observation | undefined) => Promise<WriteResult>;
   /** Called after a write with what it covered: commit the group offsets. */
   committed: (mine: C[]) => Promise<void>;
@@ -86,9 +86,10 @@ export class Checkpointer<C> {
         'cannot ask Kafka about the topic; incarnation, produced and lag kept',
       );
     }
-    const mine = this.options.checkpoints();
+    let mine: C[];
     let result: WriteResult;
     try {
+      mine = await this.options.checkpoints();
       result = await this.options.write(mine, observed);
     } catch (err) {
       this.options.onOutcome('failed', (performance.now() - started) / 1000, 0);

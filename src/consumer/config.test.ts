@@ -16,6 +16,7 @@ const env: ConsumerEnv = {
   port: 8080,
   podName: 'erb-consumer-1',
   kubeRequestTimeoutMs: 15_000,
+  workers: 1,
 };
 
 describe('readConsumerEnv', () => {
@@ -29,6 +30,17 @@ describe('readConsumerEnv', () => {
         POD_NAME: 'erb-consumer-1',
       }),
     ).toEqual({ ...env, brokers: ['a:9092', 'b:9092'], topic: 'override' });
+  });
+
+  it('reads the number of counting threads, 1 to 16', () => {
+    const base = { EXPERIMENT_NAMESPACE: 'appdev', EXPERIMENT_NAME: 'erb', POD_NAME: 'erb-consumer-1' };
+    expect(readConsumerEnv({ ...base, CONSUMER_WORKERS: '4' }).workers).toBe(4);
+    expect(readConsumerEnv({ ...base, CONSUMER_WORKERS: ' 16 ' }).workers).toBe(16);
+    for (const bad of ['0', '17', '2.5', 'two', '-1']) {
+      expect(() => readConsumerEnv({ ...base, CONSUMER_WORKERS: bad })).toThrow(
+        `CONSUMER_WORKERS must be an integer in [1, 16], got "${bad}"`,
+      );
+    }
   });
 
   it('reports every problem at once', () => {

@@ -3,6 +3,7 @@
 import type { RatingExperiment } from '../api/v1alpha1.ts';
 import { EnvReader } from '../common/env.ts';
 import { readKubeRequestTimeout } from '../common/kube-client.ts';
+import { SPEC_BOUNDS, SPEC_DEFAULTS } from '../model/spec.ts';
 import {
   readExperimentPodEnv,
   resolveKafkaTarget,
@@ -13,14 +14,18 @@ import {
 export interface ConsumerEnv extends ExperimentPodEnv {
   /** The deadline of each request to the API server (KUBE_REQUEST_TIMEOUT_MS). */
   kubeRequestTimeoutMs: number;
+  /** Counting threads, each a consumer group member (CONSUMER_WORKERS, from spec.consumer.workers). */
+  workers: number;
 }
 
 export function readConsumerEnv(env: Record<string, string | undefined> = process.env): ConsumerEnv {
   const reader = new EnvReader(env);
   const config = readExperimentPodEnv(reader, env);
   const kubeRequestTimeoutMs = readKubeRequestTimeout(reader);
+  const [min, max] = SPEC_BOUNDS['consumer.workers'];
+  const workers = reader.integer('CONSUMER_WORKERS', SPEC_DEFAULTS.consumer.workers, { min, max });
   reader.done();
-  return { ...config, kubeRequestTimeoutMs };
+  return { ...config, kubeRequestTimeoutMs, workers };
 }
 
 export interface ConsumerTarget extends KafkaTarget {

@@ -157,7 +157,13 @@ async function experiment(name: string, topic: string, spec: Partial<RatingExper
   return { namespace, created, start, supervise, read, patchSpec, settled, baseEnv };
 }
 
-async function produce(topic: string, values: string[], headers?: Record<string, string>): Promise<void> {
+/** `partitions`: spread the records round-robin over that many partitions (default: by key, one). */
+async function produce(
+  topic: string,
+  values: string[],
+  headers?: Record<string, string>,
+  partitions?: number,
+): Promise<void> {
   const producer = kafka.producer({
     idempotent: true,
     maxInFlightRequests: 5,
@@ -168,7 +174,12 @@ async function produce(topic: string, values: string[], headers?: Record<string,
     await producer.send({
       topic,
       acks: -1,
-      messages: values.slice(i, i + 2000).map((value) => ({ key: BATTLE, value, headers })),
+      messages: values.slice(i, i + 2000).map((value, j) => ({
+        key: BATTLE,
+        value,
+        headers,
+        ...(partitions === undefined ? {} : { partition: (i + j) % partitions }),
+      })),
     });
   }
   await producer.disconnect();
@@ -234,6 +245,13 @@ describe('exactly once under ordinary operations', () => {
         name: kafkaTopic,
       });
       await eventually('the topic gone from Kafka', async () => !(await admin.listTopics()).includes(topic));
+      // The KafkaTopic itself goes once its finalizer ran: creating it again before that is a 409.
+      await eventually('the KafkaTopic gone', async () =>
+        api.getNamespacedCustomObject({ ...KAFKA_TOPIC, namespace: KAFKA_NAMESPACE, name: kafkaTopic }).then(
+          () => false,
+          (err: unknown) => (err as { code?: number }).code === 404,
+        ),
+      );
     };
     await createKafkaTopic();
     stack.onCleanup(() => deleteKafkaTopic().catch(() => undefined));
@@ -432,6 +450,77 @@ describe('exactly once under ordinary operations', () => {
     expectTotals(status, expected);
     expect(consumer.logs.some((l) => l.msg === 'checkpoint failed; the next one retries')).toBe(true);
   }, 240_000);
+
+  it('counts exactly with three counting threads, each a group member, through a kill -9 mid-count and a restart', async () => {
+    const topic = `exact-workers-${randomSuffix()}`;
+    await admin.createTopics({ topics: [{ topic, numPartitions: 3 }], waitForLeaders: true });
+    stack.onCleanup(() => admin.deleteTopics({ topics: [topic] }));
+    const voices = ['Big Bird', 'Macho Man', 'Joan of Arc'];
+    const exp = await experiment('workers', topic, {
+      voices,
+      topic: { name: topic, partitions: 3 },
+      consumer: { replicas: 1, checkpointIntervalSeconds: 1, workers: 3 },
+    });
+    const workers = { CONSUMER_WORKERS: '3' };
+    const expected = new Expected();
+    const batches = Array.from({ length: 3 }, (_, i) => ratings(6000, voices, 20 + i));
+    batches.flat().forEach((r) => expected.add(r));
+    const send = (i: number) =>
+      produce(
+        topic,
+        batches[i]!.map((r) => ratingRecord(BATTLE, r)),
+        undefined,
+        3,
+      );
+    /** The partitions each worker of a process was assigned last. */
+    const assignments = (consumer: ModeProcess) => {
+      const last = new Map<unknown, number[]>();
+      for (const l of consumer.logged('partitions assigned')) last.set(l.worker, l.partitions as number[]);
+      return last;
+    };
+    const spread = (consumer: ModeProcess) =>
+      eventually('one partition for each of the three workers', async () => {
+        const last = assignments(consumer);
+        const ok = [0, 1, 2].every((w) => last.get(w)?.length === 1);
+        return ok ? [...last.values()].flat().sort() : undefined;
+      });
+    const ready = async (consumer: ModeProcess) =>
+      eventually('readyz once every worker joined', async () => {
+        const res = await fetch(`http://127.0.0.1:${await consumer.port}/readyz`);
+        return res.status === 200;
+      });
+
+    await send(0);
+    const first = exp.start('consumer', 'workers-0', workers);
+    expect(await spread(first)).toEqual([0, 1, 2]);
+    await ready(first);
+    // Killed while counting: the second batch is still arriving.
+    await eventually('counting under way', async () => ((await exp.read()).status?.counted ?? 0) > 0);
+    const sending = send(1);
+    await first.stop('SIGKILL');
+    await sending;
+    const before = (await exp.read()).status?.counted ?? 0;
+    expect(before).toBeLessThan(12_000);
+    await send(2);
+
+    const second = exp.start('consumer', 'workers-1', workers);
+    expect(await spread(second)).toEqual([0, 1, 2]);
+    const status = await exp.settled(18_000, 120_000);
+    expectTotals(status, expected);
+    expect(status?.rejected).toBe(0);
+    expect(status?.lost ?? 0).toBe(0);
+    // Each worker resumed its partition from the checkpoint the killed process wrote.
+    const resumed = second.logged('partition restored from checkpoint');
+    expect(new Set(resumed.map((l) => l.worker))).toEqual(new Set([0, 1, 2]));
+    expect(resumed.some((l) => (l.offset as number) > 0)).toBe(true);
+    const totals = JSON.parse(await second.get('/api/totals')) as {
+      pod: { partitions: { partition: number; offset: number }[] };
+    };
+    expect(totals.pod.partitions.map((p) => p.partition)).toEqual([0, 1, 2]);
+    expect(totals.pod.partitions.reduce((n, p) => n + p.offset, 0)).toBe(18_000);
+    // SIGTERM: every worker drains, one last checkpoint, every worker leaves the group.
+    expect(await second.stop('SIGTERM')).toEqual({ code: 0, signal: null });
+  }, 300_000);
 
   it('stays exact when the broker and then the API server restart while counting', async () => {
     const topic = `exact-restart-${randomSuffix()}`;

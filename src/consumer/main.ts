@@ -9,13 +9,12 @@ import { loadCredentials } from '../common/kube-credentials.ts';
 import { createLogger } from '../common/logger.ts';
 import { onShutdown } from '../common/shutdown.ts';
 import { fetchTopicId } from '../common/kafka-metadata.ts';
-import { judgeRecord, stampOf } from '../ratings/judge.ts';
 import { Checkpointer } from './checkpointer.ts';
 import { checkpointIntervalMs, kafkaTarget, readConsumerEnv } from './config.ts';
 import { leaderboardRoutes, type TotalsView } from './leaderboard.ts';
 import { ConsumerMetrics } from './metrics.ts';
 import { RateHistory } from './rates.ts';
-import { RatingConsumer } from './rating-consumer.ts';
+import { CountingPool } from './counting-pool.ts';
 import { CheckpointWriter } from './status-writer.ts';
 
 export async function main(): Promise<void> {
@@ -35,19 +34,8 @@ export async function main(): Promise<void> {
   );
 
   const writer = new CheckpointWriter(kube, ref);
-  const kafka = createKafkaClient({
-    clientId: `ratings-consumer-${env.podName}`,
-    brokers: target.brokers,
-    logger,
-    verbose: true,
-  });
-  const admin = kafka.admin();
-  const askTopicId = () =>
-    fetchTopicId(target.topic, {
-      brokers: target.brokers,
-      clientId: `ratings-consumer-${env.podName}`,
-      timeoutMs: 5_000,
-    });
+  const clientId = `ratings-consumer-${env.podName}`;
+  const admin = createKafkaClient({ clientId, brokers: target.brokers, logger }).admin();
   const catalogView = () => {
     const { experiment, catalog, readAt } = source.current;
     return { catalog, generation: experiment.metadata?.generation ?? 0, readAt };
@@ -55,35 +43,45 @@ export async function main(): Promise<void> {
 
   let status: RatingExperimentStatus | undefined = source.current.experiment.status;
   const rates = new RateHistory();
-  const metrics = new ConsumerMetrics(ref, () => consumer.assigned.length);
-  const consumer: RatingConsumer = new RatingConsumer({
-    kafka,
-    topic: target.topic,
-    groupId: target.groupId,
+  const metrics = new ConsumerMetrics(ref, () => pool.assigned.length);
+  // Counting runs in worker threads, each a consumer group member (counting-pool.ts); this
+  // thread serves HTTP, follows the experiment and writes the checkpoints.
+  const pool: CountingPool = new CountingPool({
+    workers: env.workers,
     logger,
-    judge: (record) =>
-      judgeRecord(
-        { value: record.value, stamp: stampOf(record.headers), timestamp: Number(record.timestamp ?? 0) },
-        catalogView(),
-      ),
-    refreshCatalog: () => source.refresh(),
-    fetchTopicId: askTopicId,
+    setup: {
+      topic: target.topic,
+      groupId: target.groupId,
+      brokers: target.brokers,
+      clientId,
+      view: catalogView(),
+    },
     loadCheckpoints: async () => (await writer.read()).status?.partitions ?? [],
+    refreshCatalog: () => source.refresh(),
+    catalogView,
     onRebalancing: () => void checkpointer.checkpoint(),
-    onBatch: (_partition, result) => metrics.batchCounted(result),
-    onFatal: () => process.exit(1),
+    onBatch: (result) => metrics.batchCounted(result),
+    onFatal: (err) => {
+      logger.fatal({ err: err.message }, 'a counting worker is gone: exiting');
+      process.exit(1);
+    },
   });
+  source.onChange(() => pool.catalogChanged(catalogView()));
   const checkpointer = new Checkpointer({
     logger,
     observe: async () => {
-      const topicId = await askTopicId();
+      const topicId = await fetchTopicId(target.topic, {
+        brokers: target.brokers,
+        clientId,
+        timeoutMs: 5_000,
+      });
       if (topicId === undefined) return { topicId, endOffsets: undefined };
       const offsets = await admin.fetchTopicOffsets(target.topic);
-      const lost = await consumer.observe(topicId, new Map(offsets.map((p) => [p.partition, Number(p.low)])));
+      const lost = await pool.observe(topicId, new Map(offsets.map((p) => [p.partition, Number(p.low)])));
       metrics.lostFound(lost);
       return { topicId, endOffsets: new Map(offsets.map((p) => [p.partition, Number(p.high)])) };
     },
-    checkpoints: () => consumer.checkpoints(source.current.catalog.voiceSet),
+    checkpoints: () => pool.checkpoints(source.current.catalog.voiceSet),
     write: async (mine, observed) => {
       const result = await writer.write(mine, {
         topicId: observed?.topicId,
@@ -105,8 +103,8 @@ export async function main(): Promise<void> {
       return result;
     },
     committed: async (mine) => {
-      consumer.written(mine);
-      await consumer.commit(mine);
+      await pool.written(mine);
+      await pool.commit(mine);
     },
     onStatus: (stored) => {
       status = stored;
@@ -126,26 +124,26 @@ export async function main(): Promise<void> {
     now: Date.now(),
     pod: {
       name: env.podName,
-      partitions: consumer.checkpoints().map(({ partition, offset }) => ({ partition, offset })),
+      partitions: pool.positions(),
     },
   });
   const http = await startHttpServer({
     port: env.port,
     logger,
     registry: metrics.registry,
-    notReadyReason: () => consumer.notReadyReason(),
+    notReadyReason: () => pool.notReadyReason(),
     routes: leaderboardRoutes(view),
   });
 
   // SIGTERM: stop counting, write what was counted, commit, leave the group. A crash instead
   // loses only progress since the last checkpoint, which the next owner counts again.
   onShutdown(logger, async () => {
-    await consumer.drain();
+    await pool.drain();
     await checkpointer.stop();
     const outcome = await checkpointer.checkpoint();
     if (outcome === 'failed')
       logger.warn('last checkpoint failed; the next owner recounts from the previous one');
-    await consumer.disconnect();
+    await pool.disconnect();
     await admin.disconnect();
     source.stop();
     kube.close();
@@ -153,6 +151,6 @@ export async function main(): Promise<void> {
   });
 
   await admin.connect();
-  await consumer.start();
+  await pool.start();
   checkpointer.start();
 }

@@ -57,6 +57,23 @@ describe('OwnedPartitions', () => {
     expect(checkpoint.sums).toEqual({ a: 5 });
   });
 
+  it('tells how far each restored partition assigned now was counted, without copying states', () => {
+    const owned = new OwnedPartitions();
+    owned.assign([0, 1, 2]);
+    owned.restore(2, 'T', { partition: 2, topicId: 'T', offset: 7, sums: {}, counts: {}, rejected: 0 });
+    owned.restore(0, 'T', undefined);
+    owned.count(0, records(0, ['a,b,1', 'junk']), judge);
+    // Partition 1 waits for its restore: it has no position yet.
+    expect(owned.positions()).toEqual([
+      { partition: 0, offset: 2 },
+      { partition: 2, offset: 7 },
+    ]);
+    owned.assign([2]);
+    expect(owned.positions()).toEqual([]);
+    owned.restore(2, 'T', undefined);
+    expect(owned.positions()).toEqual([{ partition: 2, offset: 7 }]);
+  });
+
   it('does not resume from a checkpoint of another incarnation: counts the new one from its start', () => {
     const owned = new OwnedPartitions();
     owned.assign([0]);

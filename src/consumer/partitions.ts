@@ -188,8 +188,16 @@ export class OwnedPartitions {
     });
   }
 
+  /** How far each restored partition assigned now has been counted (no copies: cheap per batch). */
+  positions(): { partition: number; offset: number }[] {
+    return this.assigned.flatMap((partition) => {
+      const state = this.restored.has(partition) ? this.states.get(partition) : undefined;
+      return state === undefined ? [] : [{ partition, offset: state.offset }];
+    });
+  }
+
   /** A checkpoint wrote these retired states: they need not be written again. */
-  written(checkpoints: readonly PartitionCheckpoint[]): void {
+  written(checkpoints: readonly Covered[]): void {
     this.retired = this.retired.filter((state) => !checkpoints.some((cp) => covers(cp, state)));
   }
 
@@ -198,7 +206,10 @@ export class OwnedPartitions {
   }
 }
 
+/** What a written checkpoint covered: the records of one incarnation of a partition below an offset. */
+type Covered = Pick<PartitionCheckpoint, 'partition' | 'topicId' | 'offset'>;
+
 /** Whether written checkpoint `a` holds everything of state `b`. */
-function covers(a: PartitionCheckpoint, b: PartitionCheckpoint): boolean {
+function covers(a: Covered, b: PartitionCheckpoint): boolean {
   return a.partition === b.partition && a.topicId === b.topicId && a.offset >= b.offset;
 }

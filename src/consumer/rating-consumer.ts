@@ -1,5 +1,6 @@
 // The Kafka side of the consumer: a consumer group member that counts the experiment topic into
-// OwnedPartitions. kafkajs has no "partitions assigned" callback, so:
+// OwnedPartitions; each counting worker thread runs one (counting-worker.ts). kafkajs has no
+// "partitions assigned" callback, so:
 // - GROUP_JOIN (emitted synchronously after every sync, before fetching resumes) tells the new
 //   assignment; every partition must then be restored again;
 // - the first batch of a partition in a generation is not counted: it triggers the restore from
@@ -14,6 +15,7 @@ import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
 import type { PartitionCheckpoint as StoredCheckpoint } from '../api/v1alpha1.ts';
 import type { Logger } from '../common/logger.ts';
 import type { PartitionCheckpoint } from '../ratings/checkpoint.ts';
+import type { WrittenCheckpoint } from './worker-protocol.ts';
 import { OwnedPartitions, type BatchResult, type Judge } from './partitions.ts';
 
 export interface RatingConsumerOptions {
@@ -32,6 +34,8 @@ export interface RatingConsumerOptions {
   /** The group is rebalancing: a good moment to checkpoint what this member counted. */
   onRebalancing?: () => void;
   onBatch?: (partition: number, result: BatchResult) => void;
+  /** This member joined the group with these partitions, or left it (a crash, a disconnect). */
+  onMembership?: (membership: { joined: boolean; assigned: number[] }) => void;
   /** kafkajs gave up and will not restart the consumer: the process should exit. */
   onFatal: (err: Error) => void;
   /** Fetch sizes (FETCH_SIZES unless a benchmark compares others). */
@@ -74,7 +78,6 @@ export class RatingConsumer {
   private readonly consumer: Consumer;
   private readonly owned = new OwnedPartitions();
   private readonly logger: Logger;
-  private joined = false;
   private draining = false;
   private inFlight: Promise<void> | undefined;
   private knownTopicId: { id: string | undefined; at: number } | undefined;
@@ -94,16 +97,16 @@ export class RatingConsumer {
     this.consumer.on(events.GROUP_JOIN, ({ payload }) => {
       const partitions = payload.memberAssignment[options.topic] ?? [];
       const { revoked } = this.owned.assign(partitions);
-      this.joined = true;
       this.logger.info({ partitions, revoked, groupId: payload.groupId }, 'partitions assigned');
+      options.onMembership?.({ joined: true, assigned: this.owned.assigned });
     });
     this.consumer.on(events.REBALANCING, () => {
       this.logger.info('group rebalancing');
       options.onRebalancing?.();
     });
     this.consumer.on(events.CRASH, ({ payload }) => {
-      this.joined = false;
       this.logger.error({ err: payload.error, restart: payload.restart }, 'kafka consumer crashed');
+      options.onMembership?.({ joined: false, assigned: this.owned.assigned });
       if (!payload.restart) options.onFatal(payload.error);
     });
   }
@@ -118,23 +121,18 @@ export class RatingConsumer {
     });
   }
 
-  /** undefined when this member has joined the group (possibly standing by without partitions). */
-  notReadyReason(): string | undefined {
-    if (this.draining) return 'shutting down';
-    return this.joined ? undefined : 'not a member of the consumer group yet';
-  }
-
-  get assigned(): number[] {
-    return this.owned.assigned;
-  }
-
   /** This member's exact checkpoints: the partitions it owns now, and retired ones not yet written. */
   checkpoints(catalog?: ReadonlySet<string>): PartitionCheckpoint[] {
     return this.owned.checkpoints(catalog);
   }
 
+  /** How far this member has counted each partition it owns (cheap: no snapshot). */
+  positions(): { partition: number; offset: number }[] {
+    return this.owned.positions();
+  }
+
   /** A checkpoint wrote these: retired states among them need not be written again. */
-  written(checkpoints: readonly PartitionCheckpoint[]): void {
+  written(checkpoints: readonly WrittenCheckpoint[]): void {
     this.owned.written(checkpoints);
   }
 
@@ -170,7 +168,7 @@ export class RatingConsumer {
   }
 
   /** Commits group offsets (for lag tooling); failures only cost tooling accuracy. */
-  async commit(checkpoints: readonly PartitionCheckpoint[]): Promise<void> {
+  async commit(checkpoints: readonly WrittenCheckpoint[]): Promise<void> {
     const offsets = checkpoints
       .filter((cp) => cp.topicId !== undefined && this.owned.topicIdOf(cp.partition) === cp.topicId)
       .map((cp) => ({ topic: this.options.topic, partition: cp.partition, offset: String(cp.offset) }));
@@ -191,7 +189,7 @@ export class RatingConsumer {
 
   /** Leaves the group and closes the connections. */
   async disconnect(): Promise<void> {
-    this.joined = false;
+    this.options.onMembership?.({ joined: false, assigned: [] });
     await this.consumer.disconnect();
   }
 

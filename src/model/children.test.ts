@@ -199,6 +199,7 @@ describe('desiredChildren', () => {
         { name: 'PORT', value: '8080' },
         { name: 'POD_NAME', valueFrom: { fieldRef: { apiVersion: 'v1', fieldPath: 'metadata.name' } } },
         { name: 'LOG_LEVEL', value: 'info' },
+        ...(component === 'consumer' ? [{ name: 'CONSUMER_WORKERS', value: '1' }] : []),
       ]);
       expect(c?.ports).toEqual([{ name: 'http', containerPort: 8080, protocol: 'TCP' }]);
       expect(c?.livenessProbe?.httpGet).toEqual({ path: '/healthz', port: 'http', scheme: 'HTTP' });
@@ -297,6 +298,18 @@ describe('desiredChildren', () => {
     expect(template(experiment({ producer: { replicas: 3, ratingsPerSecond: 50 } }))).toBe(base);
     expect(template(experiment({ consumer: { replicas: 3, checkpointIntervalSeconds: 9 } }))).toBe(base);
     expect(template(experiment({ topic: { name: 'other' } }))).not.toBe(base);
+  });
+
+  it('passes spec.consumer.workers to the consumer pods only, restarting them when it changes', () => {
+    const workersOf = (e: RatingExperiment, component: 'consumer' | 'producer') =>
+      desiredChildren(e, options)[`${component}Deployment`].spec?.template.spec?.containers[0]?.env?.filter(
+        (v) => v.name === 'CONSUMER_WORKERS',
+      );
+    expect(workersOf(experiment(), 'consumer')).toEqual([{ name: 'CONSUMER_WORKERS', value: '1' }]);
+    expect(workersOf(experiment({ consumer: { workers: 4 } }), 'consumer')).toEqual([
+      { name: 'CONSUMER_WORKERS', value: '4' },
+    ]);
+    expect(workersOf(experiment({ consumer: { workers: 4 } }), 'producer')).toEqual([]);
   });
 
   it('refuses an invalid spec or an experiment never stored', () => {

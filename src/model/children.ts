@@ -357,6 +357,8 @@ function container(
     { name: 'PORT', value: String(HTTP_PORT) },
     { name: 'POD_NAME', valueFrom: { fieldRef: { apiVersion: 'v1', fieldPath: 'metadata.name' } } },
     { name: 'LOG_LEVEL', value: options.logLevel ?? 'info' },
+    // Threads are started once per process: a change restarts the pods, by design.
+    ...(component === 'consumer' ? [{ name: 'CONSUMER_WORKERS', value: String(spec.consumer.workers) }] : []),
   ];
   return {
     name: component,

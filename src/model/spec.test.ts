@@ -42,6 +42,7 @@ describe('resolveSpec', () => {
     expect(prop('consumer.checkpointIntervalSeconds').default).toBe(
       SPEC_DEFAULTS.consumer.checkpointIntervalSeconds,
     );
+    expect(prop('consumer.workers').default).toBe(SPEC_DEFAULTS.consumer.workers);
     expect(prop('deletionPolicy').default).toBe(SPEC_DEFAULTS.deletionPolicy);
     expect(prop('producer.intake.authentication').default).toBe(SPEC_DEFAULTS.producer.intake.authentication);
     for (const [path, [min, max]] of Object.entries(SPEC_BOUNDS)) {
@@ -121,7 +122,7 @@ describe('resolveSpec', () => {
     expect(mustResolveSpec(exp)).toMatchObject({
       topic: { partitions: 3, replicas: 1 },
       producer: { replicas: 1, ratingsPerSecond: 5, intake: { authentication: 'None' } },
-      consumer: { replicas: 2, checkpointIntervalSeconds: 5 },
+      consumer: { replicas: 2, checkpointIntervalSeconds: 5, workers: 1 },
       deletionPolicy: 'Delete',
     });
   });

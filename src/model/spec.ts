@@ -16,7 +16,7 @@ export interface ResolvedSpec {
   battles: string[];
   scale: string[];
   producer: { replicas: number; ratingsPerSecond: number; intake: { authentication: IntakeAuthentication } };
-  consumer: { replicas: number; checkpointIntervalSeconds: number };
+  consumer: { replicas: number; checkpointIntervalSeconds: number; workers: number };
   deletionPolicy: DeletionPolicy;
   image?: string;
   resources?: ResourceRequirements;
@@ -26,7 +26,7 @@ export interface ResolvedSpec {
 export const SPEC_DEFAULTS = {
   topic: { partitions: 3, replicas: 1 },
   producer: { replicas: 1, ratingsPerSecond: 5, intake: { authentication: 'None' } },
-  consumer: { replicas: 2, checkpointIntervalSeconds: 5 },
+  consumer: { replicas: 2, checkpointIntervalSeconds: 5, workers: 1 },
   deletionPolicy: 'Delete',
 } as const;
 
@@ -38,6 +38,7 @@ export const SPEC_BOUNDS = {
   'producer.ratingsPerSecond': [0, 100_000],
   'consumer.replicas': [0, 10],
   'consumer.checkpointIntervalSeconds': [1, 300],
+  'consumer.workers': [1, 16],
 } as const satisfies Record<string, readonly [number, number]>;
 
 export const LIST_BOUNDS = {
@@ -212,6 +213,7 @@ export function resolveSpec(exp: RatingExperiment, options: ResolveOptions = {})
         spec.consumer?.checkpointIntervalSeconds,
         SPEC_DEFAULTS.consumer.checkpointIntervalSeconds,
       ),
+      workers: number('consumer.workers', spec.consumer?.workers, SPEC_DEFAULTS.consumer.workers),
     },
     deletionPolicy,
     ...(spec.image !== undefined && { image: spec.image }),
