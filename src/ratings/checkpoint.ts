@@ -62,7 +62,7 @@ import type {
   PreviousTopic,
   RatingExperimentStatus,
 } from '../api/v1alpha1.ts';
-import { addSquares, addTally, recordMap, type Tally, voiceMap } from './voice-maps.ts';
+import { addUpParts, recordMap, type Tally, voiceMap } from './voice-maps.ts';
 
 /** Per-voice maps hold at most this many voices (the CRD's maxProperties). */
 export const MAX_VOICES = 64;
@@ -374,24 +374,15 @@ type StoredParts = Pick<StoredCheckpoint, (typeof PART_KEYS)[number]>;
  * catalog decides here: the voices and battles with the most ratings keep their names.
  */
 function mergeParts(parts: readonly StoredParts[]): StoredParts {
-  const sums = new Map<string, number>();
-  const counts = new Map<string, number>();
-  const squares = new Map<string, number>();
-  const unknownSquares = new Set<string>();
-  const other: Tally = { sum: 0, count: 0 };
-  const battleSums = new Map<string, number>();
-  const battleCounts = new Map<string, number>();
-  const otherBattles: Tally = { sum: 0, count: 0 };
-  for (const part of parts) {
-    const partCounts = voiceMap(part.counts);
-    addTo(sums, voiceMap(part.sums));
-    addTo(counts, partCounts);
-    addSquares(squares, unknownSquares, partCounts, voiceMap(part.squares));
-    addTally(other, part.otherVoices);
-    addTo(battleSums, voiceMap(part.battleSums));
-    addTo(battleCounts, voiceMap(part.battleCounts));
-    addTally(otherBattles, part.otherBattles);
-  }
+  const {
+    sums,
+    counts,
+    squares,
+    otherVoices: other,
+    battleSums,
+    battleCounts,
+    otherBattles,
+  } = addUpParts(parts);
   foldVoices({ sums, counts, squares, other }, new Set());
   foldVoices({ sums: battleSums, counts: battleCounts, other: otherBattles }, new Set(), MAX_BATTLES);
   const merged: StoredParts = { sums: recordMap(sums), counts: recordMap(counts) };
@@ -403,10 +394,6 @@ function mergeParts(parts: readonly StoredParts[]): StoredParts {
   if (other.count > 0) merged.otherVoices = other;
   if (otherBattles.count > 0) merged.otherBattles = otherBattles;
   return merged;
-}
-
-function addTo(into: Map<string, number>, add: ReadonlyMap<string, number>): void {
-  for (const [key, value] of add) into.set(key, (into.get(key) ?? 0) + value);
 }
 
 function copyPrevious(entry: PreviousTopic): PreviousTopic {
