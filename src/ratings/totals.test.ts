@@ -1,5 +1,4 @@
 import { computeTotals } from './totals.ts';
-import { addUpParts } from './voice-maps.ts';
 
 describe('computeTotals', () => {
   it('sums every partition per voice, sorted by sum then name, with the mean', () => {
@@ -141,62 +140,5 @@ describe('computeTotals', () => {
     const named = result.battles.reduce((n, b) => n + b.count, 0);
     expect(named + result.otherBattles.count).toBe(5 + 1 + 1 + 70);
     expect(result.otherBattles).toEqual({ sum: 2 + 8, count: 1 + 8 });
-  });
-});
-
-// The per-part accumulation computeTotals and the checkpoint merges share.
-describe('addUpParts', () => {
-  it('adds every field of every part, and drops the square of a voice some part counted without one', () => {
-    const sums = addUpParts([
-      {
-        sums: { a: 4, b: 4, ['__proto__']: 1 },
-        counts: { a: 2, b: 2, ['__proto__']: 1 },
-        squares: { a: 8, b: 8, ['__proto__']: 1 },
-        otherVoices: { sum: 3, count: 2 },
-        battleSums: { 'Adam vs Eve': 4 },
-        battleCounts: { 'Adam vs Eve': 3 },
-        otherBattles: { sum: 2, count: 1 },
-        rejected: 1,
-      },
-      { sums: { b: 1 }, counts: { b: 1 }, lost: 2 },
-      {
-        sums: { a: 1, b: 2 },
-        counts: { a: 1, b: 1 },
-        squares: { a: 1, b: 4 },
-        battleSums: { 'Adam vs Eve': 2, 'Cleopatra vs Marilyn': 5 },
-        battleCounts: { 'Adam vs Eve': 2, 'Cleopatra vs Marilyn': 2 },
-        otherBattles: { sum: 1, count: 1 },
-        rejected: 2,
-        lost: 3,
-      },
-    ]);
-    expect(sums).toEqual({
-      sums: new Map([
-        ['a', 5],
-        ['b', 7],
-        ['__proto__', 1],
-      ]),
-      counts: new Map([
-        ['a', 3],
-        ['b', 4],
-        ['__proto__', 1],
-      ]),
-      squares: new Map([
-        ['a', 9],
-        ['__proto__', 1],
-      ]),
-      otherVoices: { sum: 3, count: 2 },
-      battleSums: new Map([
-        ['Adam vs Eve', 6],
-        ['Cleopatra vs Marilyn', 5],
-      ]),
-      battleCounts: new Map([
-        ['Adam vs Eve', 5],
-        ['Cleopatra vs Marilyn', 2],
-      ]),
-      otherBattles: { sum: 3, count: 2 },
-      rejected: 3,
-      lost: 5,
-    });
   });
 });

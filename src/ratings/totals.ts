@@ -9,8 +9,8 @@ import type {
   PreviousTopic,
   VoiceTotal,
 } from '../api/v1alpha1.ts';
-import { MAX_VOICES } from './checkpoint.ts';
-import { addTally, addUpParts } from './voice-maps.ts';
+import { addUpParts, MAX_VOICES } from './checkpoint.ts';
+import { addTally } from './voice-maps.ts';
 
 /** status.battles names at most this many battles (the CRD's maxItems); the rest are otherBattles. */
 export const MAX_BATTLE_TOTALS = 64;
@@ -47,17 +47,9 @@ export function computeTotals(
   previousTopics: readonly PreviousTopic[] = [],
   catalog?: ReadonlySet<string>,
 ): Totals {
-  const {
-    sums,
-    counts,
-    squares,
-    otherVoices: other,
-    battleSums,
-    battleCounts,
-    otherBattles,
-    rejected,
-    lost,
-  } = addUpParts([...partitions, ...previousTopics]);
+  const { sums, counts, squares, other, battleSums, battleCounts, otherBattles, rejected, lost } = addUpParts(
+    [...partitions, ...previousTopics],
+  );
   let voiceCounts = other.count;
   for (const count of counts.values()) voiceCounts += count;
 

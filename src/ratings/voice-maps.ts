@@ -33,7 +33,7 @@ export function addTally(into: Tally, add: Partial<Tally> | undefined): void {
  * Adds a part's per-voice sums of squares to `into`. A voice the part counted without a square
  * (A7 of checkpoint.ts) has no known square from then on: it leaves `into` and joins `unknown`.
  */
-function addSquares(
+export function addSquares(
   into: Map<string, number>,
   unknown: Set<string>,
   counts: ReadonlyMap<string, number>,
@@ -49,64 +49,4 @@ function addSquares(
       into.set(voice, (into.get(voice) ?? 0) + square);
     }
   }
-}
-
-/** The stored per-voice and per-battle fields of a checkpoint or a retired incarnation. */
-export interface StoredPart {
-  sums?: Readonly<Record<string, number>>;
-  counts?: Readonly<Record<string, number>>;
-  squares?: Readonly<Record<string, number>>;
-  otherVoices?: Tally;
-  battleSums?: Readonly<Record<string, number>>;
-  battleCounts?: Readonly<Record<string, number>>;
-  otherBattles?: Tally;
-  rejected?: number;
-  lost?: number;
-}
-
-/** Several stored parts added up, in memory; nothing folded yet. */
-export interface PartSums {
-  sums: Map<string, number>;
-  counts: Map<string, number>;
-  /** Only the voices whose square every part that counted them knew (addSquares). */
-  squares: Map<string, number>;
-  otherVoices: Tally;
-  battleSums: Map<string, number>;
-  battleCounts: Map<string, number>;
-  otherBattles: Tally;
-  rejected: number;
-  lost: number;
-}
-
-/** Adds up the parts field by field: the one place where checkpoints' totals are summed. */
-export function addUpParts(parts: Iterable<StoredPart>): PartSums {
-  const sums: PartSums = {
-    sums: new Map(),
-    counts: new Map(),
-    squares: new Map(),
-    otherVoices: { sum: 0, count: 0 },
-    battleSums: new Map(),
-    battleCounts: new Map(),
-    otherBattles: { sum: 0, count: 0 },
-    rejected: 0,
-    lost: 0,
-  };
-  const unknownSquares = new Set<string>();
-  for (const part of parts) {
-    const partCounts = voiceMap(part.counts);
-    addTo(sums.sums, voiceMap(part.sums));
-    addTo(sums.counts, partCounts);
-    addSquares(sums.squares, unknownSquares, partCounts, voiceMap(part.squares));
-    addTally(sums.otherVoices, part.otherVoices);
-    addTo(sums.battleSums, voiceMap(part.battleSums));
-    addTo(sums.battleCounts, voiceMap(part.battleCounts));
-    addTally(sums.otherBattles, part.otherBattles);
-    sums.rejected += part.rejected ?? 0;
-    sums.lost += part.lost ?? 0;
-  }
-  return sums;
-}
-
-function addTo(into: Map<string, number>, add: ReadonlyMap<string, number>): void {
-  for (const [key, value] of add) into.set(key, (into.get(key) ?? 0) + value);
 }
