@@ -14,10 +14,9 @@ import {
   createAuthenticatingExperiment,
   serviceAccountToken,
   setIntakeAuthentication,
-  startProducer,
   type Authentication,
 } from '../e2e/stack/intake-auth.ts';
-import type { ModeProcess } from '../e2e/stack/mode-process.ts';
+import { startProducer, type ModeProcess } from '../e2e/stack/mode-process.ts';
 import { eventually } from '../e2e/stack/eventually.ts';
 import { STAGED_LABELS } from './operator-guard.ts';
 import { loadAverage, median, printResult, result as targetResult } from './results.ts';
@@ -41,7 +40,9 @@ async function main(): Promise<void> {
     const ns = intake.namespace;
     const token = await serviceAccountToken(stack.kubeConfig, ns, 'rater');
     await allowToRate(stack.kubeConfig, ns, 'rater', 'rater');
-    producer = await startProducer(stack, intake);
+    producer = await startProducer(stack, intake.experiment, `producer-${ns}`, {
+      env: { EXPERIMENT_POLL_SECONDS: '1' },
+    });
     const url = `http://127.0.0.1:${await producer.port}/api/ratings`;
     const body = JSON.stringify({
       battle: 'Adam vs Eve',

@@ -1,30 +1,19 @@
 // Integration-test and benchmark support for an intake with `authentication: Kubernetes`: an
-// experiment and its topic in a namespace of their own, a producer process with the rights its
-// pod would have, ServiceAccount tokens from the TokenRequest API, the ratings-researcher
+// experiment and its topic in a namespace of their own (its producer: startProducer of
+// mode-process.ts), ServiceAccount tokens from the TokenRequest API, the ratings-researcher
 // ClusterRole of config/rbac bound to a ServiceAccount, and the experiment's authentication
 // switched live.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { KubeConfig } from '@kubernetes/client-node';
 import {
   CoreV1Api,
-  CustomObjectsApi,
-  PatchStrategy,
   RbacAuthorizationV1Api,
-  setHeaderOptions,
+  type KubeConfig,
   type V1ClusterRole,
 } from '@kubernetes/client-node';
 import { load } from 'js-yaml';
-import {
-  GROUP,
-  PLURAL,
-  VERSION,
-  type RatingExperiment,
-  type RatingExperimentSpec,
-} from '../../src/api/v1alpha1.ts';
-import { eventually } from './eventually.ts';
-import { createRatingExperiment, type StackHandle } from './harness.ts';
-import { ModeProcess, podKubeconfig } from './mode-process.ts';
+import type { RatingExperiment, RatingExperimentSpec } from '../../src/api/v1alpha1.ts';
+import { createExperimentWithTopic, mergePatchRatingExperiment, type StackHandle } from './harness.ts';
 import { repoRoot } from './stack.ts';
 
 export type Authentication = 'None' | 'Kubernetes';
@@ -38,8 +27,8 @@ export interface AuthenticatingExperiment {
 }
 
 /**
- * A namespace `<prefix>-<random>` holding experiment `name` whose intake authenticates, and its
- * Kafka topic; stack.cleanup() deletes both.
+ * A namespace `<prefix>-<random>` holding experiment `name` whose intake authenticates, on a
+ * Kafka topic of its own; stack.cleanup() deletes both.
  */
 export async function createAuthenticatingExperiment(
   stack: StackHandle,
@@ -49,52 +38,25 @@ export async function createAuthenticatingExperiment(
     partitions,
     spec = {},
     labels,
-  }: { partitions: number; spec?: Partial<RatingExperimentSpec>; labels?: Readonly<Record<string, string>> },
+  }: {
+    partitions: number; /** More of the spec (a catalog); not the topic nor the producer. */
+    spec?: Partial<RatingExperimentSpec>;
+    labels?: Readonly<Record<string, string>>;
+  },
 ): Promise<AuthenticatingExperiment> {
   const namespace = await stack.newNamespace(prefix);
   const topic = `${prefix}-${namespace}`;
-  const experiment = await createRatingExperiment(
-    stack.kubeConfig,
+  const experiment = await createExperimentWithTopic(
+    stack,
     { namespace, name },
     {
+      ...spec,
       topic: { name: topic, partitions },
       producer: { ratingsPerSecond: 0, intake: { authentication: 'Kubernetes' } },
-      ...spec,
     },
     labels,
   );
-  const admin = await stack.kafkaAdmin();
-  await admin.createTopics({ topics: [{ topic, numPartitions: partitions }], waitForLeaders: true });
-  stack.onCleanup(async () => {
-    await admin.deleteTopics({ topics: [topic] }).catch(() => undefined);
-  });
   return { namespace, name, topic, experiment };
-}
-
-/**
- * The experiment's producer as a local process with its pod's rights, ready when returned;
- * stack.cleanup() kills it. `server` replaces the API server's address (to go through a proxy).
- */
-export async function startProducer(
-  stack: StackHandle,
-  { namespace, name, topic, experiment }: AuthenticatingExperiment,
-  { server, env = {} }: { server?: string; env?: Record<string, string> } = {},
-): Promise<ModeProcess> {
-  const kubeconfig = await podKubeconfig(stack.kubeConfig, experiment, stack.kafkaBootstrap, server);
-  const producer = new ModeProcess('producer', `producer-${namespace}`, {
-    KUBECONFIG: kubeconfig,
-    EXPERIMENT_NAMESPACE: namespace,
-    EXPERIMENT_NAME: name,
-    KAFKA_BOOTSTRAP_SERVERS: stack.kafkaBootstrap,
-    KAFKA_TOPIC: topic,
-    EXPERIMENT_POLL_SECONDS: '1',
-    ...env,
-  });
-  stack.onCleanup(async () => void (await producer.stop('SIGKILL')));
-  await eventually('the producer to be ready', async () =>
-    (await producer.get('/readyz')) === 'ok\n' ? true : undefined,
-  );
-  return producer;
 }
 
 /** Creates ServiceAccount `serviceAccount` and returns a token of it (one hour, any audience). */
@@ -140,21 +102,13 @@ export async function allowToRate(
   });
 }
 
-/** Sets the experiment's spec.producer.intake.authentication (a merge patch). */
+/** Sets the experiment's spec.producer.intake.authentication. */
 export async function setIntakeAuthentication(
   kubeConfig: KubeConfig,
-  { namespace, name }: { namespace: string; name: string },
+  experiment: { namespace: string; name: string },
   authentication: Authentication,
 ): Promise<void> {
-  await kubeConfig.makeApiClient(CustomObjectsApi).patchNamespacedCustomObject(
-    {
-      group: GROUP,
-      version: VERSION,
-      namespace,
-      plural: PLURAL,
-      name,
-      body: { spec: { producer: { intake: { authentication } } } },
-    },
-    setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
-  );
+  await mergePatchRatingExperiment(kubeConfig, experiment, {
+    spec: { producer: { intake: { authentication } } },
+  });
 }

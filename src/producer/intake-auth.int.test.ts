@@ -3,19 +3,18 @@
 // from the TokenRequest API, the ratings-researcher ClusterRole of config/rbac bound per namespace
 // and a Role with resourceNames per experiment.
 import { RbacAuthorizationV1Api } from '@kubernetes/client-node';
-import type { Consumer, KafkaMessage } from 'kafkajs';
+import type { KafkaMessage } from 'kafkajs';
 import { GROUP, PLURAL } from '../api/v1alpha1.ts';
 import { eventually } from '../../e2e/stack/eventually.ts';
-import { useStack, type StackHandle } from '../../e2e/stack/harness.ts';
+import { readTopic, useStack, type StackHandle } from '../../e2e/stack/harness.ts';
 import {
   allowToRate,
   createAuthenticatingExperiment,
   serviceAccountToken,
   setIntakeAuthentication,
-  startProducer,
   type Authentication,
 } from '../../e2e/stack/intake-auth.ts';
-import { FreezableProxy, type ModeProcess } from '../../e2e/stack/mode-process.ts';
+import { FreezableProxy, startProducer, type ModeProcess } from '../../e2e/stack/mode-process.ts';
 
 const catalog = {
   voices: ['Darth Vader', 'Joan of Arc', 'Beyoncé'],
@@ -26,10 +25,9 @@ const rating = { battle: 'Zeus vs Thor', voices: ['Beyoncé', 'Joan of Arc'], ra
 
 let stack: StackHandle;
 let ns: string;
-let topic: string;
 let producer: ModeProcess;
 let apiProxy: FreezableProxy;
-let reader: { consumer: Consumer; messages: KafkaMessage[] };
+let messages: KafkaMessage[];
 const tokens: Record<string, string> = {};
 const name = 'erb';
 
@@ -50,7 +48,7 @@ async function post(body: unknown, authorization?: string) {
 
 const recorded = (id: unknown) =>
   eventually(`rating ${String(id)} in the topic`, () => {
-    const message = reader.messages.find((m) => m.value?.toString().includes(`"id":"${String(id)}"`));
+    const message = messages.find((m) => m.value?.toString().includes(`"id":"${String(id)}"`));
     return message === undefined
       ? undefined
       : (JSON.parse(message.value!.toString()) as Record<string, unknown>);
@@ -63,14 +61,8 @@ beforeAll(async () => {
     partitions: 1,
     spec: catalog,
   });
-  ({ namespace: ns, topic } = intake);
-  const consumer = stack.kafka.consumer({ groupId: `intake-auth-reader-${ns}` });
-  const messages: KafkaMessage[] = [];
-  await consumer.connect();
-  await consumer.subscribe({ topic, fromBeginning: true });
-  await consumer.run({ eachMessage: async ({ message }) => void messages.push(message) });
-  reader = { consumer, messages };
-  stack.onCleanup(() => consumer.disconnect());
+  ns = intake.namespace;
+  messages = await readTopic(stack, intake.topic);
 
   // Researchers: one allowed in the namespace, one allowed only another experiment, one not at all.
   tokens.rater = await token('rater');
@@ -105,9 +97,9 @@ beforeAll(async () => {
   const server = new URL(stack.kubeConfig.getCurrentCluster()!.server);
   apiProxy = await FreezableProxy.start({ host: server.hostname, port: Number(server.port) });
   stack.onCleanup(() => apiProxy.close());
-  producer = await startProducer(stack, intake, {
+  producer = await startProducer(stack, intake.experiment, `producer-${ns}`, {
     server: `https://127.0.0.1:${apiProxy.port}`,
-    env: { KUBE_REQUEST_TIMEOUT_MS: '2000' },
+    env: { EXPERIMENT_POLL_SECONDS: '1', KUBE_REQUEST_TIMEOUT_MS: '2000' },
   });
 }, 120_000);
 
