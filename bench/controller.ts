@@ -14,7 +14,6 @@
 // on failure and on SIGINT/SIGTERM.
 import { loadavg } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { RatingExperiment } from '../src/api/v1alpha1.ts';
 import { onCleanup } from './cleanup.ts';
 import { formatResult } from './results.ts';
 import { LABEL_STAGED } from '../src/api/v1alpha1.ts';
@@ -38,6 +37,7 @@ import {
   controllerKubeconfig,
   readYamlDocuments,
   waitFor,
+  type Experiment,
   type Metrics,
 } from './controller-harness.ts';
 
@@ -70,8 +70,6 @@ const BLOCKED_PODS = process.env.BENCH_BLOCKED_PODS === '1';
 /** From this size on, a run waits for its namespaces to be gone before the next one starts. */
 const WAIT_FOR_NAMESPACES_FROM = 500;
 const TARGETS = { ratio: 1.5, steadyWrites: 0, requestsPerReconcile: 4, rssMiB: 150 };
-
-type Experiment = RatingExperiment & KubeObject;
 
 /** Undoes what the bench created at the end, on failure and on SIGINT/SIGTERM (bench/cleanup.ts). */
 const cleanup = onCleanup();
