@@ -5,7 +5,7 @@
 
 export interface CleanupStep {
   readonly what: string;
-  readonly undo: () => Promise<void> | void;
+  readonly undo: () => Promise<unknown> | void;
 }
 
 /** The parts of `process` the signal handling uses (a fake in tests). */
@@ -38,7 +38,7 @@ export class Cleanup {
   }
 
   /** Registers how to undo something just created; the returned function drops the step (already undone). */
-  add(what: string, undo: () => Promise<void> | void): () => void {
+  add(what: string, undo: () => Promise<unknown> | void): () => void {
     const step = { what, undo };
     this.steps.push(step);
     return () => {

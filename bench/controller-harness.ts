@@ -10,9 +10,12 @@ import { join } from 'node:path';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { loadAll } from 'js-yaml';
 import { loadCrd, versionSchema } from '../src/api/crd.ts';
+import type { Condition, RatingExperiment } from '../src/api/v1alpha1.ts';
 import { KubeClient } from '../src/common/kube-client.ts';
 import { loadCredentials } from '../src/common/kube-credentials.ts';
-import type { KubeObject, ResourceType } from '../src/common/kube-resources.ts';
+import { resources, type KubeObject, type ResourceType } from '../src/common/kube-resources.ts';
+import { KAFKA_NAME, KAFKA_NAMESPACE } from '../e2e/stack/fixtures.ts';
+import { useStack, type StackHandle } from '../e2e/stack/harness.ts';
 import { paths, repoRoot } from '../e2e/stack/stack.ts';
 
 export const FIELD_MANAGER = 'ratings-operator-tests';
@@ -395,4 +398,94 @@ export function adminClient(kubeconfigPath: string): KubeClient {
   return new KubeClient(loadCredentials({ KUBECONFIG: kubeconfigPath }), {
     userAgent: 'ratings-operator-tests',
   });
+}
+
+/** A RatingExperiment as the API server returns it. */
+export type Experiment = RatingExperiment & KubeObject;
+
+/** The experiment's condition of `type`, if it has one. */
+export function conditionOf(exp: Experiment | undefined, type: string): Condition | undefined {
+  return exp?.status?.conditions?.find((c) => c.type === type);
+}
+
+/** The stack's Strimzi `Kafka` the experiments of the controller's suites name. */
+export const KAFKA = { cluster: KAFKA_NAME, namespace: KAFKA_NAMESPACE };
+
+/**
+ * A RatingExperiment on KAFKA with one partition and the first four voices and battles of the
+ * catalog, spelled out rather than left to the CRD's defaults (other suites re-apply the shared
+ * CRD); `spec` adds to or replaces those fields.
+ */
+export function experimentObject(
+  namespace: string,
+  name: string,
+  spec: Record<string, unknown> = {},
+  labels?: Record<string, string>,
+): KubeObject {
+  return {
+    apiVersion: 'ratings.conglombo.io/v1alpha1',
+    kind: 'RatingExperiment',
+    metadata: { name, namespace, ...(labels !== undefined && { labels }) },
+    spec: {
+      kafka: KAFKA,
+      topic: { partitions: 1, replicas: 1 },
+      voices: catalog.voices.slice(0, 4),
+      battles: catalog.battles.slice(0, 4),
+      scale: catalog.scale,
+      ...spec,
+    },
+  } as KubeObject;
+}
+
+/** What a controller suite starts from (controllerSuite). */
+export interface ControllerSuite {
+  stack: StackHandle;
+  /** The stack's admin; stack.cleanup() closes it, last. */
+  admin: KubeClient;
+  /** `<prefix>-controller-<random>`: the controller's ServiceAccount and lease. */
+  controllerNs: string;
+  /** The controller's credentials there (controllerKubeconfig). */
+  kubeconfig: string;
+}
+
+/**
+ * The stack prepared for a suite that runs the controller as a process: the ratings CRD, the
+ * controller's identity in a namespace of its own; stack.cleanup() deletes the namespace and the
+ * ClusterRoleBinding controllerKubeconfig made.
+ */
+export async function controllerSuite(prefix: string): Promise<ControllerSuite> {
+  const stack = await useStack();
+  const admin = adminClient(stack.env.KUBECONFIG);
+  stack.onCleanup(() => admin.close());
+  try {
+    await stack.installRatingsCrd();
+    const controllerNs = await stack.newNamespace(`${prefix}-controller`);
+    stack.onCleanup(async () => {
+      await admin.delete(adminTypes.clusterRoleBinding, '', `ratings-operator-${controllerNs}`);
+    });
+    const kubeconfig = await controllerKubeconfig(stack.kubeConfig, admin, controllerNs);
+    return { stack, admin, controllerNs, kubeconfig };
+  } catch (err) {
+    // The suite never gets the stack to clean up: what was made so far goes now.
+    await stack.cleanup().catch(() => undefined);
+    throw err;
+  }
+}
+
+/**
+ * Deletes every experiment of the namespaces and waits (a minute at most, then gives up quietly)
+ * until they are gone. Call it while a controller runs, so that its finalizer does not hold the
+ * namespaces when they are deleted.
+ */
+export async function deleteExperiments(admin: KubeClient, namespaces: readonly string[]): Promise<void> {
+  for (const ns of namespaces) {
+    const { items } = await admin.list(resources.ratingExperiment, { namespace: ns });
+    await Promise.all(items.map((e) => admin.delete(resources.ratingExperiment, ns, e.metadata?.name ?? '')));
+  }
+  await waitFor('experiments to be finalized', async () => {
+    for (const ns of namespaces) {
+      if ((await admin.list(resources.ratingExperiment, { namespace: ns })).items.length > 0) return false;
+    }
+    return true;
+  }).catch(() => undefined);
 }

@@ -14,7 +14,7 @@
 // on failure and on SIGINT/SIGTERM.
 import { loadavg } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { RatingExperiment } from '../src/api/v1alpha1.ts';
+import { onCleanup } from './cleanup.ts';
 import { formatResult } from './results.ts';
 import { LABEL_STAGED } from '../src/api/v1alpha1.ts';
 import { catalog } from './controller-harness.ts';
@@ -37,6 +37,7 @@ import {
   controllerKubeconfig,
   readYamlDocuments,
   waitFor,
+  type Experiment,
   type Metrics,
 } from './controller-harness.ts';
 
@@ -70,50 +71,8 @@ const BLOCKED_PODS = process.env.BENCH_BLOCKED_PODS === '1';
 const WAIT_FOR_NAMESPACES_FROM = 500;
 const TARGETS = { ratio: 1.5, steadyWrites: 0, requestsPerReconcile: 4, rssMiB: 150 };
 
-type Experiment = RatingExperiment & KubeObject;
-
-// ---------------------------------------------------------------- cleanup, also on signals
-
-/** Undo steps, run newest first, each even when another fails; SIGINT/SIGTERM run them too. */
-class Cleanup {
-  private steps: { what: string; undo: () => Promise<unknown> }[] = [];
-  private running: Promise<void> | undefined;
-
-  constructor() {
-    for (const [signal, code] of [
-      ['SIGINT', 130],
-      ['SIGTERM', 143],
-    ] as const) {
-      process.on(signal, () => {
-        process.stderr.write(`\n${signal}: cleaning up (${this.steps.length} steps)\n`);
-        void this.run().finally(() => process.exit(code));
-      });
-    }
-  }
-
-  /** Registers how to undo what was just created; the returned function drops the step once done. */
-  add(what: string, undo: () => Promise<unknown>): () => void {
-    const step = { what, undo };
-    this.steps.push(step);
-    return () => {
-      this.steps = this.steps.filter((s) => s !== step);
-    };
-  }
-
-  run(): Promise<void> {
-    this.running ??= (async () => {
-      const failed: string[] = [];
-      while (this.steps.length > 0) {
-        const step = this.steps.pop()!;
-        await step.undo().catch((err: unknown) => failed.push(`${step.what}: ${String(err)}`));
-      }
-      if (failed.length > 0) process.stderr.write(`cleanup left behind:\n  ${failed.join('\n  ')}\n`);
-    })();
-    return this.running;
-  }
-}
-
-const cleanup = new Cleanup();
+/** Undoes what the bench created at the end, on failure and on SIGINT/SIGTERM (bench/cleanup.ts). */
+const cleanup = onCleanup();
 
 // ---------------------------------------------------------------- objects
 
@@ -723,7 +682,10 @@ async function main(): Promise<void> {
       }
     }
   } finally {
-    await cleanup.run();
+    // What could not be deleted is named, and the figures measured are still printed.
+    await cleanup.run().catch((err: unknown) => {
+      process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);
+    });
     admin.close();
   }
   process.stdout.write(`\n${table(rows)}\n\n${results(rows).join('\n')}\n`);

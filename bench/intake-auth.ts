@@ -7,22 +7,17 @@
 //
 //   source /work/coord/shared-stack.env   # or any running stack
 //   node bench/intake-auth.ts             # BENCH_SECONDS=10 BENCH_CONNECTIONS=64 BENCH_RUNS=3
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import autocannon from 'autocannon';
+import { useStack } from '../e2e/stack/harness.ts';
 import {
-  CoreV1Api,
-  CustomObjectsApi,
-  PatchStrategy,
-  RbacAuthorizationV1Api,
-  setHeaderOptions,
-} from '@kubernetes/client-node';
-import { load } from 'js-yaml';
-import { GROUP, PLURAL, VERSION } from '../src/api/v1alpha1.ts';
-import { createRatingExperiment, useStack } from '../e2e/stack/harness.ts';
-import { ModeProcess, podKubeconfig } from '../e2e/stack/mode-process.ts';
+  allowToRate,
+  createAuthenticatingExperiment,
+  serviceAccountToken,
+  setIntakeAuthentication,
+  type Authentication,
+} from '../e2e/stack/intake-auth.ts';
+import { startProducer, type ModeProcess } from '../e2e/stack/mode-process.ts';
 import { eventually } from '../e2e/stack/eventually.ts';
-import { repoRoot } from '../e2e/stack/stack.ts';
 import { STAGED_LABELS } from './operator-guard.ts';
 import { loadAverage, median, printResult, result as targetResult } from './results.ts';
 
@@ -38,63 +33,16 @@ async function main(): Promise<void> {
   let producer: ModeProcess | undefined;
   try {
     await stack.installRatingsCrd();
-    const ns = await stack.newNamespace('bench-intake-auth');
-    const topic = `bench-intake-auth-${ns}`;
-    const experiment = await createRatingExperiment(
-      stack.kubeConfig,
-      { namespace: ns, name },
-      {
-        topic: { name: topic, partitions: 3 },
-        producer: { ratingsPerSecond: 0, intake: { authentication: 'Kubernetes' } },
-      },
-      STAGED_LABELS,
-    );
-    const admin = await stack.kafkaAdmin();
-    await admin.createTopics({ topics: [{ topic, numPartitions: 3 }], waitForLeaders: true });
-    stack.onCleanup(async () => void (await admin.deleteTopics({ topics: [topic] }).catch(() => undefined)));
-
-    const core = stack.kubeConfig.makeApiClient(CoreV1Api);
-    const rbac = stack.kubeConfig.makeApiClient(RbacAuthorizationV1Api);
-    await rbac
-      .createClusterRole({
-        body: load(readFileSync(join(repoRoot, 'config/rbac/ratings_researcher_role.yaml'), 'utf8')) as never,
-      })
-      .catch((err: { code?: number }) => {
-        if (err.code !== 409) throw err;
-      });
-    await core.createNamespacedServiceAccount({ namespace: ns, body: { metadata: { name: 'rater' } } });
-    await rbac.createNamespacedRoleBinding({
-      namespace: ns,
-      body: {
-        metadata: { name: 'rater' },
-        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'ratings-researcher' },
-        subjects: [{ kind: 'ServiceAccount', name: 'rater', namespace: ns }],
-      },
+    const intake = await createAuthenticatingExperiment(stack, 'bench-intake-auth', name, {
+      partitions: 3,
+      labels: STAGED_LABELS,
     });
-    const { status } = await core.createNamespacedServiceAccountToken({
-      namespace: ns,
-      name: 'rater',
-      body: { spec: { audiences: [], expirationSeconds: 3600 } },
+    const ns = intake.namespace;
+    const token = await serviceAccountToken(stack.kubeConfig, ns, 'rater');
+    await allowToRate(stack.kubeConfig, ns, 'rater', 'rater');
+    producer = await startProducer(stack, intake.experiment, `producer-${ns}`, {
+      env: { EXPERIMENT_POLL_SECONDS: '1' },
     });
-    const token = status!.token!;
-
-    const kubeconfig = await podKubeconfig(stack.kubeConfig, experiment, stack.kafkaBootstrap);
-    producer = new ModeProcess('producer', `producer-${ns}`, {
-      KUBECONFIG: kubeconfig,
-      EXPERIMENT_NAMESPACE: ns,
-      EXPERIMENT_NAME: name,
-      KAFKA_BOOTSTRAP_SERVERS: stack.kafkaBootstrap,
-      KAFKA_TOPIC: topic,
-      EXPERIMENT_POLL_SECONDS: '1',
-    });
-    const running = producer;
-    await eventually(
-      'the producer to be ready',
-      async () => ((await running.get('/readyz')) === 'ok\n' ? true : undefined),
-      {
-        timeoutMs: 60_000,
-      },
-    );
     const url = `http://127.0.0.1:${await producer.port}/api/ratings`;
     const body = JSON.stringify({
       battle: 'Adam vs Eve',
@@ -103,20 +51,10 @@ async function main(): Promise<void> {
       researcher: `system:serviceaccount:${ns}:rater`, // the same body is valid in both modes
     });
 
-    const setMode = async (authentication: 'None' | 'Kubernetes') => {
+    const setMode = async (authentication: Authentication) => {
       // The stack is shared: another checkout may have applied a CRD without this field since.
       await stack.installRatingsCrd();
-      await stack.kubeConfig.makeApiClient(CustomObjectsApi).patchNamespacedCustomObject(
-        {
-          group: GROUP,
-          version: VERSION,
-          namespace: ns,
-          plural: PLURAL,
-          name,
-          body: { spec: { producer: { intake: { authentication } } } },
-        },
-        setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
-      );
+      await setIntakeAuthentication(stack.kubeConfig, intake, authentication);
       // Without a token: 401 once it authenticates, 202 once it does not.
       const expected = authentication === 'None' ? 202 : 401;
       await eventually(`the intake to follow ${authentication}`, async () => {
@@ -128,13 +66,13 @@ async function main(): Promise<void> {
         return res.status === expected ? true : undefined;
       });
     };
-    const hammer = async (authentication: 'None' | 'Kubernetes', duration: number) => {
+    const hammer = async (authentication: Authentication, duration: number) => {
       const headers: Record<string, string> = { 'content-type': 'application/json' };
       if (authentication === 'Kubernetes') headers.authorization = `Bearer ${token}`;
       return autocannon({ url, method: 'POST', headers, body, connections, duration });
     };
 
-    const figures: Record<'None' | 'Kubernetes', number[]> = { None: [], Kubernetes: [] };
+    const figures: Record<Authentication, number[]> = { None: [], Kubernetes: [] };
     process.stdout.write(
       `intake, POST /api/ratings, ${connections} connections, ${seconds} s per run after a 2 s warm-up, one producer process\n`,
     );

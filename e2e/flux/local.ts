@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { KubeConfig } from '@kubernetes/client-node';
 import { eventually } from '../stack/eventually.ts';
+import { say, step } from '../stack/local.ts';
 import { kubectlPath, logFile, repoRoot } from '../stack/paths.ts';
 import type { StackEnv } from '../stack/stack.ts';
 import { FluxClient, isReady, revisionOf, ROOT } from './cluster.ts';
@@ -19,17 +20,6 @@ const run = promisify(execFile);
 
 /** The cluster directory of ops/ that the local stack is bootstrapped on. */
 export const LOCAL_CLUSTER_PATH = './ops/clusters/local';
-
-function say(message: string): void {
-  process.stdout.write(`[local] ${message}\n`);
-}
-
-async function step<T>(title: string, action: () => Promise<T>): Promise<T> {
-  const started = Date.now();
-  const result = await action();
-  say(`${title} (${((Date.now() - started) / 1000).toFixed(1)}s)`);
-  return result;
-}
 
 export async function runLocalFlux(env: StackEnv): Promise<void> {
   await step('built dist/ (npm run build)', () =>

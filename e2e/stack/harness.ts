@@ -8,9 +8,15 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
-import { CoreV1Api, CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
+import {
+  CoreV1Api,
+  CustomObjectsApi,
+  KubeConfig,
+  PatchStrategy,
+  setHeaderOptions,
+} from '@kubernetes/client-node';
 import { Kafka, logLevel } from 'kafkajs';
-import type { Admin } from 'kafkajs';
+import type { Admin, KafkaMessage } from 'kafkajs';
 import { crdPath } from '../../src/api/crd.ts';
 import { API_VERSION, GROUP, KIND, PLURAL, VERSION } from '../../src/api/v1alpha1.ts';
 import type { RatingExperiment, RatingExperimentSpec } from '../../src/api/v1alpha1.ts';
@@ -68,6 +74,53 @@ export async function createRatingExperiment(
       spec: { kafka: { cluster: KAFKA_NAME, namespace: KAFKA_NAMESPACE }, ...spec },
     },
   })) as RatingExperiment;
+}
+
+/**
+ * A RatingExperiment (createRatingExperiment) on a Kafka topic created here first, named and
+ * partitioned as its spec.topic says; stack.cleanup() deletes the topic.
+ */
+export async function createExperimentWithTopic(
+  stack: StackHandle,
+  ref: { namespace: string; name: string },
+  spec: Partial<RatingExperimentSpec> & { topic: { name: string; partitions: number } },
+  labels?: Readonly<Record<string, string>>,
+): Promise<RatingExperiment> {
+  const { name: topic, partitions } = spec.topic;
+  const admin = await stack.kafkaAdmin();
+  await admin.createTopics({ topics: [{ topic, numPartitions: partitions }], waitForLeaders: true });
+  stack.onCleanup(async () => {
+    await admin.deleteTopics({ topics: [topic] }).catch(() => undefined);
+  });
+  return createRatingExperiment(stack.kubeConfig, ref, spec, labels);
+}
+
+/** Merge-patches a RatingExperiment (as `kubectl patch --type merge` does), e.g. `{ spec: … }`. */
+export async function mergePatchRatingExperiment(
+  kubeConfig: KubeConfig,
+  ref: { namespace: string; name: string },
+  body: object,
+): Promise<void> {
+  await kubeConfig
+    .makeApiClient(CustomObjectsApi)
+    .patchNamespacedCustomObject(
+      { group: GROUP, version: VERSION, namespace: ref.namespace, plural: PLURAL, name: ref.name, body },
+      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+    );
+}
+
+/**
+ * Every record of `topic` from its beginning, appended to the returned array as it arrives, read
+ * by a consumer group of its own; stack.cleanup() disconnects it.
+ */
+export async function readTopic(stack: StackHandle, topic: string): Promise<KafkaMessage[]> {
+  const consumer = stack.kafka.consumer({ groupId: `${topic}-reader-${randomSuffix()}` });
+  const messages: KafkaMessage[] = [];
+  await consumer.connect();
+  stack.onCleanup(() => consumer.disconnect());
+  await consumer.subscribe({ topic, fromBeginning: true });
+  await consumer.run({ eachMessage: async ({ message }) => void messages.push(message) });
+  return messages;
 }
 
 /**

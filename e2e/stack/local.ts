@@ -13,11 +13,13 @@ const run = promisify(execFile);
 
 const SAMPLE = { namespace: 'appdev', name: 'erb-voices' };
 
-function say(message: string): void {
+/** A progress line of `npm run local`. */
+export function say(message: string): void {
   process.stdout.write(`[local] ${message}\n`);
 }
 
-async function step<T>(title: string, action: () => Promise<T>): Promise<T> {
+/** Runs one step of `npm run local` and says it is done, with how long it took. */
+export async function step<T>(title: string, action: () => Promise<T>): Promise<T> {
   const started = Date.now();
   const result = await action();
   say(`${title} (${((Date.now() - started) / 1000).toFixed(1)}s)`);

@@ -10,6 +10,8 @@ import { createInterface } from 'node:readline';
 import { readFileSync } from 'node:fs';
 import { CoreV1Api, KubeConfig, RbacAuthorizationV1Api, type V1ClusterRole } from '@kubernetes/client-node';
 import { loadAll } from 'js-yaml';
+import { eventually } from './eventually.ts';
+import type { StackHandle } from './harness.ts';
 import { repoRoot } from './stack.ts';
 import type { RatingExperiment } from '../../src/api/v1alpha1.ts';
 import { desiredChildren } from '../../src/model/children.ts';
@@ -132,6 +134,46 @@ export async function podKubeconfig(
   const path = join(dir, 'kubeconfig');
   await writeFile(path, pod.exportConfig(), { mode: 0o600 });
   return path;
+}
+
+/**
+ * What a pod of the experiment needs to run a mode against it, as the controller would set it:
+ * its credentials (podKubeconfig), the experiment and its topic (spec.topic.name) on the broker.
+ */
+export async function podEnv(
+  admin: KubeConfig,
+  experiment: RatingExperiment,
+  bootstrapServers: string,
+  server?: string,
+): Promise<Record<string, string>> {
+  const topic = experiment.spec.topic?.name;
+  if (topic === undefined) throw new Error('podEnv: the experiment names no topic');
+  return {
+    KUBECONFIG: await podKubeconfig(admin, experiment, bootstrapServers, server),
+    EXPERIMENT_NAMESPACE: experiment.metadata!.namespace!,
+    EXPERIMENT_NAME: experiment.metadata!.name!,
+    KAFKA_BOOTSTRAP_SERVERS: bootstrapServers,
+    KAFKA_TOPIC: topic,
+  };
+}
+
+/**
+ * The experiment's producer as a local process with a pod's environment and rights (podEnv),
+ * `env` added; ready when returned, and stack.cleanup() kills it. `server` as for podKubeconfig.
+ */
+export async function startProducer(
+  stack: StackHandle,
+  experiment: RatingExperiment,
+  podName: string,
+  { server, env = {} }: { server?: string; env?: Record<string, string> } = {},
+): Promise<ModeProcess> {
+  const pod = await podEnv(stack.kubeConfig, experiment, stack.kafkaBootstrap, server);
+  const producer = new ModeProcess('producer', podName, { ...pod, ...env });
+  stack.onCleanup(async () => void (await producer.stop('SIGKILL')));
+  await eventually('the producer to be ready', async () =>
+    (await producer.get('/readyz')) === 'ok\n' ? true : undefined,
+  );
+  return producer;
 }
 
 /**

@@ -12,7 +12,11 @@ import {
 import { pino } from 'pino';
 import { GROUP, PLURAL, VERSION } from '../api/v1alpha1.ts';
 import { eventually } from '../../e2e/stack/eventually.ts';
-import { createRatingExperiment, installRatingsCrd } from '../../e2e/stack/harness.ts';
+import {
+  createRatingExperiment,
+  installRatingsCrd,
+  mergePatchRatingExperiment,
+} from '../../e2e/stack/harness.ts';
 import { readStackEnv } from '../../e2e/stack/stack.ts';
 import { ExperimentSource, type ExperimentSnapshot } from './experiment-source.ts';
 import { KubeClient } from './kube-client.ts';
@@ -73,13 +77,21 @@ async function createExperiment(name: string, ratingsPerSecond: number): Promise
   await createRatingExperiment(admin, { namespace, name }, { producer: { ratingsPerSecond } });
 }
 
-async function mergePatch(name: string, body: object): Promise<void> {
-  await admin
-    .makeApiClient(CustomObjectsApi)
-    .patchNamespacedCustomObject(
-      { group: GROUP, version: VERSION, namespace, plural: PLURAL, name, body },
-      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
-    );
+/** A source of experiment `name` read with the credentials of `kubeConfig`; stopped after the suite. */
+async function startSource(
+  kubeConfig: KubeConfig,
+  name = 'erb',
+  pollIntervalMs?: number,
+): Promise<ExperimentSource> {
+  const source = await ExperimentSource.start({
+    ...clientFor(kubeConfig),
+    namespace,
+    name,
+    logger,
+    ...(pollIntervalMs !== undefined && { pollIntervalMs }),
+  });
+  sources.push(source);
+  return source;
 }
 
 beforeAll(async () => {
@@ -98,15 +110,7 @@ afterAll(async () => {
 
 describe('ExperimentSource', () => {
   it('reads the experiment with only "get" allowed, defaults and catalog included', async () => {
-    const kubeConfig = await serviceAccountConfig('reader', true);
-    const source = await ExperimentSource.start({
-      ...clientFor(kubeConfig),
-      namespace,
-      name: 'erb',
-      logger,
-      pollIntervalMs: 200,
-    });
-    sources.push(source);
+    const source = await startSource(await serviceAccountConfig('reader', true), 'erb', 200);
     expect(source.current.experiment.spec.producer?.ratingsPerSecond).toBe(5);
     // The API server filled in the catalog from the CRD's defaults.
     expect(source.current.catalog.scale).toEqual(['Hated', 'Meh', 'Liked']);
@@ -114,18 +118,15 @@ describe('ExperimentSource', () => {
   });
 
   it('tells listeners about spec changes, not about status changes', async () => {
-    const source = await ExperimentSource.start({
-      ...clientFor(admin),
-      namespace,
-      name: 'erb',
-      logger,
-      pollIntervalMs: 200,
-    });
-    sources.push(source);
+    const source = await startSource(admin, 'erb', 200);
     const changes: ExperimentSnapshot[] = [];
     source.onChange((current) => changes.push(current));
 
-    await mergePatch('erb', { spec: { producer: { ratingsPerSecond: 42 }, voices: ['a', 'b'] } });
+    await mergePatchRatingExperiment(
+      admin,
+      { namespace, name: 'erb' },
+      { spec: { producer: { ratingsPerSecond: 42 }, voices: ['a', 'b'] } },
+    );
     const changed = await eventually('the change', () => changes[0]);
     expect(changed.experiment.spec.producer?.ratingsPerSecond).toBe(42);
     expect(changed.catalog.voices).toEqual(['a', 'b']);
@@ -149,28 +150,13 @@ describe('ExperimentSource', () => {
   });
 
   it('says the experiment is not found, naming it and the variables', async () => {
-    await expect(
-      ExperimentSource.start({
-        ...clientFor(admin),
-        namespace,
-        name: 'missing',
-        logger,
-      }),
-    ).rejects.toThrow(
+    await expect(startSource(admin, 'missing')).rejects.toThrow(
       `RatingExperiment ${namespace}/missing not found on ${admin.getCurrentCluster()!.server} (is EXPERIMENT_NAMESPACE/EXPERIMENT_NAME right, and the CRD installed?)`,
     );
   });
 
   it('says which permission is missing when RBAC forbids the read', async () => {
-    const kubeConfig = await serviceAccountConfig('nobody', false);
-    await expect(
-      ExperimentSource.start({
-        ...clientFor(kubeConfig),
-        namespace,
-        name: 'erb',
-        logger,
-      }),
-    ).rejects.toThrow(
+    await expect(startSource(await serviceAccountConfig('nobody', false))).rejects.toThrow(
       `not allowed to get RatingExperiment ${namespace}/erb: the pod's service account needs "get" on ratingexperiments.ratings.conglombo.io`,
     );
   });
@@ -181,13 +167,8 @@ describe('ExperimentSource', () => {
       { name: 'gone', server: 'https://127.0.0.1:1', skipTLSVerify: true },
       { name: 'u' },
     );
-    await expect(
-      ExperimentSource.start({
-        ...clientFor(kubeConfig),
-        namespace,
-        name: 'erb',
-        logger,
-      }),
-    ).rejects.toThrow(`cannot reach https://127.0.0.1:1 to read RatingExperiment ${namespace}/erb`);
+    await expect(startSource(kubeConfig)).rejects.toThrow(
+      `cannot reach https://127.0.0.1:1 to read RatingExperiment ${namespace}/erb`,
+    );
   });
 });

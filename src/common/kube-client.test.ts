@@ -31,6 +31,18 @@ function client(options: ConstructorParameters<typeof KubeClient>[1] = {}): Kube
   );
 }
 
+/** Never answers. */
+const hang: Handler = (_req, res) => hung.push(res);
+
+/** Answers 200 with the start of a JSON body, then goes silent. */
+const stallAfter =
+  (start: string): Handler =>
+  (_req, res) => {
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.write(start);
+    hung.push(res);
+  };
+
 async function failure(promise: Promise<unknown>): Promise<unknown> {
   try {
     await promise;
@@ -42,7 +54,7 @@ async function failure(promise: Promise<unknown>): Promise<unknown> {
 
 describe('KubeClient deadlines', () => {
   it('fails a request whose answer never comes with a RequestTimeoutError, classed transient', async () => {
-    handler = (_req, res) => hung.push(res);
+    handler = hang;
     const kube = client({ requestTimeoutMs: 200 });
     const started = Date.now();
     const err = await failure(kube.get(resources.lease, 'ns', 'l'));
@@ -53,18 +65,14 @@ describe('KubeClient deadlines', () => {
   });
 
   it('the deadline covers the body: headers then silence fail too', async () => {
-    handler = (_req, res) => {
-      res.writeHead(200, { 'content-type': 'application/json' });
-      res.write('{"kind":');
-      hung.push(res);
-    };
+    handler = stallAfter('{"kind":');
     const kube = client({ requestTimeoutMs: 200 });
     expect(await failure(kube.get(resources.lease, 'ns', 'l'))).toBeInstanceOf(RequestTimeoutError);
     kube.close();
   });
 
   it('a per-request timeout overrides the client default', async () => {
-    handler = (_req, res) => hung.push(res);
+    handler = hang;
     const kube = client({ requestTimeoutMs: 60_000 });
     const started = Date.now();
     const err = await failure(
@@ -76,11 +84,7 @@ describe('KubeClient deadlines', () => {
   });
 
   it('a watch that outlives its timeoutSeconds plus the margin fails with a RequestTimeoutError', async () => {
-    handler = (_req, res) => {
-      res.writeHead(200, { 'content-type': 'application/json' });
-      res.write('{"type":"BOOKMARK","object":{"metadata":{"resourceVersion":"7"}}}\n');
-      hung.push(res);
-    };
+    handler = stallAfter('{"type":"BOOKMARK","object":{"metadata":{"resourceVersion":"7"}}}\n');
     const kube = client({ watchMarginMs: 200 });
     const events: string[] = [];
     const err = await failure(
@@ -95,12 +99,11 @@ describe('KubeClient deadlines', () => {
     kube.close();
   });
 
-  it('a watch stopped by its caller ends quietly', async () => {
-    handler = (_req, res) => {
-      res.writeHead(200, { 'content-type': 'application/json' });
-      res.write('\n');
-      hung.push(res);
-    };
+  it.each([
+    { when: 'after the server answered', server: stallAfter('\n'), abortAfterMs: 100 },
+    { when: 'before the server answers', server: hang, abortAfterMs: 50 },
+  ])('a watch stopped by its caller $when ends quietly', async ({ server, abortAfterMs }) => {
+    handler = server;
     const kube = client();
     const abort = new AbortController();
     const done = kube.watch(
@@ -108,20 +111,7 @@ describe('KubeClient deadlines', () => {
       { resourceVersion: '1', timeoutSeconds: 60, signal: abort.signal },
       () => {},
     );
-    setTimeout(() => abort.abort(), 100);
-    await expect(done).resolves.toBeUndefined();
-    kube.close();
-  });
-  it('a watch stopped by its caller before the server answers ends quietly too', async () => {
-    handler = (_req, res) => hung.push(res);
-    const kube = client();
-    const abort = new AbortController();
-    const done = kube.watch(
-      resources.lease,
-      { resourceVersion: '1', timeoutSeconds: 60, signal: abort.signal },
-      () => {},
-    );
-    setTimeout(() => abort.abort(), 50);
+    setTimeout(() => abort.abort(), abortAfterMs);
     await expect(done).resolves.toBeUndefined();
     kube.close();
   });

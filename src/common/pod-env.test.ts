@@ -1,5 +1,6 @@
 import type { RatingExperiment } from '../api/v1alpha1.ts';
-import { ConfigError, EnvReader } from './env.ts';
+import { EnvReader } from './env.ts';
+import { problemsOf } from './env.fixtures.ts';
 import { readExperimentPodEnv, resolveKafkaTarget } from './pod-env.ts';
 
 const env = { EXPERIMENT_NAMESPACE: 'appdev', EXPERIMENT_NAME: 'erb-voices' };
@@ -9,16 +10,6 @@ function readPodEnv(source: Record<string, string>) {
   const podEnv = readExperimentPodEnv(reader, source);
   reader.done();
   return podEnv;
-}
-
-function problemsOf(fn: () => unknown): string[] {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof ConfigError) return err.problems;
-    throw err;
-  }
-  throw new Error('expected a ConfigError');
 }
 
 describe('resolveKafkaTarget', () => {

@@ -4,13 +4,12 @@
 // intake-reviewer ClusterRole, and removes that binding when turned off and when the experiment goes.
 import { CoreV1Api } from '@kubernetes/client-node';
 import { API_VERSION, KIND } from '../api/v1alpha1.ts';
-import { useStack, type StackHandle } from '../../e2e/stack/harness.ts';
+import type { StackHandle } from '../../e2e/stack/harness.ts';
 import {
   ControllerProcess,
   FIELD_MANAGER,
-  adminClient,
   adminTypes,
-  controllerKubeconfig,
+  controllerSuite,
   waitFor,
 } from '../../bench/controller-harness.ts';
 import type { KubeClient } from '../common/kube-client.ts';
@@ -23,15 +22,9 @@ let ns: string;
 let controller: ControllerProcess;
 
 beforeAll(async () => {
-  stack = await useStack();
-  admin = adminClient(stack.env.KUBECONFIG);
-  await stack.installRatingsCrd();
-  controllerNs = await stack.newNamespace('auth-controller');
+  let kubeconfig: string;
+  ({ stack, admin, controllerNs, kubeconfig } = await controllerSuite('auth'));
   ns = await stack.newNamespace('auth-exp');
-  const kubeconfig = await controllerKubeconfig(stack.kubeConfig, admin, controllerNs);
-  stack.onCleanup(async () => {
-    await admin.delete(adminTypes.clusterRoleBinding, '', `ratings-operator-${controllerNs}`);
-  });
   controller = await ControllerProcess.start({
     kubeconfig,
     podName: `${controllerNs}-controller`,
@@ -42,7 +35,6 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await controller?.stop();
-  admin?.close();
   await stack?.cleanup();
 }, 120_000);
 

@@ -3,18 +3,19 @@
 // leader-election test), so the tests run in order and build on each other.
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import type { RatingExperiment } from '../api/v1alpha1.ts';
 import { FINALIZER, LABEL_STAGED } from '../api/v1alpha1.ts';
-import { randomSuffix, useStack, type StackHandle } from '../../e2e/stack/harness.ts';
+import { randomSuffix, type StackHandle } from '../../e2e/stack/harness.ts';
 import { repoRoot } from '../../e2e/stack/stack.ts';
 import {
   ControllerProcess,
+  conditionOf,
+  type Experiment,
   FIELD_MANAGER,
+  KAFKA,
   TEST_IMAGE,
-  adminClient,
-  adminTypes,
-  catalog,
-  controllerKubeconfig,
+  controllerSuite,
+  deleteExperiments,
+  experimentObject,
   waitFor,
 } from '../../bench/controller-harness.ts';
 import {
@@ -30,16 +31,6 @@ import { childWrite } from './plan.ts';
 import { resources, typeOf, type KubeObject } from '../common/kube-resources.ts';
 import { firstDifference } from './semantic.ts';
 
-type Experiment = RatingExperiment & KubeObject;
-type Condition = {
-  type: string;
-  status: string;
-  reason: string;
-  message: string;
-  observedGeneration?: number;
-};
-
-const KAFKA = { cluster: 'kafka', namespace: 'queuing' };
 const LEASE = 'ratings-operator-leader';
 
 let stack: StackHandle;
@@ -62,8 +53,6 @@ async function startController(podName: string): Promise<ControllerProcess> {
 }
 
 const getExperiment = (name: string) => admin.get<Experiment>(resources.ratingExperiment, ns, name);
-const condition = (exp: Experiment | undefined, type: string): Condition | undefined =>
-  (exp?.status?.conditions as Condition[] | undefined)?.find((c) => c.type === type);
 
 async function createExperiment(
   name: string,
@@ -72,21 +61,7 @@ async function createExperiment(
 ): Promise<Experiment> {
   return admin.create<Experiment>(
     resources.ratingExperiment,
-    {
-      apiVersion: 'ratings.conglombo.io/v1alpha1',
-      kind: 'RatingExperiment',
-      metadata: { name, namespace: ns, ...(labels !== undefined && { labels }) },
-      // The catalog spelled out rather than left to the CRD's defaults: other suites re-apply the shared CRD.
-      spec: {
-        kafka: KAFKA,
-        topic: { partitions: 1, replicas: 1 },
-        consumer: { replicas: 1 },
-        voices: catalog.voices.slice(0, 4),
-        battles: catalog.battles.slice(0, 4),
-        scale: catalog.scale,
-        ...spec,
-      },
-    } as KubeObject,
+    experimentObject(ns, name, { consumer: { replicas: 1 }, ...spec }, labels),
     FIELD_MANAGER,
   );
 }
@@ -152,31 +127,16 @@ async function leaseHolder(): Promise<string | undefined> {
 const main = `erb-${randomSuffix()}`;
 
 beforeAll(async () => {
-  stack = await useStack();
-  admin = adminClient(stack.env.KUBECONFIG);
-  await stack.installRatingsCrd();
-  controllerNs = await stack.newNamespace('rexp-controller');
+  ({ stack, admin, controllerNs, kubeconfig } = await controllerSuite('rexp'));
   ns = await stack.newNamespace('rexp');
-  kubeconfig = await controllerKubeconfig(stack.kubeConfig, admin, controllerNs);
-  stack.onCleanup(async () => {
-    await admin.delete(adminTypes.clusterRoleBinding, '', `ratings-operator-${controllerNs}`);
-  });
   leader = await startController('controller-a');
 }, 180_000);
 
 afterAll(async () => {
   // Delete what is left while a controller still runs, so that finalizers do not hold the namespace.
   const running = processes.find((p) => p === leader);
-  if (running !== undefined) {
-    const { items } = await admin.list<Experiment>(resources.ratingExperiment, { namespace: ns });
-    await Promise.all(items.map((e) => admin.delete(resources.ratingExperiment, ns, e.metadata?.name ?? '')));
-    await waitFor(
-      'experiments to be finalized',
-      async () => (await admin.list(resources.ratingExperiment, { namespace: ns })).items.length === 0,
-    ).catch(() => undefined);
-  }
+  if (running !== undefined) await deleteExperiments(admin, [ns]);
   await Promise.all(processes.map((p) => p.stop()));
-  admin?.close();
   await stack?.cleanup();
 }, 120_000);
 
@@ -206,7 +166,7 @@ describe('the controller on the local stack', () => {
     // The topic-operator stand-in makes the topic Ready; the stack's node runs the pods.
     await waitFor(
       'TopicReady',
-      async () => condition(await getExperiment(main), 'TopicReady')?.status === 'True',
+      async () => conditionOf(await getExperiment(main), 'TopicReady')?.status === 'True',
       60_000,
     );
     await waitFor(
@@ -214,18 +174,18 @@ describe('the controller on the local stack', () => {
       async () => {
         const e = await getExperiment(main);
         return (
-          condition(e, 'Ready')?.status === 'True' &&
+          conditionOf(e, 'Ready')?.status === 'True' &&
           e?.status?.observedGeneration === e?.metadata?.generation
         );
       },
       120_000,
     );
     const ready = await getExperiment(main);
-    expect(condition(ready, 'ProducerAvailable')).toMatchObject({
+    expect(conditionOf(ready, 'ProducerAvailable')).toMatchObject({
       status: 'True',
       reason: 'DeploymentAvailable',
     });
-    expect(condition(ready, 'ConsumerAvailable')).toMatchObject({
+    expect(conditionOf(ready, 'ConsumerAvailable')).toMatchObject({
       status: 'True',
       reason: 'DeploymentAvailable',
     });
@@ -254,12 +214,12 @@ describe('the controller on the local stack', () => {
       const e = await getExperiment(main);
       return (
         e?.status?.observedGeneration === generation &&
-        condition(e, 'Ready')?.observedGeneration === generation
+        conditionOf(e, 'Ready')?.observedGeneration === generation
       );
     });
     await waitFor(
       'Ready again',
-      async () => condition(await getExperiment(main), 'Ready')?.status === 'True',
+      async () => conditionOf(await getExperiment(main), 'Ready')?.status === 'True',
       120_000,
     );
     expect(await eventReasons(main)).toContain('Updated');
@@ -286,7 +246,7 @@ describe('the controller on the local stack', () => {
     await waitFor('every child as desired again', () => childrenMatch(main), 30_000);
     await waitFor(
       'Ready again',
-      async () => condition(await getExperiment(main), 'Ready')?.status === 'True',
+      async () => conditionOf(await getExperiment(main), 'Ready')?.status === 'True',
       120_000,
     );
   }, 180_000);
@@ -429,11 +389,11 @@ describe('staged experiments', () => {
       60_000,
     );
     const released = await getExperiment(staged);
-    expect(condition(released, 'Ready')).toMatchObject({ status: 'False', reason: 'Staged' });
-    expect(condition(released, 'Ready')?.message).toContain(
+    expect(conditionOf(released, 'Ready')).toMatchObject({ status: 'False', reason: 'Staged' });
+    expect(conditionOf(released, 'Ready')?.message).toContain(
       `KafkaTopic ${KAFKA.namespace}/${topic.metadata?.name}`,
     );
-    expect(condition(released, 'Reconciling')).toMatchObject({ status: 'False', reason: 'Staged' });
+    expect(conditionOf(released, 'Reconciling')).toMatchObject({ status: 'False', reason: 'Staged' });
     expect(await eventReasons(staged)).toContain('Staged');
 
     // No longer managed: a spec change reaches no child, and deletion leaves the topic.

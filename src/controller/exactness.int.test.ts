@@ -5,41 +5,31 @@
 // only through the Kubernetes API (Deployments, the experiment's status).
 import { randomUUID } from 'node:crypto';
 import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
-import { connect, createServer, type Server, type Socket } from 'node:net';
 import { dump, load } from 'js-yaml';
-import type { RatingExperiment } from '../api/v1alpha1.ts';
-import { randomSuffix, useStack, type StackHandle } from '../../e2e/stack/harness.ts';
+import { randomSuffix, type StackHandle } from '../../e2e/stack/harness.ts';
+import { FreezableProxy } from '../../e2e/stack/mode-process.ts';
 import { ensureStack, stopStack } from '../../e2e/stack/stack.ts';
 import {
   ControllerProcess,
+  conditionOf,
+  type Experiment,
   FIELD_MANAGER,
-  adminClient,
-  adminTypes,
-  catalog,
-  controllerKubeconfig,
-  freePort,
+  KAFKA,
+  controllerSuite,
+  deleteExperiments,
+  experimentObject,
   metricsTokenFile,
   waitFor,
 } from '../../bench/controller-harness.ts';
 import type { KubeClient } from '../common/kube-client.ts';
 import { resources, type KubeObject, type ResourceType } from '../common/kube-resources.ts';
 
-type Experiment = RatingExperiment & KubeObject;
-type Condition = {
-  type: string;
-  status: string;
-  reason: string;
-  message: string;
-  observedGeneration?: number;
-};
 type Deployment = KubeObject & {
   spec?: {
     replicas?: number;
     template?: { spec?: { containers?: { env?: { name: string; value?: string }[] }[] } };
   };
 };
-
-const KAFKA = { cluster: 'kafka', namespace: 'queuing' };
 
 let stack: StackHandle;
 let admin: KubeClient;
@@ -72,30 +62,18 @@ async function startController(podName: string, env: Record<string, string> = {}
 
 const getExperiment = (ns: string, name: string) =>
   admin.get<Experiment>(resources.ratingExperiment, ns, name);
-const condition = (exp: Experiment | undefined, type: string): Condition | undefined =>
-  (exp?.status?.conditions as Condition[] | undefined)?.find((c) => c.type === type);
 const isReady = (exp: Experiment | undefined): boolean =>
-  condition(exp, 'Ready')?.status === 'True' &&
-  condition(exp, 'Ready')?.observedGeneration === exp?.metadata?.generation;
+  conditionOf(exp, 'Ready')?.status === 'True' &&
+  conditionOf(exp, 'Ready')?.observedGeneration === exp?.metadata?.generation;
 
 async function createExperiment(ns: string, name: string, spec: Record<string, unknown> = {}): Promise<void> {
   await admin.create(
     resources.ratingExperiment,
-    {
-      apiVersion: 'ratings.conglombo.io/v1alpha1',
-      kind: 'RatingExperiment',
-      metadata: { name, namespace: ns },
-      spec: {
-        kafka: KAFKA,
-        topic: { partitions: 1, replicas: 1 },
-        producer: { replicas: 1, ratingsPerSecond: 0 },
-        consumer: { replicas: 1, checkpointIntervalSeconds: 1 },
-        voices: catalog.voices.slice(0, 4),
-        battles: catalog.battles.slice(0, 4),
-        scale: catalog.scale,
-        ...spec,
-      },
-    } as KubeObject,
+    experimentObject(ns, name, {
+      producer: { replicas: 1, ratingsPerSecond: 0 },
+      consumer: { replicas: 1, checkpointIntervalSeconds: 1 },
+      ...spec,
+    }),
     FIELD_MANAGER,
   );
 }
@@ -199,14 +177,7 @@ async function expectExact(ns: string, name: string): Promise<void> {
 }
 
 beforeAll(async () => {
-  stack = await useStack();
-  admin = adminClient(stack.env.KUBECONFIG);
-  await stack.installRatingsCrd();
-  controllerNs = await stack.newNamespace('exact-controller');
-  kubeconfig = await controllerKubeconfig(stack.kubeConfig, admin, controllerNs);
-  stack.onCleanup(async () => {
-    await admin.delete(adminTypes.clusterRoleBinding, '', `ratings-operator-${controllerNs}`);
-  });
+  ({ stack, admin, controllerNs, kubeconfig } = await controllerSuite('exact'));
 }, 180_000);
 
 afterAll(async () => {
@@ -215,18 +186,8 @@ afterAll(async () => {
   await Promise.all(processes.map((p) => p.stop()));
   if (experimentNamespaces.length > 0)
     await startController('exact-cleanup', { LEASE_NAME: `exact-${randomSuffix()}` });
-  for (const ns of experimentNamespaces) {
-    const { items } = await admin.list<Experiment>(resources.ratingExperiment, { namespace: ns });
-    await Promise.all(items.map((e) => admin.delete(resources.ratingExperiment, ns, e.metadata?.name ?? '')));
-  }
-  await waitFor('experiments to be finalized', async () => {
-    for (const ns of experimentNamespaces) {
-      if ((await admin.list(resources.ratingExperiment, { namespace: ns })).items.length > 0) return false;
-    }
-    return true;
-  }).catch(() => undefined);
+  await deleteExperiments(admin, experimentNamespaces);
   await Promise.all(processes.map((p) => p.stop()));
-  admin?.close();
   await stack?.cleanup();
 }, 180_000);
 
@@ -235,6 +196,26 @@ async function experimentNamespace(prefix: string): Promise<string> {
   experimentNamespaces.push(ns);
   return ns;
 }
+
+/** An experiment producing 20 ratings/s in a namespace of its own, Ready and past 20 counted. */
+async function countingExperiment(
+  nsPrefix: string,
+  namePrefix: string,
+): Promise<{ ns: string; name: string }> {
+  const ns = await experimentNamespace(nsPrefix);
+  const name = `${namePrefix}-${randomSuffix()}`;
+  await createExperiment(ns, name, { producer: { replicas: 1, ratingsPerSecond: 20 } });
+  await waitReady(ns, name);
+  await waitFor(
+    'counting',
+    async () => ((await getExperiment(ns, name))?.status?.counted ?? 0) > 20,
+    60_000,
+    1_000,
+  );
+  return { ns, name };
+}
+
+const leads = async (proc: ControllerProcess) => (await proc.metrics()).get('ratings_operator_leader') === 1;
 
 describe('isolation and status from outcomes', () => {
   let leader: ControllerProcess;
@@ -293,15 +274,16 @@ describe('isolation and status from outcomes', () => {
     });
     await waitFor(
       'TopicConflict',
-      async () => condition(await getExperiment(otherNs, intruder), 'TopicReady')?.reason === 'TopicConflict',
+      async () =>
+        conditionOf(await getExperiment(otherNs, intruder), 'TopicReady')?.reason === 'TopicConflict',
       60_000,
       1_000,
     );
     // Give a misbehaving controller time to create them anyway.
     await new Promise((r) => setTimeout(r, 5_000));
     const conflicted = await getExperiment(otherNs, intruder);
-    expect(condition(conflicted, 'Ready')).toMatchObject({ status: 'False', reason: 'TopicConflict' });
-    expect(condition(conflicted, 'TopicReady')?.message).toContain(
+    expect(conditionOf(conflicted, 'Ready')).toMatchObject({ status: 'False', reason: 'TopicConflict' });
+    expect(conditionOf(conflicted, 'TopicReady')?.message).toContain(
       `belongs to RatingExperiment ${ownerNs}/${owner}`,
     );
     for (const component of ['producer', 'consumer']) {
@@ -375,7 +357,7 @@ describe('isolation and status from outcomes', () => {
     await waitFor(
       'Ready=False with the API server message',
       async () => {
-        const ready = condition(await getExperiment(ns, name), 'Ready');
+        const ready = conditionOf(await getExperiment(ns, name), 'Ready');
         return (
           ready?.status === 'False' &&
           ready.reason === 'ApplyRefused' &&
@@ -386,9 +368,9 @@ describe('isolation and status from outcomes', () => {
       1_000,
     );
     const refused = await getExperiment(ns, name);
-    expect(condition(refused, 'Ready')?.message).toContain('at most 2 consumer replicas in this namespace');
-    expect(condition(refused, 'Ready')?.message).toContain(`Deployment ${ns}/${name}-consumer`);
-    expect(condition(refused, 'Stalled')).toMatchObject({ status: 'True', reason: 'ApplyRefused' });
+    expect(conditionOf(refused, 'Ready')?.message).toContain('at most 2 consumer replicas in this namespace');
+    expect(conditionOf(refused, 'Ready')?.message).toContain(`Deployment ${ns}/${name}-consumer`);
+    expect(conditionOf(refused, 'Stalled')).toMatchObject({ status: 'True', reason: 'ApplyRefused' });
     expect((await admin.get<Deployment>(resources.deployment, ns, `${name}-consumer`))?.spec?.replicas).toBe(
       1,
     );
@@ -427,29 +409,12 @@ describe('exact while the control plane is disturbed', () => {
   it('stays exact, and Ready again, when the controller leader is killed while counting', async () => {
     const lease = `exact-${randomSuffix()}`;
     const first = await startController('exact-leader-1', { LEASE_NAME: lease });
-    await waitFor(
-      'a leader',
-      async () => (await first.metrics()).get('ratings_operator_leader') === 1,
-      30_000,
-    );
+    await waitFor('a leader', () => leads(first), 30_000);
     const second = await startController('exact-leader-2', { LEASE_NAME: lease });
-    const ns = await experimentNamespace('leader-kill');
-    const name = `kill-${randomSuffix()}`;
-    await createExperiment(ns, name, { producer: { replicas: 1, ratingsPerSecond: 20 } });
-    await waitReady(ns, name);
-    await waitFor(
-      'counting',
-      async () => ((await getExperiment(ns, name))?.status?.counted ?? 0) > 20,
-      60_000,
-      1_000,
-    );
+    const { ns, name } = await countingExperiment('leader-kill', 'kill');
 
     await first.stop('SIGKILL');
-    await waitFor(
-      'the other to lead',
-      async () => (await second.metrics()).get('ratings_operator_leader') === 1,
-      30_000,
-    );
+    await waitFor('the other to lead', () => leads(second), 30_000);
     // The new leader handles a spec change while the data plane keeps counting.
     await admin.mergePatch(
       resources.ratingExperiment,
@@ -467,16 +432,7 @@ describe('exact while the control plane is disturbed', () => {
   it('stays exact, and Ready again, when the API server restarts while counting', async () => {
     const lease = `exact-${randomSuffix()}`;
     const proc = await startController('exact-apiserver', { LEASE_NAME: lease });
-    const ns = await experimentNamespace('apiserver');
-    const name = `restart-${randomSuffix()}`;
-    await createExperiment(ns, name, { producer: { replicas: 1, ratingsPerSecond: 20 } });
-    await waitReady(ns, name);
-    await waitFor(
-      'counting',
-      async () => ((await getExperiment(ns, name))?.status?.counted ?? 0) > 20,
-      60_000,
-      1_000,
-    );
+    const { ns, name } = await countingExperiment('apiserver', 'restart');
 
     const { stopped } = await stopStack(['kube-apiserver']);
     expect(stopped).toEqual(['kube-apiserver']);
@@ -540,64 +496,13 @@ describe('experiments created before the namespaced default topic', () => {
   }, 600_000);
 });
 
-/**
- * A TCP proxy between one controller and the API server that can freeze: connections stay open but
- * no byte passes either way, as when a network path silently drops packets.
- */
-class FreezableProxy {
-  readonly port: number;
-  private readonly server: Server;
-  private readonly pairs = new Set<[Socket, Socket]>();
-  private frozen = false;
-
-  constructor(target: URL, port: number) {
-    this.port = port;
-    this.server = createServer((client) => {
-      const upstream = connect(Number(target.port), target.hostname);
-      const pair: [Socket, Socket] = [client, upstream];
-      this.pairs.add(pair);
-      for (const s of pair) {
-        s.on('error', () => s.destroy());
-        s.on('close', () => {
-          this.pairs.delete(pair);
-          client.destroy();
-          upstream.destroy();
-        });
-      }
-      if (this.frozen) return; // accepted, never answered
-      client.pipe(upstream);
-      upstream.pipe(client);
-    });
-  }
-
-  static async start(target: URL): Promise<FreezableProxy> {
-    const proxy = new FreezableProxy(target, await freePort());
-    await new Promise<void>((resolve) => proxy.server.listen(proxy.port, '127.0.0.1', resolve));
-    return proxy;
-  }
-
-  /** From now on no byte passes; connections stay open (unpiped, so that nothing resumes them). */
-  freeze(): void {
-    this.frozen = true;
-    for (const [client, upstream] of this.pairs) {
-      client.unpipe(upstream);
-      upstream.unpipe(client);
-      client.pause();
-      upstream.pause();
-    }
-  }
-
-  async close(): Promise<void> {
-    for (const pair of this.pairs) for (const s of pair) s.destroy();
-    await new Promise((resolve) => this.server.close(resolve));
-  }
-}
-
 describe('leader election under a hung connection', () => {
   it('a leader whose lease renewal hangs stops leading before another replica can take over', async () => {
     const doc = load(readFileSync(kubeconfig, 'utf8')) as { clusters: { cluster: { server: string } }[] };
     const apiserver = new URL(doc.clusters[0]!.cluster.server);
-    const proxy = await FreezableProxy.start(apiserver);
+    // Between one controller and the API server: cut, no byte passes either way while the
+    // connections stay open, as when a network path silently drops packets.
+    const proxy = await FreezableProxy.start({ host: apiserver.hostname, port: Number(apiserver.port) });
     stack.onCleanup(() => proxy.close());
     doc.clusters[0]!.cluster.server = `https://127.0.0.1:${proxy.port}`;
     const proxied = kubeconfig.replace(/\.kubeconfig$/, '-proxied.kubeconfig');
@@ -612,11 +517,7 @@ describe('leader election under a hung connection', () => {
       RETRY_PERIOD_SECONDS: '2',
     };
     const stuck = await startController('exact-frozen', timing, proxied);
-    await waitFor(
-      'the proxied replica to lead',
-      async () => (await stuck.metrics()).get('ratings_operator_leader') === 1,
-      30_000,
-    );
+    await waitFor('the proxied replica to lead', () => leads(stuck), 30_000);
     const standby = await startController('exact-standby', timing);
 
     let stuckExitedAt: number | undefined;
@@ -624,12 +525,12 @@ describe('leader election under a hung connection', () => {
       stuckExitedAt = Date.now();
     });
     const frozenAt = Date.now();
-    proxy.freeze();
+    proxy.cut();
     let tookOverAt: number | undefined;
     await waitFor(
       'the standby to lead',
       async () => {
-        if ((await standby.metrics()).get('ratings_operator_leader') !== 1) return false;
+        if (!(await leads(standby))) return false;
         tookOverAt = Date.now();
         return true;
       },

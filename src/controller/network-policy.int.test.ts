@@ -3,26 +3,25 @@
 // config/network-policy, applies each experiment's data-plane NetworkPolicy with its other
 // children, owned by the experiment, and the real API server accepts it. (The stack's bridge CNI
 // does not enforce NetworkPolicy: that the traffic is really filtered is not tested here.)
-import { randomSuffix, useStack, type StackHandle } from '../../e2e/stack/harness.ts';
+import { randomSuffix, type StackHandle } from '../../e2e/stack/harness.ts';
 import {
   ControllerProcess,
+  type Experiment,
   FIELD_MANAGER,
-  adminClient,
+  KAFKA,
   adminTypes,
-  catalog,
-  controllerKubeconfig,
+  controllerSuite,
+  deleteExperiments,
+  experimentObject,
   readYamlDocuments,
   waitFor,
 } from '../../bench/controller-harness.ts';
 import type { KubeClient } from '../common/kube-client.ts';
 import { resources, type KubeObject } from '../common/kube-resources.ts';
-import type { RatingExperiment } from '../api/v1alpha1.ts';
 import { dataPlanePolicyName, desiredChildren, resolveBootstrap, type Kafka } from '../model/index.ts';
 
-type Experiment = RatingExperiment & KubeObject;
 type NetworkPolicy = KubeObject & { spec?: unknown };
 
-const KAFKA = { cluster: 'kafka', namespace: 'queuing' };
 const API_SERVER = { cidrs: ['10.0.0.1/32'], ports: [443, 6443] };
 
 let stack: StackHandle;
@@ -33,15 +32,9 @@ let controller: ControllerProcess | undefined;
 const roleBindingName = `ratings-operator-network-policy-${randomSuffix()}`;
 
 beforeAll(async () => {
-  stack = await useStack();
-  admin = adminClient(stack.env.KUBECONFIG);
-  await stack.installRatingsCrd();
-  controllerNs = await stack.newNamespace('netpol-controller');
+  let kubeconfig: string;
+  ({ stack, admin, controllerNs, kubeconfig } = await controllerSuite('netpol'));
   ns = await stack.newNamespace('netpol');
-  const kubeconfig = await controllerKubeconfig(stack.kubeConfig, admin, controllerNs);
-  stack.onCleanup(async () => {
-    await admin.delete(adminTypes.clusterRoleBinding, '', `ratings-operator-${controllerNs}`);
-  });
   // The extra permission the option needs, bound to this test's controller only.
   for (const doc of readYamlDocuments('config/network-policy/network_policy_role.yaml')) {
     if (doc.kind === 'ClusterRole') {
@@ -75,38 +68,17 @@ beforeAll(async () => {
 }, 180_000);
 
 afterAll(async () => {
-  // Delete the experiments while the controller runs, so that its finalizer does not hold the namespace.
+  // While the controller runs, so that its finalizer does not hold the namespace.
   if (controller !== undefined) {
-    const { items } = await admin.list<Experiment>(resources.ratingExperiment, { namespace: ns });
-    await Promise.all(items.map((e) => admin.delete(resources.ratingExperiment, ns, e.metadata?.name ?? '')));
-    await waitFor(
-      'experiments to be finalized',
-      async () => (await admin.list(resources.ratingExperiment, { namespace: ns })).items.length === 0,
-    ).catch(() => undefined);
+    await deleteExperiments(admin, [ns]);
     await controller.stop();
   }
-  admin?.close();
   await stack?.cleanup();
 }, 120_000);
 
 test("the controller applies the experiment's data-plane NetworkPolicy, owned by it, as the model builds it", async () => {
   const name = `netpol-${randomSuffix()}`;
-  await admin.create(
-    resources.ratingExperiment,
-    {
-      apiVersion: 'ratings.conglombo.io/v1alpha1',
-      kind: 'RatingExperiment',
-      metadata: { name, namespace: ns },
-      spec: {
-        kafka: KAFKA,
-        topic: { partitions: 1, replicas: 1 },
-        voices: catalog.voices.slice(0, 4),
-        battles: catalog.battles.slice(0, 4),
-        scale: catalog.scale,
-      },
-    } as KubeObject,
-    FIELD_MANAGER,
-  );
+  await admin.create(resources.ratingExperiment, experimentObject(ns, name), FIELD_MANAGER);
   const getPolicy = () => admin.get<NetworkPolicy>(resources.networkPolicy, ns, dataPlanePolicyName(name));
   await waitFor('the data-plane NetworkPolicy', async () => (await getPolicy()) !== undefined);
   const policy = (await getPolicy())!;

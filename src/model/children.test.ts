@@ -1,20 +1,8 @@
 import type { V1Container, V1PodSpec } from '@kubernetes/client-node';
-import { loadCrd, versionSchema } from '../api/crd.ts';
-import { applyDefaults } from '../api/defaults.ts';
 import type { RatingExperiment, RatingExperimentSpec } from '../api/v1alpha1.ts';
+import { defaultedExperiment as experiment } from './experiment.fixtures.ts';
 import { InvalidSpecError } from './spec.ts';
 import { childList, desiredChildren, ownerReference } from './children.ts';
-
-const schema = versionSchema(loadCrd(), 'v1alpha1');
-
-function experiment(spec: Partial<RatingExperimentSpec> = {}): RatingExperiment {
-  return applyDefaults<RatingExperiment>(schema, {
-    apiVersion: 'ratings.conglombo.io/v1alpha1',
-    kind: 'RatingExperiment',
-    metadata: { name: 'erb-voices', namespace: 'appdev', uid: 'uid-1', generation: 2 },
-    spec: { kafka: { cluster: 'kafka', namespace: 'queuing' }, ...spec },
-  });
-}
 
 const options = { image: 'ghcr.io/conglombo/ratings-operator:0.1.0', bootstrapServers: 'kafka:9092' };
 

@@ -1,20 +1,7 @@
-import { loadCrd, versionSchema } from '../api/crd.ts';
-import { applyDefaults } from '../api/defaults.ts';
-import type { RatingExperiment, RatingExperimentSpec } from '../api/v1alpha1.ts';
+import { defaultedExperiment as experiment } from './experiment.fixtures.ts';
 import { HTTP_PORT, childList, desiredChildren, ownerReference } from './children.ts';
 import { selectorLabels } from './names.ts';
 import { bootstrapAddresses, dataPlanePolicyName } from './network-policy.ts';
-
-const schema = versionSchema(loadCrd(), 'v1alpha1');
-
-function experiment(spec: Partial<RatingExperimentSpec> = {}): RatingExperiment {
-  return applyDefaults<RatingExperiment>(schema, {
-    apiVersion: 'ratings.conglombo.io/v1alpha1',
-    kind: 'RatingExperiment',
-    metadata: { name: 'erb-voices', namespace: 'appdev', uid: 'uid-1', generation: 2 },
-    spec: { kafka: { cluster: 'kafka', namespace: 'queuing' }, ...spec },
-  });
-}
 
 const apiServer = { cidrs: ['172.18.0.2/32', '10.0.0.1/32'], ports: [6443, 443] };
 const strimzi = {

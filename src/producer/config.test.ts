@@ -1,17 +1,7 @@
-import { ConfigError } from '../common/env.ts';
+import { problemsOf } from '../common/env.fixtures.ts';
 import { readProducerConfig } from './config.ts';
 
 const env = { EXPERIMENT_NAMESPACE: 'appdev', EXPERIMENT_NAME: 'erb-voices' };
-
-function problemsOf(fn: () => unknown): string[] {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof ConfigError) return err.problems;
-    throw err;
-  }
-  throw new Error('expected a ConfigError');
-}
 
 describe('readProducerConfig', () => {
   it('needs only the experiment, defaulting the rest', () => {

@@ -2,23 +2,19 @@
 // the rights the controller gives an authenticating intake (podKubeconfig), ServiceAccount tokens
 // from the TokenRequest API, the ratings-researcher ClusterRole of config/rbac bound per namespace
 // and a Role with resourceNames per experiment.
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import {
-  CoreV1Api,
-  CustomObjectsApi,
-  PatchStrategy,
-  RbacAuthorizationV1Api,
-  setHeaderOptions,
-  type V1ClusterRole,
-} from '@kubernetes/client-node';
-import { load } from 'js-yaml';
-import type { Consumer, KafkaMessage } from 'kafkajs';
-import { GROUP, PLURAL, VERSION } from '../api/v1alpha1.ts';
+import { RbacAuthorizationV1Api } from '@kubernetes/client-node';
+import type { KafkaMessage } from 'kafkajs';
+import { GROUP, PLURAL } from '../api/v1alpha1.ts';
 import { eventually } from '../../e2e/stack/eventually.ts';
-import { createRatingExperiment, useStack, type StackHandle } from '../../e2e/stack/harness.ts';
-import { FreezableProxy, ModeProcess, podKubeconfig } from '../../e2e/stack/mode-process.ts';
-import { repoRoot } from '../../e2e/stack/stack.ts';
+import { readTopic, useStack, type StackHandle } from '../../e2e/stack/harness.ts';
+import {
+  allowToRate,
+  createAuthenticatingExperiment,
+  serviceAccountToken,
+  setIntakeAuthentication,
+  type Authentication,
+} from '../../e2e/stack/intake-auth.ts';
+import { FreezableProxy, startProducer, type ModeProcess } from '../../e2e/stack/mode-process.ts';
 
 const catalog = {
   voices: ['Darth Vader', 'Joan of Arc', 'Beyoncé'],
@@ -29,23 +25,13 @@ const rating = { battle: 'Zeus vs Thor', voices: ['Beyoncé', 'Joan of Arc'], ra
 
 let stack: StackHandle;
 let ns: string;
-let topic: string;
 let producer: ModeProcess;
 let apiProxy: FreezableProxy;
-let reader: { consumer: Consumer; messages: KafkaMessage[] };
+let messages: KafkaMessage[];
 const tokens: Record<string, string> = {};
 const name = 'erb';
 
-async function token(serviceAccount: string): Promise<string> {
-  const core = stack.kubeConfig.makeApiClient(CoreV1Api);
-  await core.createNamespacedServiceAccount({ namespace: ns, body: { metadata: { name: serviceAccount } } });
-  const { status } = await core.createNamespacedServiceAccountToken({
-    namespace: ns,
-    name: serviceAccount,
-    body: { spec: { audiences: [], expirationSeconds: 3600 } },
-  });
-  return status!.token!;
-}
+const token = (serviceAccount: string) => serviceAccountToken(stack.kubeConfig, ns, serviceAccount);
 
 async function post(body: unknown, authorization?: string) {
   const res = await fetch(`http://127.0.0.1:${await producer.port}/api/ratings`, {
@@ -62,7 +48,7 @@ async function post(body: unknown, authorization?: string) {
 
 const recorded = (id: unknown) =>
   eventually(`rating ${String(id)} in the topic`, () => {
-    const message = reader.messages.find((m) => m.value?.toString().includes(`"id":"${String(id)}"`));
+    const message = messages.find((m) => m.value?.toString().includes(`"id":"${String(id)}"`));
     return message === undefined
       ? undefined
       : (JSON.parse(message.value!.toString()) as Record<string, unknown>);
@@ -71,49 +57,19 @@ const recorded = (id: unknown) =>
 beforeAll(async () => {
   stack = await useStack();
   await stack.installRatingsCrd();
-  ns = await stack.newNamespace('intake-auth');
-  topic = `intake-auth-${ns}`;
-  const experiment = await createRatingExperiment(
-    stack.kubeConfig,
-    { namespace: ns, name },
-    {
-      topic: { name: topic, partitions: 1 },
-      producer: { ratingsPerSecond: 0, intake: { authentication: 'Kubernetes' } },
-      ...catalog,
-    },
-  );
-  const admin = await stack.kafkaAdmin();
-  await admin.createTopics({ topics: [{ topic, numPartitions: 1 }], waitForLeaders: true });
-  stack.onCleanup(async () => {
-    await admin.deleteTopics({ topics: [topic] }).catch(() => undefined);
+  const intake = await createAuthenticatingExperiment(stack, 'intake-auth', name, {
+    partitions: 1,
+    spec: catalog,
   });
-  const consumer = stack.kafka.consumer({ groupId: `intake-auth-reader-${ns}` });
-  const messages: KafkaMessage[] = [];
-  await consumer.connect();
-  await consumer.subscribe({ topic, fromBeginning: true });
-  await consumer.run({ eachMessage: async ({ message }) => void messages.push(message) });
-  reader = { consumer, messages };
-  stack.onCleanup(() => consumer.disconnect());
+  ns = intake.namespace;
+  messages = await readTopic(stack, intake.topic);
 
   // Researchers: one allowed in the namespace, one allowed only another experiment, one not at all.
-  const rbac = stack.kubeConfig.makeApiClient(RbacAuthorizationV1Api);
-  const researcherRole = load(
-    readFileSync(join(repoRoot, 'config/rbac/ratings_researcher_role.yaml'), 'utf8'),
-  ) as V1ClusterRole;
-  await rbac.createClusterRole({ body: researcherRole }).catch((err: { code?: number }) => {
-    if (err.code !== 409) throw err;
-  });
   tokens.rater = await token('rater');
   tokens.elsewhere = await token('elsewhere');
   tokens.bystander = await token('bystander');
-  await rbac.createNamespacedRoleBinding({
-    namespace: ns,
-    body: {
-      metadata: { name: 'rater-rates' },
-      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'ratings-researcher' },
-      subjects: [{ kind: 'ServiceAccount', name: 'rater', namespace: ns }],
-    },
-  });
+  await allowToRate(stack.kubeConfig, ns, 'rater', 'rater-rates');
+  const rbac = stack.kubeConfig.makeApiClient(RbacAuthorizationV1Api);
   await rbac.createNamespacedRole({
     namespace: ns,
     body: {
@@ -141,25 +97,10 @@ beforeAll(async () => {
   const server = new URL(stack.kubeConfig.getCurrentCluster()!.server);
   apiProxy = await FreezableProxy.start({ host: server.hostname, port: Number(server.port) });
   stack.onCleanup(() => apiProxy.close());
-  const kubeconfig = await podKubeconfig(
-    stack.kubeConfig,
-    experiment,
-    stack.kafkaBootstrap,
-    `https://127.0.0.1:${apiProxy.port}`,
-  );
-  producer = new ModeProcess('producer', `producer-${ns}`, {
-    KUBECONFIG: kubeconfig,
-    EXPERIMENT_NAMESPACE: ns,
-    EXPERIMENT_NAME: name,
-    KAFKA_BOOTSTRAP_SERVERS: stack.kafkaBootstrap,
-    KAFKA_TOPIC: topic,
-    EXPERIMENT_POLL_SECONDS: '1',
-    KUBE_REQUEST_TIMEOUT_MS: '2000',
+  producer = await startProducer(stack, intake.experiment, `producer-${ns}`, {
+    server: `https://127.0.0.1:${apiProxy.port}`,
+    env: { EXPERIMENT_POLL_SECONDS: '1', KUBE_REQUEST_TIMEOUT_MS: '2000' },
   });
-  stack.onCleanup(async () => void (await producer.stop('SIGKILL')));
-  await eventually('the producer to be ready', async () =>
-    (await producer.get('/readyz')) === 'ok\n' ? true : undefined,
-  );
 }, 120_000);
 
 afterAll(async () => {
@@ -223,19 +164,8 @@ describe('an intake with authentication Kubernetes', () => {
   });
 
   it('follows the experiment: with authentication None anyone rates again, under the name given', async () => {
-    const custom = stack.kubeConfig.makeApiClient(CustomObjectsApi);
-    const setMode = (authentication: string) =>
-      custom.patchNamespacedCustomObject(
-        {
-          group: GROUP,
-          version: VERSION,
-          namespace: ns,
-          plural: PLURAL,
-          name,
-          body: { spec: { producer: { intake: { authentication } } } },
-        },
-        setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
-      );
+    const setMode = (authentication: Authentication) =>
+      setIntakeAuthentication(stack.kubeConfig, { namespace: ns, name }, authentication);
     await setMode('None');
     const open = await eventually('the intake to stop authenticating', async () => {
       const answer = await post({ ...rating, researcher: 'Dr. Ada' });

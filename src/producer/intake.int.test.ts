@@ -1,28 +1,16 @@
 // The producer's HTTP intake beyond single ratings, against the local stack's API server and
 // Kafka broker with the producer (and, for idempotency, a consumer) as real processes: load
 // shedding under a real overload, bulk imports, and retries under an Idempotency-Key counted once.
-import { randomBytes } from 'node:crypto';
-import { CoreV1Api, CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
-import kafkajs, { type Consumer, type KafkaMessage } from 'kafkajs';
+import { CustomObjectsApi } from '@kubernetes/client-node';
+import type { KafkaMessage } from 'kafkajs';
 import { GROUP, PLURAL, VERSION, type RatingExperiment } from '../api/v1alpha1.ts';
 import { eventually } from '../../e2e/stack/eventually.ts';
-import { createRatingExperiment, installRatingsCrd } from '../../e2e/stack/harness.ts';
-import { ModeProcess, podKubeconfig } from '../../e2e/stack/mode-process.ts';
-import { readStackEnv } from '../../e2e/stack/stack.ts';
+import { createExperimentWithTopic, readTopic, useStack, type StackHandle } from '../../e2e/stack/harness.ts';
+import { ModeProcess, podEnv, startProducer } from '../../e2e/stack/mode-process.ts';
 
-const { Kafka, logLevel } = kafkajs;
-
-const stack = readStackEnv();
-const kubeConfig = new KubeConfig();
-kubeConfig.loadFromFile(stack.KUBECONFIG);
-const kafka = new Kafka({
-  clientId: 'intake-it',
-  brokers: [stack.KAFKA_BOOTSTRAP_SERVERS],
-  logLevel: logLevel.NOTHING,
-});
-
-const suffix = randomBytes(3).toString('hex');
-const namespace = `intake-it-${suffix}`;
+let stack: StackHandle;
+/** `intake-it-<random>`: every experiment of the suite is in it, its topic named after both. */
+let namespace: string;
 const catalogSpec = {
   voices: ['Darth Vader', 'Joan of Arc', 'Beyoncé'],
   battles: ['Adam vs Eve', 'Zeus vs Thor'],
@@ -30,43 +18,18 @@ const catalogSpec = {
 };
 const good = { battle: 'Zeus vs Thor', voices: ['Beyoncé', 'Joan of Arc'], rating: 2, researcher: 'Dr. Ada' };
 
-const running: ModeProcess[] = [];
-const readers: Consumer[] = [];
-const topics: string[] = [];
-
 /** An experiment of its own (topic, no generated ratings) with a producer process on it. */
 async function experimentWithProducer(name: string, env: Record<string, string> = {}) {
-  const topic = `intake-it-${suffix}-${name}`;
-  const admin = kafka.admin();
-  await admin.connect();
-  await admin.createTopics({ topics: [{ topic, numPartitions: 3 }], waitForLeaders: true });
-  await admin.disconnect();
-  topics.push(topic);
-  const experiment = await createRatingExperiment(
-    kubeConfig,
+  const topic = `${namespace}-${name}`;
+  const experiment = await createExperimentWithTopic(
+    stack,
     { namespace, name },
     { topic: { name: topic, partitions: 3 }, producer: { ratingsPerSecond: 0 }, ...catalogSpec },
   );
-  const common = {
-    KUBECONFIG: await podKubeconfig(kubeConfig, experiment, stack.KAFKA_BOOTSTRAP_SERVERS),
-    EXPERIMENT_NAMESPACE: namespace,
-    EXPERIMENT_NAME: name,
-    KAFKA_BOOTSTRAP_SERVERS: stack.KAFKA_BOOTSTRAP_SERVERS,
-    KAFKA_TOPIC: topic,
-  };
-  const producer = new ModeProcess('producer', `${name}-producer`, { ...common, ...env });
-  running.push(producer);
+  const producer = await startProducer(stack, experiment, `${name}-producer`, { env });
   const base = `http://127.0.0.1:${await producer.port}`;
-  await eventually('the producer to be ready', async () =>
-    (await fetch(`${base}/readyz`)).ok ? true : undefined,
-  );
-  const messages: KafkaMessage[] = [];
-  const reader = kafka.consumer({ groupId: `intake-it-${randomBytes(4).toString('hex')}` });
-  readers.push(reader);
-  await reader.connect();
-  await reader.subscribe({ topic, fromBeginning: true });
-  await reader.run({ eachMessage: async ({ message }) => void messages.push(message) });
-  return { topic, experiment, common, producer, base, messages };
+  const messages = await readTopic(stack, topic);
+  return { experiment, producer, base, messages };
 }
 
 /**
@@ -94,22 +57,14 @@ async function post(url: string, body: string, headers: Record<string, string> =
 }
 
 beforeAll(async () => {
-  await installRatingsCrd(stack.KUBECONFIG);
-  await kubeConfig.makeApiClient(CoreV1Api).createNamespace({ body: { metadata: { name: namespace } } });
+  stack = await useStack();
+  await stack.installRatingsCrd();
+  namespace = await stack.newNamespace('intake-it');
 });
 
 afterAll(async () => {
-  await Promise.all(running.map((p) => p.stop('SIGKILL')));
-  await Promise.all(readers.map((r) => r.disconnect()));
-  await kubeConfig
-    .makeApiClient(CoreV1Api)
-    .deleteNamespace({ name: namespace })
-    .catch(() => undefined);
-  const admin = kafka.admin();
-  await admin.connect();
-  await admin.deleteTopics({ topics }).catch(() => undefined);
-  await admin.disconnect();
-});
+  await stack?.cleanup();
+}, 60_000);
 
 describe('the intake under overload', () => {
   it('sheds what exceeds INTAKE_MAX_PENDING with 503 and Retry-After, counts it, and writes every accepted rating', async () => {
@@ -193,9 +148,13 @@ describe('bulk import', () => {
 describe('idempotent retries', () => {
   it('counts a rating retried under the same key once, through producer and consumer', async () => {
     const exp = await experimentWithProducer('retry');
-    const consumer = new ModeProcess('consumer', 'retry-consumer', exp.common);
-    running.push(consumer);
-    const key = `import-${suffix}-1`;
+    const consumer = new ModeProcess(
+      'consumer',
+      'retry-consumer',
+      await podEnv(stack.kubeConfig, exp.experiment, stack.kafkaBootstrap),
+    );
+    stack.onCleanup(async () => void (await consumer.stop('SIGKILL')));
+    const key = `import-${namespace}-1`;
     const single = `${exp.base}/api/ratings`;
     // A client that timed out and retried, twice at once and once more later, and the same rating
     // once again inside a bulk import, by its id.
@@ -230,7 +189,7 @@ describe('idempotent retries', () => {
     const keyed = exp.messages.filter((m) => idOf(m) === key);
     expect(keyed).toHaveLength(1);
     expect(keyed[0]!.headers?.['idempotency-key']?.toString()).toBe(key);
-    const api = kubeConfig.makeApiClient(CustomObjectsApi);
+    const api = stack.kubeConfig.makeApiClient(CustomObjectsApi);
     const status = await eventually('the consumer to count every record', async () => {
       const { status } = (await api.getNamespacedCustomObject({
         group: GROUP,

@@ -2,39 +2,25 @@
 // Kafka broker: what it writes to the topic, what its HTTP intake answers, how it starts, fails
 // and stops.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import {
-  CoreV1Api,
-  CustomObjectsApi,
-  KubeConfig,
-  PatchStrategy,
-  setHeaderOptions,
-} from '@kubernetes/client-node';
-import kafkajs, { type Consumer, type KafkaMessage } from 'kafkajs';
-import { GROUP, PLURAL, VERSION } from '../api/v1alpha1.ts';
+import type { KafkaMessage } from 'kafkajs';
 import { eventually } from '../../e2e/stack/eventually.ts';
-import { createRatingExperiment, installRatingsCrd } from '../../e2e/stack/harness.ts';
-import { readStackEnv, repoRoot } from '../../e2e/stack/stack.ts';
+import {
+  createExperimentWithTopic,
+  mergePatchRatingExperiment,
+  readTopic,
+  useStack,
+  type StackHandle,
+} from '../../e2e/stack/harness.ts';
+import { repoRoot } from '../../e2e/stack/stack.ts';
 import { catalogFromSpec } from '../ratings/catalog.ts';
 import { parseRecord } from '../ratings/rating.ts';
 
-const { Kafka, logLevel } = kafkajs;
-
-const stack = readStackEnv();
-const kubeConfig = new KubeConfig();
-kubeConfig.loadFromFile(stack.KUBECONFIG);
-const kafka = new Kafka({
-  clientId: 'producer-it',
-  brokers: [stack.KAFKA_BOOTSTRAP_SERVERS],
-  logLevel: logLevel.NOTHING,
-});
-
-const suffix = randomBytes(3).toString('hex');
-const namespace = `producer-it-${suffix}`;
+let stack: StackHandle;
+/** `producer-it-<random>`, also the topic's name. */
+let namespace: string;
 const name = 'erb';
-const topic = `producer-it-${suffix}`;
 const catalogSpec = {
   voices: ['Darth Vader', 'Joan of Arc', 'Beyoncé'],
   battles: ['Adam vs Eve', 'Zeus vs Thor'],
@@ -75,13 +61,13 @@ function runProducer(env: Record<string, string>): Omit<Producer, 'port'> {
 async function startProducer(overrides: Record<string, string> = {}): Promise<Producer> {
   const port = await freePort();
   const producer = runProducer({
-    KUBECONFIG: stack.KUBECONFIG,
+    KUBECONFIG: stack.env.KUBECONFIG,
     EXPERIMENT_NAMESPACE: namespace,
     EXPERIMENT_NAME: name,
-    KAFKA_BOOTSTRAP_SERVERS: stack.KAFKA_BOOTSTRAP_SERVERS,
-    KAFKA_TOPIC: topic,
+    KAFKA_BOOTSTRAP_SERVERS: stack.kafkaBootstrap,
+    KAFKA_TOPIC: namespace,
     PORT: String(port),
-    POD_NAME: `producer-${suffix}`,
+    POD_NAME: `producer-${namespace}`,
     EXPERIMENT_POLL_SECONDS: '1',
     ...overrides,
   });
@@ -107,60 +93,35 @@ async function post(producer: Producer, body: string, contentType = 'application
   return { status: res.status, body: (await res.json()) as Record<string, unknown> };
 }
 
-/** Every record of the topic, from the beginning, as it arrives. */
-async function readTopic(): Promise<{ consumer: Consumer; messages: KafkaMessage[] }> {
-  const consumer = kafka.consumer({ groupId: `producer-it-reader-${randomBytes(4).toString('hex')}` });
-  const messages: KafkaMessage[] = [];
-  await consumer.connect();
-  await consumer.subscribe({ topic, fromBeginning: true });
-  await consumer.run({
-    eachMessage: async ({ message }) => {
-      messages.push(message);
-    },
-  });
-  return { consumer, messages };
-}
-
 const good = { battle: 'Zeus vs Thor', voices: ['Beyoncé', 'Joan of Arc'], rating: 2, researcher: 'Dr. Ada' };
 let producer: Producer;
-let reader: { consumer: Consumer; messages: KafkaMessage[] };
+let messages: KafkaMessage[];
 
 beforeAll(async () => {
-  await installRatingsCrd(stack.KUBECONFIG);
-  await kubeConfig.makeApiClient(CoreV1Api).createNamespace({ body: { metadata: { name: namespace } } });
-  await createRatingExperiment(
-    kubeConfig,
+  stack = await useStack();
+  await stack.installRatingsCrd();
+  namespace = await stack.newNamespace('producer-it');
+  await createExperimentWithTopic(
+    stack,
     { namespace, name },
-    { topic: { name: topic, partitions: 3 }, producer: { ratingsPerSecond: 50 }, ...catalogSpec },
+    { topic: { name: namespace, partitions: 3 }, producer: { ratingsPerSecond: 50 }, ...catalogSpec },
   );
-  const admin = kafka.admin();
-  await admin.connect();
-  await admin.createTopics({ topics: [{ topic, numPartitions: 3 }], waitForLeaders: true });
-  await admin.disconnect();
-  reader = await readTopic();
+  messages = await readTopic(stack, namespace);
   producer = await startProducer();
+  stack.onCleanup(() => void producer.child.kill('SIGKILL'));
   await eventually('the producer to be ready', async () =>
     (await fetch(url(producer, '/readyz'))).ok ? true : undefined,
   );
 }, 120_000);
 
 afterAll(async () => {
-  producer?.child.kill('SIGKILL');
-  await reader?.consumer.disconnect();
-  await kubeConfig
-    .makeApiClient(CoreV1Api)
-    .deleteNamespace({ name: namespace })
-    .catch(() => undefined);
-  const admin = kafka.admin();
-  await admin.connect();
-  await admin.deleteTopics({ topics: [topic] }).catch(() => undefined);
-  await admin.disconnect();
-});
+  await stack?.cleanup();
+}, 60_000);
 
 describe('ratings-operator producer', () => {
   it('writes generated ratings as JSON v1 records keyed by battle', async () => {
     const generated = await eventually('20 generated ratings', () => {
-      const sims = reader.messages.filter((m) => m.value?.toString().includes('"researcher":"sim-'));
+      const sims = messages.filter((m) => m.value?.toString().includes('"researcher":"sim-'));
       return sims.length >= 20 ? sims : undefined;
     });
     for (const message of generated) {
@@ -225,7 +186,7 @@ describe('ratings-operator producer', () => {
     expect(body.id).toMatch(/^[0-9a-f-]{36}$/);
     // Acknowledged means written: the record is there as soon as the reader catches up.
     const message = await eventually('the posted rating in the topic', () =>
-      reader.messages.find((m) => m.value?.toString().includes(`"id":"${String(body.id)}"`)),
+      messages.find((m) => m.value?.toString().includes(`"id":"${String(body.id)}"`)),
     );
     expect(message.key?.toString()).toBe('Zeus vs Thor');
     expect(JSON.parse(message.value!.toString())).toMatchObject({ v: 1, id: body.id, ...good });
@@ -243,21 +204,14 @@ describe('ratings-operator producer', () => {
         'm',
       ).exec(await (await fetch(url(producer, '/metrics'))).text())?.[1];
     expect(await targetRate()).toBe('50');
-    await kubeConfig.makeApiClient(CustomObjectsApi).patchNamespacedCustomObject(
-      {
-        group: GROUP,
-        version: VERSION,
-        namespace,
-        plural: PLURAL,
-        name,
-        body: { spec: { producer: { ratingsPerSecond: 0 } } },
-      },
-      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+    await mergePatchRatingExperiment(
+      stack.kubeConfig,
+      { namespace, name },
+      { spec: { producer: { ratingsPerSecond: 0 } } },
     );
     await eventually('the new rate', async () => ((await targetRate()) === '0' ? true : undefined));
     // Intake only now: the generated count stops moving while HTTP still works.
-    const generated = () =>
-      reader.messages.filter((m) => m.value?.toString().includes('"researcher":"sim-')).length;
+    const generated = () => messages.filter((m) => m.value?.toString().includes('"researcher":"sim-')).length;
     await sleep(1000);
     const before = generated();
     await sleep(1500);
@@ -287,7 +241,7 @@ describe('ratings-operator producer', () => {
     const accepted = answers.filter((a) => a?.status === 202).map((a) => String(a!.body.id));
     expect(accepted.length).toBeGreaterThan(0);
     await eventually('every acknowledged rating in the topic', () => {
-      const ids = new Set(reader.messages.map((m) => (JSON.parse(m.value!.toString()) as { id: string }).id));
+      const ids = new Set(messages.map((m) => (JSON.parse(m.value!.toString()) as { id: string }).id));
       return accepted.every((id) => ids.has(id)) ? true : undefined;
     });
     for (const answer of answers) expect([202, 503, undefined]).toContain(answer?.status);
@@ -296,7 +250,7 @@ describe('ratings-operator producer', () => {
 
 describe('ratings-operator producer, failing', () => {
   it('exits non-zero listing every configuration problem', async () => {
-    const run = runProducer({ KUBECONFIG: stack.KUBECONFIG, EXPERIMENT_NAME: 'erb', PORT: 'eighty' });
+    const run = runProducer({ KUBECONFIG: stack.env.KUBECONFIG, EXPERIMENT_NAME: 'erb', PORT: 'eighty' });
     expect(await run.exited).not.toBe(0);
     expect(run.output()).toContain('EXPERIMENT_NAMESPACE is required');
     expect(run.output()).toContain('PORT must be an integer in [0, 65535], got "eighty"');
@@ -304,10 +258,10 @@ describe('ratings-operator producer, failing', () => {
 
   it('exits non-zero when the experiment does not exist', async () => {
     const run = runProducer({
-      KUBECONFIG: stack.KUBECONFIG,
+      KUBECONFIG: stack.env.KUBECONFIG,
       EXPERIMENT_NAMESPACE: namespace,
       EXPERIMENT_NAME: 'missing',
-      KAFKA_BOOTSTRAP_SERVERS: stack.KAFKA_BOOTSTRAP_SERVERS,
+      KAFKA_BOOTSTRAP_SERVERS: stack.kafkaBootstrap,
     });
     expect(await run.exited).not.toBe(0);
     expect(run.output()).toContain(`RatingExperiment ${namespace}/missing not found`);

@@ -71,12 +71,8 @@ export const MAX_BATTLES = 32;
 /** status.previousTopics holds at most this many incarnations (the CRD's maxItems). */
 export const MAX_PREVIOUS_TOPICS = 32;
 
-/** One partition's checkpoint in memory. */
-export interface PartitionCheckpoint {
-  partition: number;
-  /** Kafka's topic ID of the incarnation counted; undefined only for checkpoints from before IDs. */
-  topicId: string | undefined;
-  offset: number;
+/** What checkpoints have counted, in memory: the part that adds up across partitions. */
+export interface Counted {
   sums: Map<string, number>;
   counts: Map<string, number>;
   /** Per-voice sums of squared ratings; a voice counted but absent has no known spread (A7). */
@@ -91,6 +87,14 @@ export interface PartitionCheckpoint {
   lost: number;
 }
 
+/** One partition's checkpoint in memory. */
+export interface PartitionCheckpoint extends Counted {
+  partition: number;
+  /** Kafka's topic ID of the incarnation counted; undefined only for checkpoints from before IDs. */
+  topicId: string | undefined;
+  offset: number;
+}
+
 /** What a valid rating contributes: its value, added to both voices of the battle and to the battle. */
 export interface Scored {
   readonly battle: string;
@@ -103,10 +107,11 @@ export function emptyCheckpoint(
   topicId: string | undefined,
   offset = 0,
 ): PartitionCheckpoint {
+  return { partition, topicId, offset, ...nothingCounted() };
+}
+
+function nothingCounted(): Counted {
   return {
-    partition,
-    topicId,
-    offset,
     sums: new Map(),
     counts: new Map(),
     squares: new Map(),
@@ -117,6 +122,35 @@ export function emptyCheckpoint(
     rejected: 0,
     lost: 0,
   };
+}
+
+/**
+ * Stored checkpoints and retired incarnations added up field by field, nothing folded: the one
+ * place where counts of several parts are summed (merges here, status totals in totals.ts). A
+ * voice some part counted without a square has none in the sum (A7).
+ */
+export function addUpParts(
+  parts: Iterable<StoredParts & Pick<StoredCheckpoint, 'rejected' | 'lost'>>,
+): Counted {
+  const total = nothingCounted();
+  const unknownSquares = new Set<string>();
+  for (const part of parts) {
+    const partCounts = voiceMap(part.counts);
+    addTo(total.sums, voiceMap(part.sums));
+    addTo(total.counts, partCounts);
+    addSquares(total.squares, unknownSquares, partCounts, voiceMap(part.squares));
+    addTally(total.other, part.otherVoices);
+    addTo(total.battleSums, voiceMap(part.battleSums));
+    addTo(total.battleCounts, voiceMap(part.battleCounts));
+    addTally(total.otherBattles, part.otherBattles);
+    total.rejected += part.rejected ?? 0;
+    total.lost += part.lost ?? 0;
+  }
+  return total;
+}
+
+function addTo(into: Map<string, number>, add: ReadonlyMap<string, number>): void {
+  for (const [key, value] of add) into.set(key, (into.get(key) ?? 0) + value);
 }
 
 /** A stored checkpoint as a fresh in-memory one the caller may mutate. */
@@ -374,39 +408,19 @@ type StoredParts = Pick<StoredCheckpoint, (typeof PART_KEYS)[number]>;
  * catalog decides here: the voices and battles with the most ratings keep their names.
  */
 function mergeParts(parts: readonly StoredParts[]): StoredParts {
-  const sums = new Map<string, number>();
-  const counts = new Map<string, number>();
-  const squares = new Map<string, number>();
-  const unknownSquares = new Set<string>();
-  const other: Tally = { sum: 0, count: 0 };
-  const battleSums = new Map<string, number>();
-  const battleCounts = new Map<string, number>();
-  const otherBattles: Tally = { sum: 0, count: 0 };
-  for (const part of parts) {
-    const partCounts = voiceMap(part.counts);
-    addTo(sums, voiceMap(part.sums));
-    addTo(counts, partCounts);
-    addSquares(squares, unknownSquares, partCounts, voiceMap(part.squares));
-    addTally(other, part.otherVoices);
-    addTo(battleSums, voiceMap(part.battleSums));
-    addTo(battleCounts, voiceMap(part.battleCounts));
-    addTally(otherBattles, part.otherBattles);
+  const total = addUpParts(parts);
+  foldVoices(total, new Set());
+  const battles = { sums: total.battleSums, counts: total.battleCounts, other: total.otherBattles };
+  foldVoices(battles, new Set(), MAX_BATTLES);
+  const merged: StoredParts = { sums: recordMap(total.sums), counts: recordMap(total.counts) };
+  if (total.squares.size > 0) merged.squares = recordMap(total.squares);
+  if (total.battleCounts.size > 0) {
+    merged.battleSums = recordMap(total.battleSums);
+    merged.battleCounts = recordMap(total.battleCounts);
   }
-  foldVoices({ sums, counts, squares, other }, new Set());
-  foldVoices({ sums: battleSums, counts: battleCounts, other: otherBattles }, new Set(), MAX_BATTLES);
-  const merged: StoredParts = { sums: recordMap(sums), counts: recordMap(counts) };
-  if (squares.size > 0) merged.squares = recordMap(squares);
-  if (battleCounts.size > 0) {
-    merged.battleSums = recordMap(battleSums);
-    merged.battleCounts = recordMap(battleCounts);
-  }
-  if (other.count > 0) merged.otherVoices = other;
-  if (otherBattles.count > 0) merged.otherBattles = otherBattles;
+  if (total.other.count > 0) merged.otherVoices = total.other;
+  if (total.otherBattles.count > 0) merged.otherBattles = total.otherBattles;
   return merged;
-}
-
-function addTo(into: Map<string, number>, add: ReadonlyMap<string, number>): void {
-  for (const [key, value] of add) into.set(key, (into.get(key) ?? 0) + value);
 }
 
 function copyPrevious(entry: PreviousTopic): PreviousTopic {

@@ -9,8 +9,8 @@ import type {
   PreviousTopic,
   VoiceTotal,
 } from '../api/v1alpha1.ts';
-import { MAX_VOICES } from './checkpoint.ts';
-import { addSquares, addTally, voiceMap, type Tally } from './voice-maps.ts';
+import { addUpParts, MAX_VOICES } from './checkpoint.ts';
+import { addTally } from './voice-maps.ts';
 
 /** status.battles names at most this many battles (the CRD's maxItems); the rest are otherBattles. */
 export const MAX_BATTLE_TOTALS = 64;
@@ -47,30 +47,9 @@ export function computeTotals(
   previousTopics: readonly PreviousTopic[] = [],
   catalog?: ReadonlySet<string>,
 ): Totals {
-  const sums = new Map<string, number>();
-  const counts = new Map<string, number>();
-  const squares = new Map<string, number>();
-  const unknownSquares = new Set<string>();
-  const other: Tally = { sum: 0, count: 0 };
-  const battleSums = new Map<string, number>();
-  const battleCounts = new Map<string, number>();
-  const otherBattles: Tally = { sum: 0, count: 0 };
-  let rejected = 0;
-  let lost = 0;
-  for (const part of [...partitions, ...previousTopics]) {
-    const partCounts = voiceMap(part.counts);
-    for (const [voice, sum] of voiceMap(part.sums)) sums.set(voice, (sums.get(voice) ?? 0) + sum);
-    for (const [voice, count] of partCounts) counts.set(voice, (counts.get(voice) ?? 0) + count);
-    addSquares(squares, unknownSquares, partCounts, voiceMap(part.squares));
-    addTally(other, part.otherVoices);
-    for (const [battle, sum] of voiceMap(part.battleSums))
-      battleSums.set(battle, (battleSums.get(battle) ?? 0) + sum);
-    for (const [battle, count] of voiceMap(part.battleCounts))
-      battleCounts.set(battle, (battleCounts.get(battle) ?? 0) + count);
-    addTally(otherBattles, part.otherBattles);
-    rejected += part.rejected ?? 0;
-    lost += part.lost ?? 0;
-  }
+  const { sums, counts, squares, other, battleSums, battleCounts, otherBattles, rejected, lost } = addUpParts(
+    [...partitions, ...previousTopics],
+  );
   let voiceCounts = other.count;
   for (const count of counts.values()) voiceCounts += count;
 
@@ -82,7 +61,7 @@ export function computeTotals(
       const total: VoiceTotal = { voice, sum, count, mean: count === 0 ? 0 : sum / count };
       const square = squares.get(voice);
       // Absent when some part counted the voice before squares were kept (A7 of checkpoint.ts).
-      if (square !== undefined && !unknownSquares.has(voice)) total.squares = square;
+      if (square !== undefined) total.squares = square;
       if (!inCatalog(voice)) total.removedFromCatalog = true;
       return total;
     })
