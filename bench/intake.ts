@@ -3,10 +3,14 @@
 // acknowledgement. BENCH_RUNS (3) runs of: POST /api/ratings at 1, 64, 256 and 1,024
 // connections with shedding at its default bound; 1,024 connections again with shedding off (a
 // bound no load reaches), for comparison; and bulk imports (NDJSON of BENCH_BULK_SIZE ratings
-// over BENCH_BULK_CONNECTIONS connections). Latency is of the accepted (2xx) answers only.
+// over BENCH_BULK_CONNECTIONS connections). Latency is of the accepted (2xx) answers only. Before
+// each single-rating load, the same load against a bare node:http server (the machine's ceiling).
+//   BENCH_CONNECTIONS (1,64,256,1024) picks the connection counts.
 //   BENCH_INTAKE_SECONDS (10) per measurement; INTAKE_MAX_PENDING passes through to the producer,
 //   BENCH_PRODUCER_NODE_OPTIONS becomes the producers' NODE_OPTIONS (heap caps).
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import autocannon from 'autocannon';
 import { createRatingExperiment } from '../e2e/stack/harness.ts';
@@ -126,6 +130,45 @@ async function load(
   }
 }
 
+/**
+ * What this machine's HTTP path allows, as the reference: a bare node:http server in a process of
+ * its own that reads each body and answers 202 with a small JSON at once (no routing, no
+ * validation, no Kafka), loaded by the same autocannon. The intake cannot beat it.
+ */
+async function startBareServer(): Promise<{ port: number; stop: () => void }> {
+  const script = `
+    const server = require('node:http').createServer((req, res) => {
+      req.resume();
+      req.on('end', () => res.writeHead(202, { 'content-type': 'application/json' }).end('{"id":"x"}'));
+    });
+    server.listen(0, '127.0.0.1', () => console.log(server.address().port));`;
+  const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const [line] = (await once(child.stdout, 'data')) as [Buffer];
+  return { port: Number(line.toString().trim()), stop: () => child.kill('SIGKILL') };
+}
+
+async function loadBare(port: number, connections: number, body: string): Promise<Measure> {
+  const result = await autocannon({
+    url: `http://127.0.0.1:${port}/api/ratings`,
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body,
+    connections,
+    duration: seconds,
+  });
+  return {
+    acceptedPerSecond: result['2xx'] / result.duration,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    shed: 0,
+    unavailable: 0,
+    errors: result.errors + result.timeouts + result.non2xx,
+    pendingAfter: 0,
+    peakRssMiB: NaN,
+    cpuMicrosPerRating: NaN,
+  };
+}
+
 const fmt = (n: number): string => Math.round(n).toLocaleString('en-US');
 
 async function main(): Promise<void> {
@@ -191,6 +234,8 @@ async function main(): Promise<void> {
     const limit = process.env.INTAKE_MAX_PENDING;
     const shedding = await start('bench-intake-0', limit === undefined ? {} : { INTAKE_MAX_PENDING: limit });
     const unbounded = await start('bench-intake-1', { INTAKE_MAX_PENDING: '1000000' });
+    const bare = await startBareServer();
+    cleanup.add('bare HTTP server', async () => bare.stop());
 
     const catalog = defaultCatalog();
     const [sample] = generateRatings(catalog, 1);
@@ -209,6 +254,10 @@ async function main(): Promise<void> {
     const bulkRuns: number[] = [];
     for (let run = 1; run <= runs; run++) {
       for (const connections of CONNECTIONS) {
+        const reference = await loadBare(bare.port, connections, single);
+        process.stdout.write(
+          `run ${run} bare node:http 202     ${String(connections).padStart(4)} conn: ${fmt(reference.acceptedPerSecond)}/s, p50 ${reference.p50} ms, p99 ${reference.p99} ms, errors ${reference.errors} (the machine's ceiling) [load ${loadAverage()}]\n`,
+        );
         const m = await load(shedding, {
           path: '/api/ratings',
           connections,
