@@ -7,7 +7,8 @@
 // each single-rating load, the same load against a bare node:http server (the machine's ceiling).
 //   BENCH_CONNECTIONS (1,64,256,1024) picks the connection counts.
 //   BENCH_INTAKE_SECONDS (10) per measurement; INTAKE_MAX_PENDING passes through to the producer,
-//   BENCH_PRODUCER_NODE_OPTIONS becomes the producers' NODE_OPTIONS (heap caps).
+//   BENCH_PRODUCER_NODE_OPTIONS becomes the producers' NODE_OPTIONS (default: the heap cap the
+//   model gives a producer pod under the default memory limit).
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
@@ -17,6 +18,7 @@ import { createRatingExperiment } from '../e2e/stack/harness.ts';
 import { ModeProcess } from '../e2e/stack/mode-process.ts';
 import { readStackEnv } from '../e2e/stack/stack.ts';
 import { eventually } from '../e2e/stack/eventually.ts';
+import { DEFAULT_RESOURCES, heapOptions } from '../src/model/children.ts';
 import { generateRatings } from '../src/producer/generator.ts';
 import { onCleanup } from './cleanup.ts';
 import { STAGED_LABELS } from './operator-guard.ts';
@@ -218,9 +220,9 @@ async function main(): Promise<void> {
       EXPERIMENT_NAME: name,
       KAFKA_BOOTSTRAP_SERVERS: bootstrap,
       KAFKA_TOPIC: topic,
-      ...(process.env.BENCH_PRODUCER_NODE_OPTIONS === undefined
-        ? {}
-        : { NODE_OPTIONS: process.env.BENCH_PRODUCER_NODE_OPTIONS }),
+      // The heap the producer pod gets under the default memory limit, unless told otherwise.
+      NODE_OPTIONS:
+        process.env.BENCH_PRODUCER_NODE_OPTIONS ?? heapOptions(DEFAULT_RESOURCES.limits.memory, 1) ?? '',
     };
     const start = async (podName: string, extra: Record<string, string>) => {
       const producer = new ModeProcess('producer', podName, { ...env, ...extra });

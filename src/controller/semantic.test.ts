@@ -1,4 +1,4 @@
-import { canonicalJson, digest, firstDifference, parseQuantity } from './semantic.ts';
+import { canonicalJson, digest, firstDifference } from './semantic.ts';
 
 describe('firstDifference', () => {
   const live = {
@@ -88,23 +88,6 @@ describe('firstDifference', () => {
     expect(firstDifference({ spec: { ports: [{ port: 80 }] } }, { spec: { ports: 'x' } })).toBe('spec.ports');
     expect(firstDifference({ spec: { a: 1 } }, { spec: 'x' })).toBe('spec');
     expect(firstDifference({ a: 1 }, undefined)).toBe('.');
-  });
-});
-
-describe('parseQuantity', () => {
-  it.each([
-    ['250m', 0.25],
-    ['1Gi', 2 ** 30],
-    ['1.5G', 1.5e9],
-    ['1e3', 1000],
-    ['.5', 0.5],
-    [2, 2],
-  ])('%p is %p', (input, value) => {
-    expect(parseQuantity(input)).toBeCloseTo(value);
-  });
-
-  it.each(['abc', '1Zi', '', '1.2.3'])('%p is not a quantity', (input) => {
-    expect(parseQuantity(input)).toBeUndefined();
   });
 });
 

@@ -188,6 +188,8 @@ describe('desiredChildren', () => {
         { name: 'POD_NAME', valueFrom: { fieldRef: { apiVersion: 'v1', fieldPath: 'metadata.name' } } },
         { name: 'LOG_LEVEL', value: 'info' },
         ...(component === 'consumer' ? [{ name: 'CONSUMER_WORKERS', value: '1' }] : []),
+        // Half the 256Mi limit: the producer's one isolate, the consumer's main and counting thread.
+        { name: 'NODE_OPTIONS', value: `--max-old-space-size=${component === 'consumer' ? 64 : 128}` },
       ]);
       expect(c?.ports).toEqual([{ name: 'http', containerPort: 8080, protocol: 'TCP' }]);
       expect(c?.livenessProbe?.httpGet).toEqual({ path: '/healthz', port: 'http', scheme: 'HTTP' });
@@ -298,6 +300,25 @@ describe('desiredChildren', () => {
       { name: 'CONSUMER_WORKERS', value: '4' },
     ]);
     expect(workersOf(experiment({ consumer: { workers: 4 } }), 'producer')).toEqual([]);
+  });
+
+  it("keeps the JavaScript heaps within the container's memory limit, shared by every isolate", () => {
+    const heapOf = (e: RatingExperiment, component: 'consumer' | 'producer') =>
+      desiredChildren(e, options)[`${component}Deployment`].spec?.template.spec?.containers[0]?.env?.find(
+        (v) => v.name === 'NODE_OPTIONS',
+      )?.value;
+    const withLimits = (limits: Record<string, string> | undefined, workers = 1) =>
+      experiment({
+        resources: limits === undefined ? { requests: { cpu: '1' } } : { limits },
+        consumer: { workers },
+      });
+    expect(heapOf(withLimits({ memory: '1Gi' }), 'producer')).toBe('--max-old-space-size=512');
+    expect(heapOf(withLimits({ memory: '1Gi' }, 3), 'consumer')).toBe('--max-old-space-size=128');
+    expect(heapOf(withLimits({ memory: '2G' }), 'producer')).toBe('--max-old-space-size=953');
+    // Never below 32 MiB per isolate; no limit, no option (the heap is the user's to size then).
+    expect(heapOf(withLimits({ memory: '128Mi' }, 16), 'consumer')).toBe('--max-old-space-size=32');
+    expect(heapOf(withLimits(undefined), 'producer')).toBeUndefined();
+    expect(heapOf(withLimits({ cpu: '2' }), 'consumer')).toBeUndefined();
   });
 
   it('refuses an invalid spec or an experiment never stored', () => {

@@ -38,6 +38,7 @@ import { desiredNetworkPolicy } from './network-policy.ts';
 import type { ResolvedSpec } from './spec.ts';
 import { mustResolveSpec } from './spec.ts';
 import type { KafkaTopic } from './strimzi.ts';
+import { parseQuantity } from './quantity.ts';
 import { KAFKA_TOPIC_KIND, STRIMZI_API_VERSION } from './strimzi.ts';
 
 /** The port of the data-plane HTTP server (API, UI, probes and /metrics). */
@@ -53,6 +54,26 @@ export const DEFAULT_RESOURCES = {
   requests: { cpu: '50m', memory: '128Mi' },
   limits: { memory: '256Mi' },
 } as const;
+
+/** Of a container's memory limit, the share all V8 old generations together may fill. */
+const HEAP_SHARE_OF_MEMORY_LIMIT = 0.5;
+/** No isolate is given less old generation than this, however small the limit. */
+const MIN_OLD_SPACE_MIB = 32;
+
+/**
+ * NODE_OPTIONS that keep a data-plane process's JavaScript heaps within its memory limit, or
+ * undefined when the container has none. Node sizes its heap from the cgroup limit as if the heap
+ * could have all of it (a 259 MiB heap limit under 256Mi), so a busy process would be OOM-killed
+ * before V8 collected its garbage (a producer under bulk imports reached 433 MiB resident,
+ * bench/README.md). Each isolate (the consumer's main thread and every counting thread) has an
+ * old generation of its own, so the share is divided among them.
+ */
+export function heapOptions(memoryLimit: unknown, isolates: number): string | undefined {
+  const bytes = parseQuantity(memoryLimit);
+  if (bytes === undefined || bytes <= 0) return undefined;
+  const perIsolate = Math.floor((bytes * HEAP_SHARE_OF_MEMORY_LIMIT) / isolates / 2 ** 20);
+  return `--max-old-space-size=${Math.max(MIN_OLD_SPACE_MIB, perIsolate)}`;
+}
 
 /**
  * Seconds between SIGTERM and SIGKILL: the producer flushes what it acknowledged; the consumer
@@ -360,6 +381,9 @@ function container(
     // Threads are started once per process: a change restarts the pods, by design.
     ...(component === 'consumer' ? [{ name: 'CONSUMER_WORKERS', value: String(spec.consumer.workers) }] : []),
   ];
+  const limits = resources(spec).limits;
+  const heap = heapOptions(limits?.memory, component === 'consumer' ? spec.consumer.workers + 1 : 1);
+  if (heap !== undefined) env.push({ name: 'NODE_OPTIONS', value: heap });
   return {
     name: component,
     image: spec.image ?? options.image,
