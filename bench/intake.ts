@@ -78,6 +78,20 @@ const pendingRatings = async (producer: ModeProcess) => {
   );
 };
 
+/** `seconds` of POSTs of one body over `connections` connections. */
+function post(url: string, options: { connections: number; body: string; contentType: string }) {
+  return autocannon({
+    url,
+    method: 'POST',
+    headers: { 'content-type': options.contentType },
+    body: options.body,
+    connections: options.connections,
+    duration: seconds,
+    // Latency and throughput of the accepted answers only: a shed request is not a rating taken.
+    excludeErrorStats: true,
+  });
+}
+
 async function load(
   producer: ModeProcess,
   options: {
@@ -98,16 +112,7 @@ async function load(
     );
   }, 1000);
   try {
-    const result = await autocannon({
-      url: `http://127.0.0.1:${await producer.port}${options.path}`,
-      method: 'POST',
-      headers: { 'content-type': options.contentType },
-      body: options.body,
-      connections: options.connections,
-      duration: seconds,
-      // Latency and throughput of the accepted answers only: a shed request is not a rating taken.
-      excludeErrorStats: true,
-    });
+    const result = await post(`http://127.0.0.1:${await producer.port}${options.path}`, options);
     const accepted = result['2xx'];
     const all503 = result.statusCodeStats?.['503']?.count ?? 0;
     const shed = (await shedRequests(producer)) - shedBefore;
@@ -150,13 +155,10 @@ async function startBareServer(): Promise<{ port: number; stop: () => void }> {
 }
 
 async function loadBare(port: number, connections: number, body: string): Promise<Measure> {
-  const result = await autocannon({
-    url: `http://127.0.0.1:${port}/api/ratings`,
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body,
+  const result = await post(`http://127.0.0.1:${port}/api/ratings`, {
     connections,
-    duration: seconds,
+    body,
+    contentType: 'application/json',
   });
   return {
     acceptedPerSecond: result['2xx'] / result.duration,
