@@ -22,7 +22,7 @@ FROM ${BUILD_BASE}${BUILD_BASE_DIGEST:+@}${BUILD_BASE_DIGEST} AS build
 WORKDIR /src
 # Dependencies first, so that source edits reuse the cached install layer.
 COPY package.json package-lock.json ./
-# npm ci's postinstall patches kafkajs (patches/kafkajs-negative-timeout.mjs).
+# npm ci's postinstall patches kafkajs (patches/kafkajs.mjs).
 COPY patches/ patches/
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./

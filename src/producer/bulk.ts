@@ -203,7 +203,7 @@ async function handle(options: BulkOptions, req: Request, res: Response): Promis
     const ratings: Rating[] = [];
     const ids: string[] = [];
     const keyed = new Set<string>();
-    const ratedAt = new Date();
+    const ratedAt = new Date().toISOString();
     let duplicates = 0;
     for (let i = 0; i < lines.length; i++) {
       const { id, submission } = lines[i]!;

@@ -25,7 +25,7 @@ export function randomSubmission(catalog: Catalog, random: () => number = Math.r
 
 /** `n` random ratings, all taken in at the same moment (one clock reading per chunk). */
 export function generateRatings(catalog: Catalog, n: number, random: () => number = Math.random): Rating[] {
-  const ratedAt = new Date();
+  const ratedAt = new Date().toISOString();
   const ratings = new Array<Rating>(n);
   for (let i = 0; i < n; i++)
     ratings[i] = createRating(randomSubmission(catalog, random), undefined, ratedAt);

@@ -52,7 +52,7 @@ const sample = (rating = 3, names = { battle: 'battle-1', a: 'alice', b: 'bob', 
     createRating(
       { battle: names.battle, voices: [names.a, names.b], rating, researcher: names.researcher },
       '5a1b1c9e-0d2f-4f43-9a8e-2f1f3b1c0a11',
-      new Date(Date.UTC(2026, 10, 29, 8, 40, 12, 345)),
+      new Date(Date.UTC(2026, 10, 29, 8, 40, 12, 345)).toISOString(),
     ),
   );
 

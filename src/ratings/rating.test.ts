@@ -341,7 +341,7 @@ describe('createRating and encodeRating', () => {
   };
 
   it('stamps version, id and time onto a submission', () => {
-    const rating = createRating(submission, 'id-1', new Date('2024-05-01T12:00:00Z'));
+    const rating = createRating(submission, 'id-1', '2024-05-01T12:00:00.000Z');
     expect(rating).toEqual({ v: 1, id: 'id-1', ...submission, ratedAt: '2024-05-01T12:00:00.000Z' });
   });
 
