@@ -19,6 +19,7 @@ import { ModeProcess } from '../e2e/stack/mode-process.ts';
 import { readStackEnv } from '../e2e/stack/stack.ts';
 import { eventually } from '../e2e/stack/eventually.ts';
 import { DEFAULT_RESOURCES, heapOptions } from '../src/model/children.ts';
+import { parseQuantity } from '../src/model/quantity.ts';
 import { generateRatings } from '../src/producer/generator.ts';
 import { onCleanup } from './cleanup.ts';
 import { STAGED_LABELS } from './operator-guard.ts';
@@ -30,7 +31,8 @@ const BEFORE: Record<number, number> = { 1: 1_053, 64: 15_109, 256: 19_155, 1024
 const CONNECTIONS = (process.env.BENCH_CONNECTIONS ?? '1,64,256,1024').split(',').map(Number);
 const P99_TARGET_MS = 50;
 const BULK_TARGET = 50_000;
-const RSS_BOUND_MIB = 128;
+/** The producer runs with a pod's heap options: bounded means within that pod's memory limit. */
+const RSS_BOUND_MIB = parseQuantity(DEFAULT_RESOURCES.limits.memory)! / 2 ** 20;
 
 const seconds = Number(process.env.BENCH_INTAKE_SECONDS ?? 10);
 const runs = Number(process.env.BENCH_RUNS ?? 3);
@@ -126,7 +128,9 @@ async function load(
       p50: result.latency.p50,
       p99: result.latency.p99,
       shed,
-      unavailable: all503 - shed,
+      // The producer also counts the refusals it sent after autocannon stopped listening (requests
+      // in flight at the end), so the difference can fall below 0: then there were none.
+      unavailable: Math.max(0, all503 - shed),
       errors: result.errors + result.timeouts + result['4xx'] + result['5xx'] - all503,
       peakRssMiB: Math.max(peak, await rssMiB(producer)),
       cpuMicrosPerRating,
@@ -256,7 +260,10 @@ async function main(): Promise<void> {
     const byConnections = new Map<number, Measure[]>(CONNECTIONS.map((c) => [c, []]));
     const unboundedRuns: Measure[] = [];
     const bulkRuns: number[] = [];
+    /** Per run, the shedding producer's peak RSS over all its loads, bulk included. */
+    const peakRssRuns: number[] = [];
     for (let run = 1; run <= runs; run++) {
+      let peakRss = 0;
       for (const connections of CONNECTIONS) {
         const reference = await loadBare(bare.port, connections, single);
         process.stdout.write(
@@ -270,6 +277,7 @@ async function main(): Promise<void> {
           ratingsPerRequest: 1,
         });
         byConnections.get(connections)!.push(m);
+        peakRss = Math.max(peakRss, m.peakRssMiB);
         process.stdout.write(
           `run ${run} POST /api/ratings ${String(connections).padStart(4)} conn: ${fmt(m.acceptedPerSecond)}/s accepted, ` +
             `p50 ${m.p50} ms, p99 ${m.p99} ms, shed ${fmt(m.shed)}, other 503 ${m.unavailable}, errors ${m.errors}, pending after ${m.pendingAfter}, peak RSS ${m.peakRssMiB.toFixed(0)} MiB, ${m.cpuMicrosPerRating.toFixed(0)} µs CPU/rating [load ${loadAverage()}]\n`,
@@ -296,30 +304,32 @@ async function main(): Promise<void> {
       });
       const ratingsPerSecond = b.acceptedPerSecond * bulkSize;
       bulkRuns.push(ratingsPerSecond);
+      peakRssRuns.push(Math.max(peakRss, b.peakRssMiB));
       process.stdout.write(
         `run ${run} POST /api/ratings/bulk (${bulkSize} per request, ${bulkConnections} conn): ${fmt(ratingsPerSecond)} ratings/s acknowledged, ` +
           `p50 ${b.p50} ms, p99 ${b.p99} ms, shed ${b.shed}, other 503 ${b.unavailable}, errors ${b.errors}, pending after ${b.pendingAfter}, peak RSS ${b.peakRssMiB.toFixed(0)} MiB, ${b.cpuMicrosPerRating.toFixed(1)} µs CPU/rating [load ${loadAverage()}]\n`,
       );
     }
 
-    const at1024 = byConnections.get(1024)!;
+    // The latency target is at 1,024 connections: judged only when BENCH_CONNECTIONS includes it.
+    const at1024 = byConnections.get(1024);
+    if (at1024 !== undefined) {
+      printResult({
+        benchmark: 'intake',
+        figure: 'p99 latency (ms) of accepted POST /api/ratings at 1,024 connections, shedding on',
+        runs: at1024.map((m) => m.p99),
+        value: median(at1024.map((m) => m.p99)),
+        target: `< ${P99_TARGET_MS} ms in every run`,
+        met: at1024.every((m) => m.p99 < P99_TARGET_MS),
+      });
+    }
     printResult({
       benchmark: 'intake',
-      figure: 'p99 latency (ms) of accepted POST /api/ratings at 1,024 connections, shedding on',
-      runs: at1024.map((m) => m.p99),
-      value: median(at1024.map((m) => m.p99)),
-      target: `< ${P99_TARGET_MS} ms in every run`,
-      met: at1024.every((m) => m.p99 < P99_TARGET_MS),
-    });
-    const peaks = [...byConnections.values()].flat().map((m) => m.peakRssMiB);
-    printResult({
-      benchmark: 'intake',
-      figure:
-        'peak RSS (MiB) of the producer under POST /api/ratings at up to 1,024 connections, shedding on',
-      runs: at1024.map((m) => round(m.peakRssMiB, 1)),
-      value: round(Math.max(...peaks), 1),
-      target: `<= ${RSS_BOUND_MIB} MiB (bounded)`,
-      met: Math.max(...peaks) <= RSS_BOUND_MIB,
+      figure: `peak RSS (MiB) of the producer (heap options of a ${DEFAULT_RESOURCES.limits.memory} pod) under single ratings at up to ${Math.max(...CONNECTIONS)} connections and bulk imports, shedding on`,
+      runs: peakRssRuns.map((peak) => round(peak, 1)),
+      value: round(Math.max(...peakRssRuns), 1),
+      target: `<= ${RSS_BOUND_MIB} MiB in every run (the pod's memory limit)`,
+      met: peakRssRuns.every((peak) => peak <= RSS_BOUND_MIB),
     });
     for (const connections of CONNECTIONS) {
       const rates = byConnections.get(connections)!.map((m) => round(m.acceptedPerSecond));

@@ -188,8 +188,15 @@ describe('desiredChildren', () => {
         { name: 'POD_NAME', valueFrom: { fieldRef: { apiVersion: 'v1', fieldPath: 'metadata.name' } } },
         { name: 'LOG_LEVEL', value: 'info' },
         ...(component === 'consumer' ? [{ name: 'CONSUMER_WORKERS', value: '1' }] : []),
-        // Half the 256Mi limit: the producer's one isolate, the consumer's main and counting thread.
-        { name: 'NODE_OPTIONS', value: `--max-old-space-size=${component === 'consumer' ? 64 : 128}` },
+        // Half the 256Mi limit: the producer's one isolate, the consumer's main and counting thread;
+        // each young generation an eighth of its old one.
+        {
+          name: 'NODE_OPTIONS',
+          value:
+            component === 'consumer'
+              ? '--max-old-space-size=64 --max-semi-space-size=8'
+              : '--max-old-space-size=128 --max-semi-space-size=16',
+        },
       ]);
       expect(c?.ports).toEqual([{ name: 'http', containerPort: 8080, protocol: 'TCP' }]);
       expect(c?.livenessProbe?.httpGet).toEqual({ path: '/healthz', port: 'http', scheme: 'HTTP' });
@@ -302,7 +309,7 @@ describe('desiredChildren', () => {
     expect(workersOf(experiment({ consumer: { workers: 4 } }), 'producer')).toEqual([]);
   });
 
-  it("keeps the JavaScript heaps within the container's memory limit, shared by every isolate", () => {
+  it("keeps the JavaScript heaps within the container's memory limit, shared by every isolate, young generations in proportion", () => {
     const heapOf = (e: RatingExperiment, component: 'consumer' | 'producer') =>
       desiredChildren(e, options)[`${component}Deployment`].spec?.template.spec?.containers[0]?.env?.find(
         (v) => v.name === 'NODE_OPTIONS',
@@ -312,11 +319,24 @@ describe('desiredChildren', () => {
         resources: limits === undefined ? { requests: { cpu: '1' } } : { limits },
         consumer: { workers },
       });
-    expect(heapOf(withLimits({ memory: '1Gi' }), 'producer')).toBe('--max-old-space-size=512');
-    expect(heapOf(withLimits({ memory: '1Gi' }, 3), 'consumer')).toBe('--max-old-space-size=128');
-    expect(heapOf(withLimits({ memory: '2G' }), 'producer')).toBe('--max-old-space-size=953');
-    // Never below 32 MiB per isolate; no limit, no option (the heap is the user's to size then).
-    expect(heapOf(withLimits({ memory: '128Mi' }, 16), 'consumer')).toBe('--max-old-space-size=32');
+    // A semi-space of an eighth of the old generation, at most V8's own 16 MiB.
+    expect(heapOf(withLimits({ memory: '1Gi' }), 'producer')).toBe(
+      '--max-old-space-size=512 --max-semi-space-size=16',
+    );
+    expect(heapOf(withLimits({ memory: '1Gi' }, 3), 'consumer')).toBe(
+      '--max-old-space-size=128 --max-semi-space-size=16',
+    );
+    expect(heapOf(withLimits({ memory: '2G' }), 'producer')).toBe(
+      '--max-old-space-size=953 --max-semi-space-size=16',
+    );
+    expect(heapOf(withLimits({ memory: '512Mi' }, 3), 'consumer')).toBe(
+      '--max-old-space-size=64 --max-semi-space-size=8',
+    );
+    // Never below 32 MiB of old and 4 MiB of semi-space per isolate; no limit, no option (the
+    // heap is the user's to size then).
+    expect(heapOf(withLimits({ memory: '128Mi' }, 16), 'consumer')).toBe(
+      '--max-old-space-size=32 --max-semi-space-size=4',
+    );
     expect(heapOf(withLimits(undefined), 'producer')).toBeUndefined();
     expect(heapOf(withLimits({ cpu: '2' }), 'consumer')).toBeUndefined();
   });
