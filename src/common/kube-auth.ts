@@ -12,7 +12,7 @@
 // share one review. When the API server cannot answer (unreachable, timeout, refusing the review
 // itself), nothing is cached and the caller gets an AuthUnavailableError: answer 503, never fail
 // open, never 401/403 for what the client did not do.
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { KubeClient } from './kube-client.ts';
 import { errorMessage } from './kube-errors.ts';
 import type { KubeObject, ResourceType } from './kube-resources.ts';
@@ -231,13 +231,19 @@ export function describeAccess(attributes: AccessAttributes): string {
 
 const FIELD_MANAGER = 'ratings-operator-auth';
 
-const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
+const sha256 = (text: string): string => hash('sha256', text);
 
 export class KubeAuth {
   private readonly client: KubeClient;
   private readonly now: () => number;
   private readonly tokens: DecisionCache<{ authentication: Authentication; ttlMs: number }>;
   private readonly access: DecisionCache<Authorization>;
+  /**
+   * The access cache's key of each (user, attributes) pair, remembered per pair of objects: the
+   * user comes from the token cache and the attributes are the caller's constant, so a request
+   * that hits both caches hashes nothing more. Neither object is ever mutated.
+   */
+  private readonly accessKeys = new WeakMap<UserInfo, WeakMap<AccessAttributes, string>>();
 
   constructor(client: KubeClient, options: { now?: () => number } = {}) {
     this.client = client;
@@ -277,8 +283,7 @@ export class KubeAuth {
 
   /** Whether the user may do it; throws AuthUnavailableError when the API server cannot say. */
   async authorize(user: UserInfo, attributes: AccessAttributes): Promise<Authorization> {
-    const key = sha256(JSON.stringify([user.username, user.uid, user.groups, user.extra, attributes]));
-    return this.access.get(key, async () => {
+    return this.access.get(this.accessKey(user, attributes), async () => {
       const { type, body } = accessReview(user, attributes);
       try {
         const answer = await this.client.create<KubeObject & { status?: AccessReviewStatus }>(
@@ -291,6 +296,17 @@ export class KubeAuth {
         throw new AuthUnavailableError(`check access with a ${type.kind}`, err);
       }
     });
+  }
+
+  private accessKey(user: UserInfo, attributes: AccessAttributes): string {
+    let byAttributes = this.accessKeys.get(user);
+    if (byAttributes === undefined) this.accessKeys.set(user, (byAttributes = new WeakMap()));
+    let key = byAttributes.get(attributes);
+    if (key === undefined) {
+      key = sha256(JSON.stringify([user.username, user.uid, user.groups, user.extra, attributes]));
+      byAttributes.set(attributes, key);
+    }
+    return key;
   }
 
   private tokenTtlMs(result: Authentication, token: string): number {
