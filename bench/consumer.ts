@@ -108,17 +108,26 @@ async function createExperiment(
   return { ref: { namespace, name }, catalog: catalogFromSpec(experiment.spec) };
 }
 
-async function produce(kafka: KafkaClient, topic: string, values: string[]): Promise<void> {
+/**
+ * Fills `topic` with `count` random ratings, 10,000 at a time (never all in memory: the bench can
+ * then run under a pod's heap options); returns their mean encoded size in bytes.
+ */
+async function produceRatings(
+  kafka: KafkaClient,
+  topic: string,
+  catalog: Catalog,
+  count: number,
+): Promise<number> {
   const producer = kafka.producer();
   await producer.connect();
-  for (let i = 0; i < values.length; i += 10_000) {
-    await producer.send({
-      topic,
-      acks: 1,
-      messages: values.slice(i, i + 10_000).map((value) => ({ value })),
-    });
+  let bytes = 0;
+  for (let sent = 0; sent < count; sent += 10_000) {
+    const values = ratings(catalog, Math.min(10_000, count - sent));
+    bytes += values.reduce((sum, v) => sum + Buffer.byteLength(v), 0);
+    await producer.send({ topic, acks: 1, messages: values.map((value) => ({ value })) });
   }
   await producer.disconnect();
+  return Math.round(bytes / count);
 }
 
 const ratings = (catalog: Catalog, count: number): string[] =>
@@ -406,10 +415,8 @@ async function measure(
   // `workers` threads, exact with one, then ConsumerPerformance, so that each ratio is taken side by side under the same load of the
   // shared machine; the first round also warms the JIT and the broker's page cache.
   const counting = await experiment('counting');
-  const values = ratings(counting.catalog, options.records);
-  const recordBytes = Math.round(values.reduce((sum, v) => sum + Buffer.byteLength(v), 0) / values.length);
   const data = await topic('data');
-  await produce(kafka, data, values);
+  const recordBytes = await produceRatings(kafka, data, counting.catalog, options.records);
   const rounds = {
     exact: [] as number[],
     uncheckpointed: [] as number[],
