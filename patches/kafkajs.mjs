@@ -56,21 +56,8 @@ export const PATCHES = [
     // offset and hands out only the bytes below it (`buffer` is `buf.slice(0, offset)`).
     name: 'encoder-pooled-buffers',
     file: source('protocol', 'encoder.js'),
-    original: [
-      '  constructor(initialSize = 511) {',
-      '    this.buf = Buffer.alloc(Encoder.nextPowerOfTwo(initialSize))',
-      '    this.offset = 0',
-      '  }',
-      '',
-    ].join('\n'),
-    patched: [
-      `  ${MARK}: unzeroed buffers, pooled when small`,
-      '  constructor(initialSize = 511) {',
-      '    this.buf = Buffer.allocUnsafe(Encoder.nextPowerOfTwo(initialSize))',
-      '    this.offset = 0',
-      '  }',
-      '',
-    ].join('\n'),
+    original: '    this.buf = Buffer.alloc(Encoder.nextPowerOfTwo(initialSize))\n',
+    patched: `    this.buf = Buffer.allocUnsafe(Encoder.nextPowerOfTwo(initialSize)) ${MARK}: unzeroed, pooled when small\n`,
   },
   {
     name: 'encoder-unzeroed-growth',
