@@ -13,6 +13,7 @@ describe('applyDefaults', () => {
     expect(exp.spec.producer).toEqual({
       replicas: 1,
       ratingsPerSecond: 5,
+      workers: 0,
       intake: { authentication: 'None' },
     });
     expect(exp.spec.consumer).toEqual({ replicas: 4, checkpointIntervalSeconds: 5, workers: 1 });

@@ -321,6 +321,18 @@ export interface ProducerSpec {
    */
   ratingsPerSecond?: number;
   /**
+   * Generating threads per producer pod, 0 to 16, default 0. At 0 the main thread generates the
+   * simulated ratings beside the HTTP intake. Otherwise that many worker threads split
+   * ratingsPerSecond evenly, each with Kafka producers of its own, and the main thread serves only
+   * the intake: for rates that one thread cannot reach, given the CPUs. Changing it restarts the
+   * producer pods.
+   * @format int32
+   * @minimum 0
+   * @maximum 16
+   * @default 0
+   */
+  workers?: number;
+  /**
    * The producer's HTTP intake, `POST /api/ratings`, where real researchers rate.
    * @default {}
    */

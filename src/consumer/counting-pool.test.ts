@@ -8,14 +8,8 @@ import { catalogFromSpec } from '../ratings/catalog.ts';
 import type { CatalogView } from '../ratings/judge.ts';
 import type { BatchResult } from './partitions.ts';
 import { CountingPool, workerEntry, type CountingPoolOptions, type WorkerThread } from './counting-pool.ts';
-import {
-  Peer,
-  type MainApi,
-  type Message,
-  type WorkerApi,
-  type WorkerSetup,
-  type WrittenCheckpoint,
-} from './worker-protocol.ts';
+import { Peer, type Message } from '../common/worker-peer.ts';
+import type { MainApi, WorkerApi, WorkerSetup, WrittenCheckpoint } from './worker-protocol.ts';
 
 const logger = pino({ level: 'silent' });
 const catalog = catalogFromSpec({ voices: ['A', 'B'], battles: ['A vs B'], scale: ['0', '1'] }, 3);

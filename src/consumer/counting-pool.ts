@@ -11,16 +11,14 @@ import type { Logger } from '../common/logger.ts';
 import type { PartitionCheckpoint } from '../ratings/checkpoint.ts';
 import type { CatalogView } from '../ratings/judge.ts';
 import type { BatchResult } from './partitions.ts';
-import {
-  Peer,
-  type MainApi,
-  type Membership,
-  type Message,
-  type Port,
-  type Position,
-  type WorkerApi,
-  type WorkerSetup,
-  type WrittenCheckpoint,
+import { Peer, type Message, type Port } from '../common/worker-peer.ts';
+import type {
+  MainApi,
+  Membership,
+  Position,
+  WorkerApi,
+  WorkerSetup,
+  WrittenCheckpoint,
 } from './worker-protocol.ts';
 
 /** The part of a Worker the pool uses (tests give threads of their own). */

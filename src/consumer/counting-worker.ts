@@ -11,7 +11,8 @@ import { fetchTopicId } from '../common/kafka-metadata.ts';
 import { createLogger } from '../common/logger.ts';
 import { judgeRecord, stampOf, type CatalogView } from '../ratings/judge.ts';
 import { RatingConsumer } from './rating-consumer.ts';
-import { Peer, type MainApi, type WorkerApi, type WorkerSetup } from './worker-protocol.ts';
+import { Peer } from '../common/worker-peer.ts';
+import type { MainApi, WorkerApi, WorkerSetup } from './worker-protocol.ts';
 
 if (parentPort === null)
   throw new Error('counting-worker.ts runs only as a worker thread (counting-pool.ts)');

@@ -187,7 +187,9 @@ describe('desiredChildren', () => {
         { name: 'PORT', value: '8080' },
         { name: 'POD_NAME', valueFrom: { fieldRef: { apiVersion: 'v1', fieldPath: 'metadata.name' } } },
         { name: 'LOG_LEVEL', value: 'info' },
-        ...(component === 'consumer' ? [{ name: 'CONSUMER_WORKERS', value: '1' }] : []),
+        component === 'consumer'
+          ? { name: 'CONSUMER_WORKERS', value: '1' }
+          : { name: 'PRODUCER_WORKERS', value: '0' },
         // Half the 256Mi limit: the producer's one isolate, the consumer's main and counting thread;
         // each young generation an eighth of its old one.
         {
@@ -309,6 +311,21 @@ describe('desiredChildren', () => {
     expect(workersOf(experiment({ consumer: { workers: 4 } }), 'producer')).toEqual([]);
   });
 
+  it('passes spec.producer.workers to the producer pods only, restarting them when it changes', () => {
+    const envOf = (e: RatingExperiment, component: 'consumer' | 'producer') =>
+      desiredChildren(e, options)[`${component}Deployment`].spec?.template.spec?.containers[0]?.env?.filter(
+        (v) => v.name === 'PRODUCER_WORKERS',
+      );
+    const template = (e: RatingExperiment) =>
+      JSON.stringify(desiredChildren(e, options).producerDeployment.spec?.template);
+    expect(envOf(experiment(), 'producer')).toEqual([{ name: 'PRODUCER_WORKERS', value: '0' }]);
+    expect(envOf(experiment({ producer: { workers: 3 } }), 'producer')).toEqual([
+      { name: 'PRODUCER_WORKERS', value: '3' },
+    ]);
+    expect(envOf(experiment({ producer: { workers: 3 } }), 'consumer')).toEqual([]);
+    expect(template(experiment({ producer: { workers: 3 } }))).not.toBe(template(experiment()));
+  });
+
   it("keeps the JavaScript heaps within the container's memory limit, shared by every isolate, young generations in proportion", () => {
     const heapOf = (e: RatingExperiment, component: 'consumer' | 'producer') =>
       desiredChildren(e, options)[`${component}Deployment`].spec?.template.spec?.containers[0]?.env?.find(
@@ -337,6 +354,10 @@ describe('desiredChildren', () => {
     expect(heapOf(withLimits({ memory: '128Mi' }, 16), 'consumer')).toBe(
       '--max-old-space-size=32 --max-semi-space-size=4',
     );
+    // The producer's generating threads are isolates too, beside its main thread.
+    expect(
+      heapOf(experiment({ resources: { limits: { memory: '1Gi' } }, producer: { workers: 3 } }), 'producer'),
+    ).toBe('--max-old-space-size=128 --max-semi-space-size=16');
     expect(heapOf(withLimits(undefined), 'producer')).toBeUndefined();
     expect(heapOf(withLimits({ cpu: '2' }), 'consumer')).toBeUndefined();
   });

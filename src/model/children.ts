@@ -394,10 +394,14 @@ function container(
     { name: 'POD_NAME', valueFrom: { fieldRef: { apiVersion: 'v1', fieldPath: 'metadata.name' } } },
     { name: 'LOG_LEVEL', value: options.logLevel ?? 'info' },
     // Threads are started once per process: a change restarts the pods, by design.
-    ...(component === 'consumer' ? [{ name: 'CONSUMER_WORKERS', value: String(spec.consumer.workers) }] : []),
+    component === 'consumer'
+      ? { name: 'CONSUMER_WORKERS', value: String(spec.consumer.workers) }
+      : { name: 'PRODUCER_WORKERS', value: String(spec.producer.workers) },
   ];
   const limits = resources(spec).limits;
-  const heap = heapOptions(limits?.memory, component === 'consumer' ? spec.consumer.workers + 1 : 1);
+  // The main thread and every worker thread: each isolate has heaps of its own.
+  const isolates = 1 + (component === 'consumer' ? spec.consumer.workers : spec.producer.workers);
+  const heap = heapOptions(limits?.memory, isolates);
   if (heap !== undefined) env.push({ name: 'NODE_OPTIONS', value: heap });
   return {
     name: component,

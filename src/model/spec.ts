@@ -15,7 +15,12 @@ export interface ResolvedSpec {
   voices: string[];
   battles: string[];
   scale: string[];
-  producer: { replicas: number; ratingsPerSecond: number; intake: { authentication: IntakeAuthentication } };
+  producer: {
+    replicas: number;
+    ratingsPerSecond: number;
+    workers: number;
+    intake: { authentication: IntakeAuthentication };
+  };
   consumer: { replicas: number; checkpointIntervalSeconds: number; workers: number };
   deletionPolicy: DeletionPolicy;
   image?: string;
@@ -25,7 +30,7 @@ export interface ResolvedSpec {
 /** The scalar defaults of the CRD (a unit test keeps them equal). */
 export const SPEC_DEFAULTS = {
   topic: { partitions: 3, replicas: 1 },
-  producer: { replicas: 1, ratingsPerSecond: 5, intake: { authentication: 'None' } },
+  producer: { replicas: 1, ratingsPerSecond: 5, workers: 0, intake: { authentication: 'None' } },
   consumer: { replicas: 2, checkpointIntervalSeconds: 5, workers: 1 },
   deletionPolicy: 'Delete',
 } as const;
@@ -36,6 +41,7 @@ export const SPEC_BOUNDS = {
   'topic.replicas': [1, 10],
   'producer.replicas': [0, 10],
   'producer.ratingsPerSecond': [0, 100_000],
+  'producer.workers': [0, 16],
   'consumer.replicas': [0, 10],
   'consumer.checkpointIntervalSeconds': [1, 300],
   'consumer.workers': [1, 16],
@@ -204,6 +210,7 @@ export function resolveSpec(exp: RatingExperiment, options: ResolveOptions = {})
         spec.producer?.ratingsPerSecond,
         SPEC_DEFAULTS.producer.ratingsPerSecond,
       ),
+      workers: number('producer.workers', spec.producer?.workers, SPEC_DEFAULTS.producer.workers),
       intake: { authentication },
     },
     consumer: {

@@ -23,6 +23,7 @@ describe('readProducerConfig', () => {
         idempotencyWindowMs: 600_000,
         idempotencyMaxKeys: 100_000,
       },
+      workers: 0,
     });
   });
 
@@ -41,6 +42,7 @@ describe('readProducerConfig', () => {
       INTAKE_BULK_MAX_PENDING: '2000',
       IDEMPOTENCY_WINDOW_SECONDS: '60',
       IDEMPOTENCY_MAX_KEYS: '1000',
+      PRODUCER_WORKERS: '3',
     });
     expect(config).toMatchObject({
       intake: {
@@ -57,6 +59,7 @@ describe('readProducerConfig', () => {
       podName: 'p-1',
       pollIntervalMs: 2000,
       ackTimeoutMs: 3000,
+      workers: 3,
     });
   });
 
@@ -70,6 +73,7 @@ describe('readProducerConfig', () => {
           PORT: '70000',
           EXPERIMENT_POLL_SECONDS: '0',
           INTAKE_MAX_PENDING: '0',
+          PRODUCER_WORKERS: '17',
         }),
       ),
     ).toEqual([
@@ -80,6 +84,7 @@ describe('readProducerConfig', () => {
       'PORT must be an integer in [0, 65535], got "70000"',
       'EXPERIMENT_POLL_SECONDS must be an integer in [1, 3600], got "0"',
       'INTAKE_MAX_PENDING must be an integer in [1, 1000000], got "0"',
+      'PRODUCER_WORKERS must be an integer in [0, 16], got "17"',
     ]);
   });
 });

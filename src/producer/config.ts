@@ -3,6 +3,7 @@
 import { EnvReader } from '../common/env.ts';
 import { readKubeRequestTimeout } from '../common/kube-client.ts';
 import { readExperimentPodEnv, type ExperimentPodEnv } from '../common/pod-env.ts';
+import { SPEC_BOUNDS, SPEC_DEFAULTS } from '../model/spec.ts';
 
 /**
  * How the pipeline sends, chosen from the profile and the runs of bench/README.md: several
@@ -34,6 +35,8 @@ export interface ProducerConfig extends ExperimentPodEnv {
   /** The deadline of each request to the API server (KUBE_REQUEST_TIMEOUT_MS). */
   kubeRequestTimeoutMs: number;
   intake: IntakeConfig;
+  /** Generating threads; 0: the main thread generates (PRODUCER_WORKERS, from spec.producer.workers). */
+  workers: number;
 }
 
 /** Reads and checks every variable, throwing one ConfigError that lists all problems. */
@@ -51,6 +54,11 @@ export function readProducerConfig(env: Record<string, string | undefined>): Pro
     idempotencyWindowMs: reader.integer('IDEMPOTENCY_WINDOW_SECONDS', 600, { min: 1, max: 86_400 }) * 1000,
     idempotencyMaxKeys: reader.integer('IDEMPOTENCY_MAX_KEYS', 100_000, { min: 1, max: 10_000_000 }),
   };
+  const [minWorkers, maxWorkers] = SPEC_BOUNDS['producer.workers'];
+  const workers = reader.integer('PRODUCER_WORKERS', SPEC_DEFAULTS.producer.workers, {
+    min: minWorkers,
+    max: maxWorkers,
+  });
   reader.done();
   return {
     ...podEnv,
@@ -58,5 +66,6 @@ export function readProducerConfig(env: Record<string, string | undefined>): Pro
     ackTimeoutMs: ackTimeoutSeconds * 1000,
     kubeRequestTimeoutMs,
     intake,
+    workers,
   };
 }

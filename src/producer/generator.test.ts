@@ -1,6 +1,8 @@
+import { jest } from '@jest/globals';
+import { pino } from 'pino';
 import { catalogFromSpec } from '../ratings/catalog.ts';
 import { parseRecord, encodeRating, createRating } from '../ratings/rating.ts';
-import { randomSubmission, SIMULATED_RESEARCHERS } from './generator.ts';
+import { RatingGenerator, randomSubmission, SIMULATED_RESEARCHERS } from './generator.ts';
 
 const catalog = catalogFromSpec({
   voices: ['a', 'b', 'c'],
@@ -51,5 +53,59 @@ describe('randomSubmission', () => {
     expect(seen.battles.size).toBe(2);
     expect(seen.ratings.size).toBe(3);
     expect(seen.researchers.size).toBe(SIMULATED_RESEARCHERS);
+  });
+});
+
+describe('RatingGenerator', () => {
+  afterEach(() => jest.useRealTimers());
+
+  it('generates at the rate and reports, not hides, what it skips when the pipeline falls behind', async () => {
+    jest.useFakeTimers();
+    let published = 0;
+    let stalls = 1;
+    let skipped = 0;
+    const generator = new RatingGenerator({
+      ratePerSecond: 1000,
+      catalog: () => catalog,
+      logger: pino({ level: 'silent' }),
+      maxOutstanding: 1,
+      // The first chunk waits 3 s for its acknowledgement (a broker that stalls), the others none.
+      publish: async (ratings) => {
+        if (stalls-- > 0) await new Promise((resolve) => setTimeout(resolve, 3000));
+        published += ratings.length;
+      },
+      onSkipped: (n) => {
+        skipped += n;
+      },
+    });
+    generator.start();
+    await jest.advanceTimersByTimeAsync(10_000);
+    await generator.stop();
+    // 10 s at 1,000/s: the stall held back 3 s, of which the pacer keeps 1 s; the other 2 s are
+    // reported as skipped, and every rating due is either published or skipped.
+    expect(skipped).toBeGreaterThanOrEqual(1900);
+    expect(skipped).toBeLessThanOrEqual(2100);
+    expect(published + skipped).toBeGreaterThanOrEqual(9900);
+    expect(published + skipped).toBeLessThanOrEqual(10_000);
+  });
+
+  it('skips nothing while the pipeline keeps up', async () => {
+    jest.useFakeTimers();
+    let published = 0;
+    const onSkipped = jest.fn();
+    const generator = new RatingGenerator({
+      ratePerSecond: 500,
+      catalog: () => catalog,
+      logger: pino({ level: 'silent' }),
+      publish: async (ratings) => {
+        published += ratings.length;
+      },
+      onSkipped,
+    });
+    generator.start();
+    await jest.advanceTimersByTimeAsync(5_000);
+    await generator.stop();
+    expect(onSkipped).not.toHaveBeenCalled();
+    expect(published).toBeGreaterThanOrEqual(2490);
   });
 });

@@ -4,6 +4,8 @@ import { createRating, type Rating, type Submission } from '../ratings/rating.ts
 import type { Logger } from '../common/logger.ts';
 import { Pacer } from './pacer.ts';
 
+const SKIP_WARNING_INTERVAL_MS = 60_000;
+
 /** Number of simulated researchers, named sim-1 … sim-N. */
 export const SIMULATED_RESEARCHERS = 10;
 
@@ -44,16 +46,20 @@ export interface GeneratorOptions {
   maxChunk?: number;
   /** Chunks with the broker at once; the pacer holds back the rest (at most a second's worth). */
   maxOutstanding?: number;
+  /** Ratings due at the rate but skipped: the pipeline fell more than a second behind. */
+  onSkipped?: (ratings: number) => void;
 }
 
 /** Runs until stopped; `setRate` takes effect at once, 0 pauses it. */
 export class RatingGenerator {
-  private readonly options: Required<Omit<GeneratorOptions, 'ratePerSecond'>>;
+  private readonly options: Required<Omit<GeneratorOptions, 'ratePerSecond' | 'onSkipped'>> &
+    Pick<GeneratorOptions, 'onSkipped'>;
   private readonly pacer: Pacer;
   private readonly outstanding = new Set<Promise<void>>();
   private stopped = false;
   private wake: (() => void) | undefined;
   private loop: Promise<void> | undefined;
+  private warnedAt = -Infinity;
 
   constructor(options: GeneratorOptions) {
     this.options = { tickMs: 20, maxChunk: 10_000, maxOutstanding: 2, ...options };
@@ -83,12 +89,19 @@ export class RatingGenerator {
   }
 
   private async run(): Promise<void> {
-    const { tickMs, maxChunk, maxOutstanding } = this.options;
+    const { tickMs, maxChunk, maxOutstanding, onSkipped } = this.options;
+    this.pacer.resume(Date.now());
+    let skipped = 0;
     while (!this.stopped) {
       const wait = Math.max(tickMs, this.pacer.msUntilNext(Date.now()));
       await this.sleep(wait);
       if (this.stopped) break;
       const n = this.pacer.take(Date.now(), maxChunk);
+      if (this.pacer.skipped > skipped) {
+        onSkipped?.(this.pacer.skipped - skipped);
+        skipped = this.pacer.skipped;
+        this.warnSkipped(skipped);
+      }
       if (n === 0) continue;
       const catalog = this.options.catalog();
       const ratings = generateRatings(catalog, n);
@@ -98,6 +111,17 @@ export class RatingGenerator {
       if (this.outstanding.size >= maxOutstanding) await Promise.race(this.outstanding);
     }
     await Promise.all(this.outstanding);
+  }
+
+  /** At most once a minute: ratings due that the pipeline could not take are not silently lost. */
+  private warnSkipped(total: number): void {
+    const now = Date.now();
+    if (now - this.warnedAt < SKIP_WARNING_INTERVAL_MS) return;
+    this.warnedAt = now;
+    this.options.logger.warn(
+      { ratePerSecond: this.pacer.ratePerSecond, skippedSoFar: total },
+      'the pipeline cannot keep up with the rate: ratings due were skipped',
+    );
   }
 
   /** Sleeps `ms` (forever for Infinity) unless woken by a rate change or stop. */

@@ -75,3 +75,21 @@ export function createKafkaProducer(options: {
     },
   };
 }
+
+/** Keeps trying to connect (the broker may start after us); false when shutdown came first. */
+export async function connectUntilStopped(
+  producer: KafkaRatingProducer,
+  logger: Logger,
+  stopping: () => boolean,
+): Promise<boolean> {
+  for (let delayMs = 1000; !stopping(); delayMs = Math.min(delayMs * 2, 30_000)) {
+    try {
+      await producer.connect();
+      return true;
+    } catch (err) {
+      logger.warn({ err: (err as Error).message, retryInMs: delayMs }, 'cannot connect to Kafka yet');
+      await new Promise((resolve) => setTimeout(resolve, delayMs).unref());
+    }
+  }
+  return false;
+}

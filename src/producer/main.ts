@@ -6,7 +6,7 @@ import { ExperimentSource } from '../common/experiment-source.ts';
 import { startHttpServer } from '../common/http.ts';
 import { KubeClient } from '../common/kube-client.ts';
 import { loadCredentials } from '../common/kube-credentials.ts';
-import { createLogger, type Logger } from '../common/logger.ts';
+import { createLogger } from '../common/logger.ts';
 import { onShutdown } from '../common/shutdown.ts';
 import { SPEC_DEFAULTS } from '../model/spec.ts';
 import { resolveKafkaTarget } from '../common/pod-env.ts';
@@ -17,7 +17,8 @@ import { IdempotencyWindow } from './idempotency.ts';
 import { RATINGS_PATH, intakeRoutes, unavailableReason } from './intake.ts';
 import { intakeAuthenticationOf, raterAuthentication } from './intake-auth.ts';
 import { KubeAuth } from '../common/kube-auth.ts';
-import { createKafkaProducer, type KafkaRatingProducer } from './kafka.ts';
+import { connectUntilStopped, createKafkaProducer } from './kafka.ts';
+import { GeneratorPool } from './generator-pool.ts';
 import { createProducerMetrics } from './metrics.ts';
 import { RecentRatings } from './page.ts';
 import { RatingPublisher } from './publisher.ts';
@@ -66,21 +67,50 @@ export async function main(): Promise<void> {
     logger,
     maxBatchSize: PRODUCER_TUNING.maxBatchSize,
   });
-  const generator = new RatingGenerator({
-    ratePerSecond: ratePerSecond(source.current.experiment),
-    catalog: () => source.current.catalog,
-    publish: (ratings, catalog) => publisher.publish(ratings, 'generated', catalog),
-    logger,
-  });
+  // Simulated researchers: on threads of their own, or on this thread beside the intake.
+  const pool =
+    config.workers > 0
+      ? new GeneratorPool({
+          workers: config.workers,
+          ratePerSecond: ratePerSecond(source.current.experiment),
+          logger,
+          setup: {
+            brokers,
+            topic,
+            clientId: `ratings-producer-${config.podName}`,
+            catalog: source.current.catalog,
+            ...PRODUCER_TUNING,
+          },
+          metrics,
+          recent,
+          onFatal: (err) => {
+            logger.fatal({ err: err.message }, 'a generating thread is gone: exiting');
+            process.exit(1);
+          },
+        })
+      : undefined;
+  const generator =
+    pool ??
+    new RatingGenerator({
+      ratePerSecond: ratePerSecond(source.current.experiment),
+      catalog: () => source.current.catalog,
+      publish: (ratings, catalog) => publisher.publish(ratings, 'generated', catalog),
+      logger,
+      onSkipped: (n) => metrics.generatorSkipped.inc(n),
+    });
   metrics.targetRate.set(generator.ratePerSecond);
-  source.onChange(({ experiment }) => {
+  source.onChange(({ experiment, catalog }) => {
     generator.setRate(ratePerSecond(experiment));
     metrics.targetRate.set(generator.ratePerSecond);
+    pool?.catalogChanged(catalog);
   });
 
   const state = { stopping: false, connected: false };
   const notReadyReason = (): string | undefined =>
-    unavailableReason({ ...state, stalledMs: publisher.stalledMs() });
+    unavailableReason({
+      ...state,
+      stalledMs: Math.max(publisher.stalledMs(), pool?.stalledMs() ?? 0),
+    });
   const { intake } = config;
   const retryAfterSeconds = 1;
   const shedder = new LoadShedder({
@@ -159,25 +189,7 @@ export async function main(): Promise<void> {
 
   state.connected = await connectUntilStopped(producer, logger, () => state.stopping);
   if (state.connected) {
-    logger.info({ topic }, 'connected to Kafka');
-    generator.start();
+    logger.info({ topic, generatingThreads: config.workers }, 'connected to Kafka');
+    await generator.start();
   }
-}
-
-/** Keeps trying to connect (the broker may start after us); false when shutdown came first. */
-async function connectUntilStopped(
-  producer: KafkaRatingProducer,
-  logger: Logger,
-  stopping: () => boolean,
-): Promise<boolean> {
-  for (let delayMs = 1000; !stopping(); delayMs = Math.min(delayMs * 2, 30_000)) {
-    try {
-      await producer.connect();
-      return true;
-    } catch (err) {
-      logger.warn({ err: (err as Error).message, retryInMs: delayMs }, 'cannot connect to Kafka yet');
-      await new Promise((resolve) => setTimeout(resolve, delayMs).unref());
-    }
-  }
-  return false;
 }

@@ -10,6 +10,7 @@ export interface ProducerMetrics {
   failed: Counter<'source'>;
   sendDuration: Histogram;
   targetRate: Gauge;
+  generatorSkipped: Counter;
   shed: Counter<'endpoint'>;
   /** Reports `read()` as the pending ratings of `endpoint` at every scrape. */
   watchIntakePending: (endpoint: IntakeEndpoint, read: () => number) => void;
@@ -53,6 +54,11 @@ export function createProducerMetrics(registry: Registry): ProducerMetrics {
     targetRate: new Gauge({
       name: 'ratings_producer_target_rate',
       help: 'Simulated ratings per second this pod aims for (spec.producer.ratingsPerSecond).',
+      registers: [registry],
+    }),
+    generatorSkipped: new Counter({
+      name: 'ratings_producer_generator_skipped_total',
+      help: 'Simulated ratings due at the target rate but never generated, because the pipeline fell more than a second behind: the rate is above what this pod reaches.',
       registers: [registry],
     }),
     shed: new Counter({

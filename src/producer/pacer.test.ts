@@ -15,9 +15,34 @@ describe('Pacer', () => {
     expect(total).toBe(30);
   });
 
-  it('caps the catch-up after a stall at the burst', () => {
+  it('caps the catch-up after a stall at the burst, counting what it skips', () => {
     const pacer = new Pacer(1000, 0, 1);
     expect(pacer.take(60_000, Infinity)).toBe(1000);
+    expect(pacer.skipped).toBe(59_000);
+  });
+
+  it('skips nothing while the ratings due are taken in time, nor at a lower rate or a pause', () => {
+    const pacer = new Pacer(1000, 0, 1);
+    for (let t = 100; t <= 10_000; t += 100) pacer.take(t, Infinity);
+    pacer.setRate(10, 10_000);
+    pacer.setRate(0, 10_500);
+    pacer.take(60_000, Infinity);
+    expect(pacer.skipped).toBe(0);
+  });
+
+  it('counts ratings left due when the taker falls behind, whole ratings only', () => {
+    const pacer = new Pacer(10, 0, 1);
+    expect(pacer.take(1000, 4)).toBe(4); // 6 still due: the bucket holds 10
+    expect(pacer.skipped).toBe(0);
+    expect(pacer.take(1550, 4)).toBe(4); // 6 + 5.5 due, 1.5 over the cap
+    expect(pacer.skipped).toBe(1);
+  });
+
+  it('resumes without counting the time it was not asked for ratings', () => {
+    const pacer = new Pacer(1000, 0, 1);
+    pacer.resume(30_000);
+    expect(pacer.take(30_100, Infinity)).toBe(100);
+    expect(pacer.skipped).toBe(0);
   });
 
   it('takes at most max and keeps the rest due', () => {

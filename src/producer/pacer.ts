@@ -3,6 +3,8 @@
 export class Pacer {
   private rate: number;
   private tokens = 0;
+  /** Ratings due that the burst cap dropped: the taker fell more than a burst behind. */
+  private dropped = 0;
   private last: number;
   private readonly burstSeconds: number;
 
@@ -21,6 +23,17 @@ export class Pacer {
     this.refill(now);
     this.rate = Math.max(0, ratePerSecond);
     this.tokens = this.rate === 0 ? 0 : Math.min(this.tokens, this.capacity());
+  }
+
+  /** Whole ratings that fell due but were dropped because the taker was more than a burst behind. */
+  get skipped(): number {
+    return Math.floor(this.dropped + 1e-9);
+  }
+
+  /** Starts counting from `now`, as if the ratings due before had been taken (after a pause of the taker). */
+  resume(now: number): void {
+    this.last = now;
+    this.tokens = 0;
   }
 
   /** Takes the whole ratings due now, at most `max`. */
@@ -47,6 +60,8 @@ export class Pacer {
   private refill(now: number): void {
     const elapsed = Math.max(0, now - this.last);
     this.last = now;
-    this.tokens = Math.min(this.capacity(), this.tokens + (this.rate * elapsed) / 1000);
+    const due = this.tokens + (this.rate * elapsed) / 1000;
+    this.tokens = Math.min(this.capacity(), due);
+    this.dropped += due - this.tokens;
   }
 }

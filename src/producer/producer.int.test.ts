@@ -283,3 +283,70 @@ describe('ratings-operator producer, failing', () => {
     }
   });
 });
+
+describe('ratings-operator producer, generating on threads (spec.producer.workers)', () => {
+  const threaded = 'erb-threads';
+  const topic = () => `${namespace}.threads`;
+  let records: KafkaMessage[];
+  let pod: Producer;
+  const simulated = () => records.filter((m) => m.value?.toString().includes('"researcher":"sim-'));
+  const metric = async (series: string) => {
+    const text = await (await fetch(url(pod, '/metrics'))).text();
+    return Number(new RegExp(`^${series.replace(/[{}]/g, '\\$&')} (\\S+)$`, 'm').exec(text)?.[1]);
+  };
+  const labels = () => `experiment="${threaded}",experiment_namespace="${namespace}"`;
+
+  beforeAll(async () => {
+    await createExperimentWithTopic(
+      stack,
+      { namespace, name: threaded },
+      {
+        topic: { name: topic(), partitions: 3 },
+        producer: { ratingsPerSecond: 200, workers: 2 },
+        ...catalogSpec,
+      },
+    );
+    records = await readTopic(stack, topic());
+    pod = await startProducer({ EXPERIMENT_NAME: threaded, KAFKA_TOPIC: topic(), PRODUCER_WORKERS: '2' });
+    stack.onCleanup(() => void pod.child.kill('SIGKILL'));
+  }, 120_000);
+
+  it('generates at the rate on its threads and counts what they sent in its own metrics', async () => {
+    await eventually('the threads generating', () => (simulated().length > 0 ? true : undefined));
+    const start = simulated().length;
+    await sleep(3000);
+    // 200/s for 3 s: the threads' shares add up to the rate (generous bounds: a shared machine).
+    expect(simulated().length - start).toBeGreaterThan(300);
+    expect(simulated().length - start).toBeLessThan(1000);
+    for (const message of simulated().slice(-50))
+      expect(parseRecord(message.value, catalog)).toMatchObject({ ok: true });
+    expect(await metric(`ratings_producer_target_rate{${labels()}}`)).toBe(200);
+    await eventually('the threads reported into the pod metrics', async () =>
+      (await metric(`ratings_producer_produced_total{source="generated",${labels()}}`)) >= start + 300
+        ? true
+        : undefined,
+    );
+    expect(pod.output()).toContain('"generatingThreads":2');
+  });
+
+  it('passes rate and catalog changes on to its threads without a restart, and its intake still answers', async () => {
+    await mergePatchRatingExperiment(
+      stack.kubeConfig,
+      { namespace, name: threaded },
+      { spec: { voices: [...catalogSpec.voices, 'Ada Lovelace'], producer: { ratingsPerSecond: 100 } } },
+    );
+    await eventually('the new rate', async () =>
+      (await metric(`ratings_producer_target_rate{${labels()}}`)) === 100 ? true : undefined,
+    );
+    await eventually('ratings of the new voice', () =>
+      simulated().some((m) => m.value?.toString().includes('Ada Lovelace')) ? true : undefined,
+    );
+    expect((await post(pod, JSON.stringify(good))).status).toBe(202);
+  });
+
+  it('on SIGTERM stops its threads, flushing what they sent, and exits 0', async () => {
+    pod.child.kill('SIGTERM');
+    expect(await pod.exited).toBe(0);
+    expect(pod.output()).not.toMatch(/"level":(50|60)/);
+  });
+});

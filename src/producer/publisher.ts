@@ -8,13 +8,20 @@ import { encodeRating, type Rating } from '../ratings/rating.ts';
 import { Batcher } from './batcher.ts';
 import { IDEMPOTENCY_KEY_HEADER } from './idempotency.ts';
 import type { KafkaRatingProducer } from './kafka.ts';
-import type { ProducerMetrics, RatingSource } from './metrics.ts';
-import type { RecentRatings } from './page.ts';
+import type { RatingSource } from './metrics.ts';
+
+/** What a publisher records; the ProducerMetrics, or a generating thread's tally (generator-worker.ts). */
+export interface PublisherMetrics {
+  produced: { inc(labels: { source: RatingSource }, value: number): void };
+  failed: { inc(labels: { source: RatingSource }, value: number): void };
+  sendDuration: { startTimer(): () => unknown };
+}
 
 export interface PublisherOptions {
   producer: KafkaRatingProducer;
-  metrics: ProducerMetrics;
-  recent: RecentRatings;
+  metrics: PublisherMetrics;
+  /** Hears every acknowledged chunk (the page of recent ratings). */
+  recent: { add(ratings: readonly Rating[]): void };
   logger: Logger;
   maxBatchSize?: number;
 }

@@ -1,5 +1,5 @@
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
-import { Peer } from './worker-protocol.ts';
+import { Peer } from './worker-peer.ts';
 
 type Left = {
   add(a: number, b: number): number;

@@ -1,0 +1,163 @@
+// The main thread's side of the generating threads (generator-worker.ts): starts `workers` of
+// them, splits the pod's rate among them, passes catalog changes on, and records what they
+// report into the pod's metrics and page of recent ratings, so that the pod reads the same with
+// threads as without. Each thread's Kafka producers are idempotent sessions of their own, as the
+// sessions of one thread are (kafka.ts): an acknowledged rating is written exactly once whichever
+// thread sent it. A thread that exits or crashes ends the process (onFatal): the Deployment
+// restarts the pod rather than let it generate below its rate unnoticed.
+import { Worker } from 'node:worker_threads';
+import type { Logger } from '../common/logger.ts';
+import { Peer, type Message, type Port } from '../common/worker-peer.ts';
+import type { Catalog } from '../ratings/catalog.ts';
+import type {
+  GenerationReport,
+  GeneratorMainApi,
+  GeneratorSetup,
+  GeneratorWorkerApi,
+} from './generator-protocol.ts';
+import type { ProducerMetrics } from './metrics.ts';
+import type { RecentRatings } from './page.ts';
+
+/** The part of a Worker the pool uses (tests give threads of their own). */
+export interface GeneratorThread extends Port {
+  on(event: 'message', listener: (message: Message) => void): unknown;
+  on(event: 'error', listener: (err: Error) => void): unknown;
+  on(event: 'exit', listener: (code: number) => void): unknown;
+  terminate(): Promise<number>;
+}
+
+export interface GeneratorPoolOptions {
+  workers: number;
+  ratePerSecond: number;
+  logger: Logger;
+  /** What every thread needs; `index` and its share of the rate are added per thread. */
+  setup: Omit<GeneratorSetup, 'index' | 'ratePerSecond'>;
+  metrics: Pick<ProducerMetrics, 'produced' | 'failed' | 'sendDuration' | 'generatorSkipped'>;
+  recent: RecentRatings;
+  /** A thread exited or crashed: the process should exit. */
+  onFatal: (err: Error) => void;
+  /** Starts a thread (default: generator-worker beside this module). */
+  spawn?: (setup: GeneratorSetup) => GeneratorThread;
+}
+
+/** Thread `index`'s share of `ratePerSecond` over `workers` threads: whole ratings, summing to the rate. */
+export function shareOfRate(ratePerSecond: number, workers: number, index: number): number {
+  return Math.floor(ratePerSecond / workers) + (index < ratePerSecond % workers ? 1 : 0);
+}
+
+/** The worker entry beside this module, with this module's extension (.ts in development, .js when built). */
+export function generatorWorkerEntry(moduleUrl: string = import.meta.url): URL {
+  const extension = moduleUrl.endsWith('.ts') ? '.ts' : '.js';
+  return new URL(`./generator-worker${extension}`, moduleUrl);
+}
+
+const spawnWorker = (setup: GeneratorSetup): GeneratorThread =>
+  new Worker(generatorWorkerEntry(), { workerData: setup, name: `generator-worker-${setup.index}` });
+
+interface Member {
+  index: number;
+  thread: GeneratorThread;
+  peer: Peer<GeneratorMainApi, GeneratorWorkerApi>;
+  /** The last report's stall and when it came. */
+  stalledMs: number;
+  reportedAt: number;
+}
+
+export class GeneratorPool {
+  private readonly options: GeneratorPoolOptions;
+  private readonly members: Member[] = [];
+  private rate: number;
+  /** Set once the threads are told to stop: their exits are expected from then on. */
+  private closing = false;
+
+  constructor(options: GeneratorPoolOptions) {
+    if (!Number.isInteger(options.workers) || options.workers < 1) {
+      throw new Error(`a generator pool needs at least one worker, got ${options.workers}`);
+    }
+    this.options = options;
+    this.rate = options.ratePerSecond;
+  }
+
+  get ratePerSecond(): number {
+    return this.rate;
+  }
+
+  /** Starts every thread; resolves when each generates (or was stopped before it could connect). */
+  async start(): Promise<void> {
+    const { workers, setup } = this.options;
+    const spawn = this.options.spawn ?? spawnWorker;
+    for (let index = 0; index < workers; index++) {
+      const ratePerSecond = shareOfRate(this.rate, workers, index);
+      this.members.push(this.member(index, spawn({ ...setup, index, ratePerSecond })));
+    }
+    await Promise.all(this.members.map((m) => m.peer.call('start')));
+  }
+
+  setRate(ratePerSecond: number): void {
+    this.rate = ratePerSecond;
+    for (const m of this.members)
+      m.peer.notify('setRate', shareOfRate(ratePerSecond, this.members.length, m.index));
+  }
+
+  catalogChanged(catalog: Catalog): void {
+    for (const m of this.members) m.peer.notify('catalog', catalog);
+  }
+
+  /** How long the oldest request of any thread has waited for Kafka, as of the threads' reports. */
+  stalledMs(now: number = Date.now()): number {
+    return Math.max(0, ...this.members.map((m) => (m.stalledMs > 0 ? m.stalledMs + now - m.reportedAt : 0)));
+  }
+
+  /** Every thread stops generating and flushes what it handed to Kafka, then ends. */
+  async stop(): Promise<void> {
+    this.closing = true;
+    await Promise.allSettled(
+      this.members.map(async (m) => {
+        try {
+          await m.peer.call('stop');
+        } catch (err) {
+          this.options.logger.warn(
+            { worker: m.index, err: (err as Error).message },
+            'generating thread did not stop cleanly',
+          );
+        }
+        await m.thread.terminate();
+      }),
+    );
+  }
+
+  private record(member: Member, report: GenerationReport): void {
+    const { metrics, recent } = this.options;
+    metrics.produced.inc({ source: 'generated' }, report.produced);
+    metrics.failed.inc({ source: 'generated' }, report.failed);
+    if (report.skipped > 0) metrics.generatorSkipped.inc(report.skipped);
+    for (const seconds of report.sendSeconds) metrics.sendDuration.observe(seconds);
+    recent.add(report.recent);
+    member.stalledMs = report.stalledMs;
+    member.reportedAt = Date.now();
+  }
+
+  private member(index: number, thread: GeneratorThread): Member {
+    const { logger } = this.options;
+    const member: Member = {
+      index,
+      thread,
+      stalledMs: 0,
+      reportedAt: Date.now(),
+      peer: new Peer<GeneratorMainApi, GeneratorWorkerApi>(
+        thread,
+        { report: (report) => this.record(member, report) },
+        (err) => logger.error({ worker: index, err: err.message }, 'message from a generating thread failed'),
+      ),
+    };
+    thread.on('error', (err) => {
+      logger.error({ worker: index, err: err.message }, 'generating thread crashed');
+    });
+    thread.on('exit', (code) => {
+      const reason = new Error(`generating thread ${index} exited with code ${code}`);
+      member.peer.close(reason);
+      if (!this.closing) this.options.onFatal(reason);
+    });
+    return member;
+  }
+}
