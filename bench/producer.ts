@@ -1,6 +1,7 @@
 // Producer throughput on the local broker: our pipeline (generator → batcher → idempotent
-// kafkajs producers, exactly the code of `ratings-operator producer` minus HTTP) against Kafka's
-// own ProducerPerformance tool sending records of the same size with the same guarantees.
+// kafkajs producers, exactly the code of `ratings-operator producer` minus HTTP, on the main
+// thread or on generating threads) against Kafka's own ProducerPerformance tool sending records
+// of the same size with the same guarantees. Ours is counted from the topic's end offsets.
 import { execFile } from 'node:child_process';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
@@ -16,6 +17,7 @@ import { encodeRating } from '../src/ratings/rating.ts';
 import { generateRatings, RatingGenerator } from '../src/producer/generator.ts';
 import { createKafkaProducer, type RatingCompression } from '../src/producer/kafka.ts';
 import { createProducerMetrics } from '../src/producer/metrics.ts';
+import { GeneratorPool } from '../src/producer/generator-pool.ts';
 import { RecentRatings } from '../src/producer/page.ts';
 import { RatingPublisher } from '../src/producer/publisher.ts';
 import { PRODUCER_TUNING } from '../src/producer/config.ts';
@@ -32,7 +34,9 @@ export interface ProducerBenchOptions {
   cleanup?: Cleanup;
   /** Both sides compress alike (default none). */
   compression?: RatingCompression;
-  /** Our pipeline's idempotent sessions and ratings per request (default: the producer's own). */
+  /** Generating threads (spec.producer.workers; default 0: the generator runs on this thread). */
+  workers?: number;
+  /** Our pipeline's idempotent sessions and ratings per request (per thread; default: the producer's own). */
   sessions?: number;
   maxBatchSize?: number;
   /** Which side runs first in this run (alternated between runs, so load drifts hit both). */
@@ -81,11 +85,29 @@ export function meanRecordBytes(catalog: Catalog): number {
   return Math.round(bytes / samples.length);
 }
 
-/** Ratings acknowledged per second while the generator runs flat out for `seconds`. */
-async function runOurs(options: ProducerBenchOptions, topic: string, catalog: Catalog) {
+/** Records in `topic` now: the sum of its partitions' end offsets (every record acknowledged, acks=all). */
+async function recordsIn(bootstrap: string, topic: string): Promise<number> {
+  let total = 0;
+  await withAdmin(bootstrap, async (admin) => {
+    const offsets = await admin.fetchTopicOffsets(topic);
+    total = offsets.reduce((sum, p) => sum + Number(p.high), 0);
+  });
+  return total;
+}
+
+/** What ours runs: the generator on this thread (0 workers), or the producer's generating threads. */
+interface Pipeline {
+  start(): void | Promise<void>;
+  stop(): Promise<void>;
+  failed(): number;
+}
+
+async function mainThreadPipeline(
+  options: ProducerBenchOptions,
+  topic: string,
+  catalog: Catalog,
+): Promise<Pipeline> {
   const logger = createLogger('bench-producer', 'warn');
-  const registry = new Registry();
-  const metrics = createProducerMetrics(registry);
   const producer = createKafkaProducer({
     brokers: [options.bootstrap],
     topic,
@@ -97,21 +119,18 @@ async function runOurs(options: ProducerBenchOptions, topic: string, catalog: Ca
   await producer.connect();
   const publisher = new RatingPublisher({
     producer,
-    metrics,
+    metrics: createProducerMetrics(new Registry()),
     recent: new RecentRatings(),
     logger,
     maxBatchSize: options.maxBatchSize ?? PRODUCER_TUNING.maxBatchSize,
   });
-  let acknowledged = 0;
   let failed = 0;
   const generator = new RatingGenerator({
-    // Far above any spec value: the pipeline, not the pacer, sets the pace.
-    ratePerSecond: 10_000_000,
+    ratePerSecond: FLAT_OUT,
     catalog: () => catalog,
     publish: async (ratings, admitting) => {
       try {
         await publisher.publish(ratings, 'generated', admitting);
-        acknowledged += ratings.length;
       } catch (err) {
         failed += ratings.length;
         throw err;
@@ -120,24 +139,84 @@ async function runOurs(options: ProducerBenchOptions, topic: string, catalog: Ca
     logger,
     maxOutstanding: producer.sessions + 1,
   });
+  return {
+    start: () => generator.start(),
+    stop: async () => {
+      await generator.stop();
+      await publisher.flush();
+      await producer.disconnect();
+    },
+    failed: () => failed,
+  };
+}
+
+async function threadedPipeline(
+  options: ProducerBenchOptions,
+  topic: string,
+  catalog: Catalog,
+): Promise<Pipeline> {
+  if (options.compression !== undefined && options.compression !== 'none') {
+    throw new Error('generating threads send uncompressed, as the producer pods do');
+  }
+  const registry = new Registry();
+  const pool = new GeneratorPool({
+    workers: options.workers!,
+    ratePerSecond: FLAT_OUT,
+    logger: createLogger('bench-producer', 'warn'),
+    setup: {
+      brokers: [options.bootstrap],
+      topic,
+      clientId: 'bench-producer',
+      catalog,
+      sessions: options.sessions ?? PRODUCER_TUNING.sessions,
+      maxBatchSize: options.maxBatchSize ?? PRODUCER_TUNING.maxBatchSize,
+    },
+    metrics: createProducerMetrics(registry),
+    recent: new RecentRatings(),
+    onFatal: (err) => {
+      fatal ??= err;
+    },
+  });
+  let fatal: Error | undefined;
+  const failed = registry.getSingleMetric('ratings_producer_failed_total');
+  let failedSoFar = 0;
+  return {
+    start: () => pool.start(),
+    stop: async () => {
+      await pool.stop();
+      if (fatal !== undefined) throw fatal;
+      failedSoFar = (await failed!.get()).values.reduce((sum, v) => sum + v.value, 0);
+    },
+    failed: () => failedSoFar,
+  };
+}
+
+/** Far above any spec value: the pipeline, not the pacer, sets the pace. */
+const FLAT_OUT = 10_000_000;
+
+/** Ratings acknowledged per second while the generator runs flat out for `seconds`. */
+async function runOurs(options: ProducerBenchOptions, topic: string, catalog: Catalog) {
+  const pipeline =
+    (options.workers ?? 0) > 0
+      ? await threadedPipeline(options, topic, catalog)
+      : await mainThreadPipeline(options, topic, catalog);
   // A short warm-up lets the JIT and the producer's connections settle before measuring.
-  generator.start();
+  await pipeline.start();
   await new Promise((resolve) => setTimeout(resolve, 2000));
-  const startCount = acknowledged;
+  const startCount = await recordsIn(options.bootstrap, topic);
   const start = performance.now();
   const startCpu = process.cpuUsage();
   await new Promise((resolve) => setTimeout(resolve, options.seconds * 1000));
-  const ratings = acknowledged - startCount;
+  const ratings = (await recordsIn(options.bootstrap, topic)) - startCount;
   const cpu = process.cpuUsage(startCpu);
   const seconds = (performance.now() - start) / 1000;
-  await generator.stop();
-  await publisher.flush();
-  await producer.disconnect();
-  if (failed > 0) throw new Error(`Kafka refused ${failed} ratings during the run`);
+  await pipeline.stop();
+  if (pipeline.failed() > 0) throw new Error(`Kafka refused ${pipeline.failed()} ratings during the run`);
   return {
     ratings,
     seconds,
     perSecond: ratings / seconds,
+    // process.cpuUsage counts every thread of the process: the generating threads too.
     cpuMicrosPerRating: (cpu.user + cpu.system) / ratings,
   };
 }

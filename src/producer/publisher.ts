@@ -46,8 +46,7 @@ export class RatingPublisher {
     this.batcher = new Batcher<Message>({
       maxBatchSize: options.maxBatchSize ?? 10_000,
       maxBatchBytes: MAX_REQUEST_BYTES,
-      sizeOf: (m) =>
-        Buffer.byteLength(m.value as string) + Buffer.byteLength(m.key as string) + RECORD_OVERHEAD_BYTES,
+      sizeOf: (m) => (m.value as Buffer).length + Buffer.byteLength(m.key as string) + RECORD_OVERHEAD_BYTES,
       // One request per idempotent session, plus one being encoded and queued.
       maxInFlight: producer.sessions + 1,
       send: async (messages) => {
@@ -77,7 +76,8 @@ export class RatingPublisher {
       const rating = ratings[i]!;
       messages[i] = {
         key: rating.battle,
-        value: encodeRating(rating),
+        // Encoded to UTF-8 once here: kafkajs would measure a string twice and encode it again.
+        value: Buffer.from(encodeRating(rating)),
         headers:
           keyed?.has(rating.id) === true ? { ...headers, [IDEMPOTENCY_KEY_HEADER]: rating.id } : headers,
       };

@@ -360,6 +360,59 @@ describe('createRating and encodeRating', () => {
     );
   });
 
+  it('writes exactly what JSON.stringify writes, for any string the API admits', () => {
+    const awkward = [
+      'plain',
+      'quote " and backslash \\',
+      'control \u0000\u0007\b\f\n\r\t\u001f and DEL \u007f',
+      'lone surrogates \ud800 and \udfff, a pair 😀',
+      'line separators \u2028\u2029',
+      '</script><!--',
+      'é decomposed e\u0301',
+      '',
+    ];
+    const reference = (r: Rating) =>
+      JSON.stringify({
+        v: r.v,
+        id: r.id,
+        battle: r.battle,
+        voices: r.voices,
+        rating: r.rating,
+        researcher: r.researcher,
+        ratedAt: r.ratedAt,
+      });
+    for (const a of awkward) {
+      for (const b of awkward) {
+        // The same strings again and again, as the catalog's are, and each in every field.
+        for (let round = 0; round < 2; round++) {
+          const rating: Rating = {
+            v: 1,
+            id: a,
+            battle: b,
+            voices: [a, b],
+            rating: 9,
+            researcher: a + b,
+            ratedAt: b,
+          };
+          expect(encodeRating(rating)).toBe(reference(rating));
+        }
+      }
+    }
+  });
+
+  it('writes the same whatever order the fields of the rating were set in', () => {
+    const shuffled = {
+      ratedAt: valid.ratedAt,
+      researcher: 'sim-1',
+      rating: 2,
+      voices: valid.voices,
+      battle: valid.battle,
+      id: valid.id,
+      v: 1,
+    } as Rating;
+    expect(encodeRating(shuffled)).toBe(encodeRating(valid));
+  });
+
   it('round-trips through parseRecord for every voice pair and rating', () => {
     for (const a of catalog.voices) {
       for (const b of catalog.voices) {

@@ -180,17 +180,36 @@ export function createRating(
   };
 }
 
-/** The record value of a rating, with the fields in the documented order. */
+/**
+ * Strings as JSON writes them, remembered: battles, voices and researchers recur in almost every
+ * rating, and a lookup costs a fraction of escaping them again (encodeRating went from about 1.8
+ * to 0.7 µs, bench/README.md). Bounded: emptied when full, so that names seen once (client ids,
+ * researchers from the intake) cannot grow it, and the recurring ones come back at once.
+ */
+const quoted = new Map<string, string>();
+const MAX_QUOTED = 4096;
+
+function jsonString(value: string): string {
+  let json = quoted.get(value);
+  if (json === undefined) {
+    json = JSON.stringify(value);
+    if (quoted.size >= MAX_QUOTED) quoted.clear();
+    quoted.set(value, json);
+  }
+  return json;
+}
+
+/**
+ * The record value of a rating, with the fields in the documented order: exactly what
+ * JSON.stringify writes for them. The id and time differ in every rating, so they are not
+ * remembered; `v` and `rating` are integers (validated), which JSON and templates write alike.
+ */
 export function encodeRating(rating: Rating): string {
-  return JSON.stringify({
-    v: rating.v,
-    id: rating.id,
-    battle: rating.battle,
-    voices: rating.voices,
-    rating: rating.rating,
-    researcher: rating.researcher,
-    ratedAt: rating.ratedAt,
-  });
+  return (
+    `{"v":${rating.v},"id":${JSON.stringify(rating.id)},"battle":${jsonString(rating.battle)},` +
+    `"voices":[${jsonString(rating.voices[0])},${jsonString(rating.voices[1])}],"rating":${rating.rating},` +
+    `"researcher":${jsonString(rating.researcher)},"ratedAt":${JSON.stringify(rating.ratedAt)}}`
+  );
 }
 
 function battleProblem(battle: unknown, catalog: Catalog): string | undefined {
