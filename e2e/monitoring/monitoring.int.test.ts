@@ -174,7 +174,7 @@ describe('the alerts under promtool', () => {
 
   it('pass `promtool check rules`', async () => {
     const { stdout } = await promtool('check', 'rules', 'rules.yaml');
-    expect(stdout).toContain('SUCCESS: 6 rules found');
+    expect(stdout).toContain('SUCCESS: 7 rules found');
   });
 
   it('fire on the series of e2e/monitoring/alerts.promtest.yaml and not otherwise (`promtool test rules`)', async () => {
