@@ -395,6 +395,9 @@ interface Row {
   steadyRequestsPerReconcileMax: number;
   rssMiB: number;
   heapUsedMiB: number;
+  /** What V8 reserved for its heaps, and memory outside them (Buffers, strings handed to C++). */
+  heapTotalMiB: number;
+  externalMiB: number;
   foreignOperators: string[];
 }
 
@@ -562,6 +565,8 @@ async function measure(
       steadyRequestsPerReconcileMax: perReconcile.max,
       rssMiB: after.get('process_resident_memory_bytes') / 2 ** 20,
       heapUsedMiB: after.get('nodejs_heap_size_used_bytes') / 2 ** 20,
+      heapTotalMiB: after.get('nodejs_heap_size_total_bytes') / 2 ** 20,
+      externalMiB: after.get('nodejs_external_memory_bytes') / 2 ** 20,
       foreignOperators: await foreignReconcilers(admin, ns, podName),
     };
     return row;
@@ -582,13 +587,13 @@ const fixed = (v: number | undefined, digits = 1) => (v === undefined ? '–' : 
 
 function table(rows: Row[]): string {
   const lines = [
-    '| experiments | run | load (start, end) | controller | floor | ratio | requests / reconcile | reconciles | all Ready | steady writes/min | steady requests / reconcile (mean, max) | RSS |',
+    '| experiments | run | load (start, end) | controller | floor | ratio | requests / reconcile | reconciles | all Ready | steady writes/min | steady requests / reconcile (mean, max) | RSS (heap used, heap total, external) |',
     '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
   ];
   for (const r of rows) {
     const ratio = r.floorMs === undefined ? undefined : r.controllerMs / r.floorMs;
     lines.push(
-      `| ${r.n} | ${r.run} | ${r.load[0]}, ${r.load[1]} | ${fixed(r.controllerMs / 1000)} s | ${r.floorMs === undefined ? '–' : `${fixed(r.floorMs / 1000)} s`} | ${fixed(ratio, 2)} | ${fixed(r.requestsPerReconcile, 2)} | ${r.reconciles} | ${fixed(r.readyMs / 1000)} s | ${r.steadyWritesPerMinute} | ${fixed(r.steadyRequestsPerReconcileMean, 2)}, ${r.steadyRequestsPerReconcileMax} | ${fixed(r.rssMiB, 0)} MiB |`,
+      `| ${r.n} | ${r.run} | ${r.load[0]}, ${r.load[1]} | ${fixed(r.controllerMs / 1000)} s | ${r.floorMs === undefined ? '–' : `${fixed(r.floorMs / 1000)} s`} | ${fixed(ratio, 2)} | ${fixed(r.requestsPerReconcile, 2)} | ${r.reconciles} | ${fixed(r.readyMs / 1000)} s | ${r.steadyWritesPerMinute} | ${fixed(r.steadyRequestsPerReconcileMean, 2)}, ${r.steadyRequestsPerReconcileMax} | ${fixed(r.rssMiB, 0)} MiB (${fixed(r.heapUsedMiB, 0)}, ${fixed(r.heapTotalMiB, 0)}, ${fixed(r.externalMiB, 0)}) |`,
     );
   }
   return lines.join('\n');
