@@ -2,7 +2,10 @@
 // which has the same surface): a request carries an id, its answer (a value or an error's
 // message) comes back with the same id; a notification has no answer. Arguments and values cross
 // by structured clone, so they are plain data, Maps and Sets: no class instances, no functions.
-// Used by the consumer's counting threads and the producer's generating threads alike.
+// Used by the consumer's counting threads and the producer's generating threads alike, with the
+// supervision both pools share (a thread that exits unasked ends the process).
+
+import type { Logger } from './logger.ts';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- any function shape; narrowed per method
 export type Api = { [method: string]: (...args: any[]) => unknown };
@@ -101,4 +104,71 @@ export class Peer<Local extends Api, Remote extends Api> {
     if (handler === undefined) throw new Error(`no such request: ${method}`);
     return (handler as (...a: unknown[]) => unknown)(...args);
   }
+}
+
+/** The part of a Worker a pool uses (tests give threads of their own). */
+export interface WorkerThread extends Port {
+  on(event: 'message', listener: (message: Message) => void): unknown;
+  on(event: 'error', listener: (err: Error) => void): unknown;
+  on(event: 'exit', listener: (code: number) => void): unknown;
+  terminate(): Promise<number>;
+}
+
+/** The worker module `name` beside `moduleUrl`, with its extension (.ts in development, .js when built). */
+export function workerEntryBeside(moduleUrl: string, name: string): URL {
+  const extension = moduleUrl.endsWith('.ts') ? '.ts' : '.js';
+  return new URL(`./${name}${extension}`, moduleUrl);
+}
+
+/** One thread of a pool, as the pool's supervision sees it. */
+export interface PoolThread {
+  index: number;
+  thread: WorkerThread;
+  peer: { close(reason: Error): void };
+}
+
+/**
+ * Watches a thread of a pool: a crash is logged; an exit fails the requests waiting for it and,
+ * unless the pool is closing, is fatal (`onFatal`: the process exits, so that a thread is never
+ * lost silently). `what` names the threads in messages ("counting worker 2 exited with code 1").
+ */
+export function superviseThread(
+  member: PoolThread,
+  options: {
+    what: string;
+    logger: Logger;
+    closing: () => boolean;
+    onFatal: (err: Error) => void;
+    onExit?: () => void;
+  },
+): void {
+  const { index, thread, peer } = member;
+  thread.on('error', (err) => {
+    options.logger.error({ worker: index, err: err.message }, `${options.what} crashed`);
+  });
+  thread.on('exit', (code) => {
+    const reason = new Error(`${options.what} ${index} exited with code ${code}`);
+    peer.close(reason);
+    options.onExit?.();
+    if (!options.closing()) options.onFatal(reason);
+  });
+}
+
+/** Asks every thread to finish (`finish`), logging `failure` when it cannot, then ends it. */
+export async function endThreads<M extends PoolThread>(
+  members: readonly M[],
+  finish: (member: M) => Promise<unknown>,
+  logger: Logger,
+  failure: string,
+): Promise<void> {
+  await Promise.allSettled(
+    members.map(async (m) => {
+      try {
+        await finish(m);
+      } catch (err) {
+        logger.warn({ worker: m.index, err: (err as Error).message }, failure);
+      }
+      await m.thread.terminate();
+    }),
+  );
 }

@@ -1,24 +1,21 @@
-import { EventEmitter } from 'node:events';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
+import { Worker } from 'node:worker_threads';
 import { pino } from 'pino';
 import { emptyCheckpoint } from '../ratings/checkpoint.ts';
 import { catalogFromSpec } from '../ratings/catalog.ts';
 import type { CatalogView } from '../ratings/judge.ts';
 import type { BatchResult } from './partitions.ts';
-import { CountingPool, workerEntry, type CountingPoolOptions, type WorkerThread } from './counting-pool.ts';
-import { Peer, type Message } from '../common/worker-peer.ts';
+import { CountingPool, workerEntry, type CountingPoolOptions } from './counting-pool.ts';
+import { Peer, type WorkerThread } from '../common/worker-peer.ts';
+import { closeFakeThreads, fakeThread } from '../common/worker-peer.fixtures.ts';
 import type { MainApi, WorkerApi, WorkerSetup, WrittenCheckpoint } from './worker-protocol.ts';
 
 const logger = pino({ level: 'silent' });
 const catalog = catalogFromSpec({ voices: ['A', 'B'], battles: ['A vs B'], scale: ['0', '1'] }, 3);
 const view = (readAt: number): CatalogView => ({ catalog, generation: 3, readAt });
 
-const open: MessagePort[] = [];
-afterEach(() => {
-  for (const port of open.splice(0)) port.close();
-});
+afterEach(closeFakeThreads);
 
 /** A thread of this test's own: the worker side answers from an in-memory state, no Kafka. */
 class FakeWorker {
@@ -27,32 +24,23 @@ class FakeWorker {
   readonly received: { method: string; args: unknown[] }[] = [];
   partitions: number[] = [];
   lost = 0;
-  private readonly events = new EventEmitter();
+  /** The thread ends on its own (a crash, process.exit in the worker). */
+  readonly exit: (code: number) => void;
 
   readonly setup: WorkerSetup;
 
   constructor(setup: WorkerSetup) {
     this.setup = setup;
-    const { port1, port2 } = new MessageChannel();
-    open.push(port1, port2);
-    const events = this.events;
-    this.thread = {
-      postMessage: (message: Message) => port1.postMessage(message),
-      on: (event: string, listener: (...args: unknown[]) => void) =>
-        event === 'message' ? port1.on('message', listener) : events.on(event, listener),
-      terminate: async () => {
-        port1.close();
-        events.emit('exit', 1);
-        return 1;
-      },
-    } as WorkerThread;
+    const fake = fakeThread();
+    this.thread = fake.thread;
+    this.exit = fake.exit;
     const record =
       (method: string) =>
       (...args: unknown[]) => {
         this.received.push({ method, args });
       };
     this.main = new Peer<WorkerApi, MainApi>(
-      port2,
+      fake.port,
       {
         start: record('start'),
         checkpoints: (voices) => {
@@ -73,11 +61,6 @@ class FakeWorker {
         throw err;
       },
     );
-  }
-
-  /** The thread ends on its own (a crash, process.exit in the worker). */
-  exit(code: number): void {
-    this.events.emit('exit', code);
   }
 
   calls(method: string): unknown[][] {

@@ -11,7 +11,13 @@ import type { Logger } from '../common/logger.ts';
 import type { PartitionCheckpoint } from '../ratings/checkpoint.ts';
 import type { CatalogView } from '../ratings/judge.ts';
 import type { BatchResult } from './partitions.ts';
-import { Peer, type Message, type Port } from '../common/worker-peer.ts';
+import {
+  Peer,
+  endThreads,
+  superviseThread,
+  workerEntryBeside,
+  type WorkerThread,
+} from '../common/worker-peer.ts';
 import type {
   MainApi,
   Membership,
@@ -20,14 +26,6 @@ import type {
   WorkerSetup,
   WrittenCheckpoint,
 } from './worker-protocol.ts';
-
-/** The part of a Worker the pool uses (tests give threads of their own). */
-export interface WorkerThread extends Port {
-  on(event: 'message', listener: (message: Message) => void): unknown;
-  on(event: 'error', listener: (err: Error) => void): unknown;
-  on(event: 'exit', listener: (code: number) => void): unknown;
-  terminate(): Promise<number>;
-}
 
 export interface CountingPoolOptions {
   workers: number;
@@ -49,11 +47,9 @@ export interface CountingPoolOptions {
   spawn?: (setup: WorkerSetup) => WorkerThread;
 }
 
-/** The worker entry beside this module, with this module's extension (.ts in development, .js when built). */
-export function workerEntry(moduleUrl: string = import.meta.url): URL {
-  const extension = moduleUrl.endsWith('.ts') ? '.ts' : '.js';
-  return new URL(`./counting-worker${extension}`, moduleUrl);
-}
+/** The worker entry beside this module (.ts in development, .js when built). */
+export const workerEntry = (moduleUrl: string = import.meta.url): URL =>
+  workerEntryBeside(moduleUrl, 'counting-worker');
 
 const spawnWorker = (setup: WorkerSetup): WorkerThread =>
   new Worker(workerEntry(), { workerData: setup, name: `counting-worker-${setup.index}` });
@@ -153,18 +149,11 @@ export class CountingPool {
   /** Every member leaves the group, then its thread ends. */
   async disconnect(): Promise<void> {
     this.closing = true;
-    await Promise.allSettled(
-      this.members.map(async (m) => {
-        try {
-          await m.peer.call('disconnect');
-        } catch (err) {
-          this.options.logger.warn(
-            { worker: m.index, err: (err as Error).message },
-            'counting worker did not leave the group cleanly',
-          );
-        }
-        await m.thread.terminate();
-      }),
+    await endThreads(
+      this.members,
+      (m) => m.peer.call('disconnect'),
+      this.options.logger,
+      'counting worker did not leave the group cleanly',
     );
   }
 
@@ -195,14 +184,14 @@ export class CountingPool {
         (err) => logger.error({ worker: index, err: err.message }, 'message from a counting worker failed'),
       ),
     };
-    thread.on('error', (err) => {
-      logger.error({ worker: index, err: err.message }, 'counting worker crashed');
-    });
-    thread.on('exit', (code) => {
-      const reason = new Error(`counting worker ${index} exited with code ${code}`);
-      member.peer.close(reason);
-      member.membership = { joined: false, assigned: [] };
-      if (!this.closing) this.options.onFatal(reason);
+    superviseThread(member, {
+      what: 'counting worker',
+      logger,
+      closing: () => this.closing,
+      onFatal: this.options.onFatal,
+      onExit: () => {
+        member.membership = { joined: false, assigned: [] };
+      },
     });
     return member;
   }

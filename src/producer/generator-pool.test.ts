@@ -1,10 +1,9 @@
-import { EventEmitter } from 'node:events';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
-import { Peer, type Message } from '../common/worker-peer.ts';
+import { Peer, type WorkerThread } from '../common/worker-peer.ts';
+import { closeFakeThreads, fakeThread } from '../common/worker-peer.fixtures.ts';
 import { catalogFromSpec } from '../ratings/catalog.ts';
 import { createRating } from '../ratings/rating.ts';
 import type {
@@ -13,48 +12,36 @@ import type {
   GeneratorSetup,
   GeneratorWorkerApi,
 } from './generator-protocol.ts';
-import { GeneratorPool, generatorWorkerEntry, shareOfRate, type GeneratorThread } from './generator-pool.ts';
+import { GeneratorPool, generatorWorkerEntry, shareOfRate } from './generator-pool.ts';
 import { createProducerMetrics } from './metrics.ts';
 import { RecentRatings } from './page.ts';
 
 const logger = pino({ level: 'silent' });
 const catalog = catalogFromSpec({ voices: ['A', 'B'], battles: ['A vs B'], scale: ['0', '1'] }, 3);
 
-const open: MessagePort[] = [];
-afterEach(() => {
-  for (const port of open.splice(0)) port.close();
-});
+afterEach(closeFakeThreads);
 
 /** A thread of this test's own: the worker side records what it is asked, no Kafka. */
 class FakeThread {
-  readonly thread: GeneratorThread;
+  readonly thread: WorkerThread;
   readonly main: Peer<GeneratorWorkerApi, GeneratorMainApi>;
   readonly received: { method: string; args: unknown[] }[] = [];
   readonly setup: GeneratorSetup;
-  private readonly events = new EventEmitter();
+  /** The thread ends on its own (a crash, process.exit in the worker). */
+  readonly exit: (code: number) => void;
 
   constructor(setup: GeneratorSetup) {
     this.setup = setup;
-    const { port1, port2 } = new MessageChannel();
-    open.push(port1, port2);
-    const events = this.events;
-    this.thread = {
-      postMessage: (message: Message) => port1.postMessage(message),
-      on: (event: string, listener: (...args: unknown[]) => void) =>
-        event === 'message' ? port1.on('message', listener) : events.on(event, listener),
-      terminate: async () => {
-        port1.close();
-        events.emit('exit', 1);
-        return 1;
-      },
-    } as GeneratorThread;
+    const fake = fakeThread();
+    this.thread = fake.thread;
+    this.exit = fake.exit;
     const record =
       (method: string) =>
       (...args: unknown[]) => {
         this.received.push({ method, args });
       };
     this.main = new Peer<GeneratorWorkerApi, GeneratorMainApi>(
-      port2,
+      fake.port,
       {
         start: record('start'),
         setRate: record('setRate'),
@@ -65,11 +52,6 @@ class FakeThread {
         throw err;
       },
     );
-  }
-
-  /** The thread ends on its own (a crash, process.exit in the worker). */
-  exit(code: number): void {
-    this.events.emit('exit', code);
   }
 
   calls(method: string): unknown[][] {

@@ -7,7 +7,13 @@
 // restarts the pod rather than let it generate below its rate unnoticed.
 import { Worker } from 'node:worker_threads';
 import type { Logger } from '../common/logger.ts';
-import { Peer, type Message, type Port } from '../common/worker-peer.ts';
+import {
+  Peer,
+  endThreads,
+  superviseThread,
+  workerEntryBeside,
+  type WorkerThread,
+} from '../common/worker-peer.ts';
 import type { Catalog } from '../ratings/catalog.ts';
 import type {
   GenerationReport,
@@ -17,14 +23,6 @@ import type {
 } from './generator-protocol.ts';
 import type { ProducerMetrics } from './metrics.ts';
 import type { RecentRatings } from './page.ts';
-
-/** The part of a Worker the pool uses (tests give threads of their own). */
-export interface GeneratorThread extends Port {
-  on(event: 'message', listener: (message: Message) => void): unknown;
-  on(event: 'error', listener: (err: Error) => void): unknown;
-  on(event: 'exit', listener: (code: number) => void): unknown;
-  terminate(): Promise<number>;
-}
 
 export interface GeneratorPoolOptions {
   workers: number;
@@ -37,7 +35,7 @@ export interface GeneratorPoolOptions {
   /** A thread exited or crashed: the process should exit. */
   onFatal: (err: Error) => void;
   /** Starts a thread (default: generator-worker beside this module). */
-  spawn?: (setup: GeneratorSetup) => GeneratorThread;
+  spawn?: (setup: GeneratorSetup) => WorkerThread;
 }
 
 /** Thread `index`'s share of `ratePerSecond` over `workers` threads: whole ratings, summing to the rate. */
@@ -45,18 +43,16 @@ export function shareOfRate(ratePerSecond: number, workers: number, index: numbe
   return Math.floor(ratePerSecond / workers) + (index < ratePerSecond % workers ? 1 : 0);
 }
 
-/** The worker entry beside this module, with this module's extension (.ts in development, .js when built). */
-export function generatorWorkerEntry(moduleUrl: string = import.meta.url): URL {
-  const extension = moduleUrl.endsWith('.ts') ? '.ts' : '.js';
-  return new URL(`./generator-worker${extension}`, moduleUrl);
-}
+/** The worker entry beside this module (.ts in development, .js when built). */
+export const generatorWorkerEntry = (moduleUrl: string = import.meta.url): URL =>
+  workerEntryBeside(moduleUrl, 'generator-worker');
 
-const spawnWorker = (setup: GeneratorSetup): GeneratorThread =>
+const spawnWorker = (setup: GeneratorSetup): WorkerThread =>
   new Worker(generatorWorkerEntry(), { workerData: setup, name: `generator-worker-${setup.index}` });
 
 interface Member {
   index: number;
-  thread: GeneratorThread;
+  thread: WorkerThread;
   peer: Peer<GeneratorMainApi, GeneratorWorkerApi>;
   /** The last report's stall and when it came. */
   stalledMs: number;
@@ -111,18 +107,11 @@ export class GeneratorPool {
   /** Every thread stops generating and flushes what it handed to Kafka, then ends. */
   async stop(): Promise<void> {
     this.closing = true;
-    await Promise.allSettled(
-      this.members.map(async (m) => {
-        try {
-          await m.peer.call('stop');
-        } catch (err) {
-          this.options.logger.warn(
-            { worker: m.index, err: (err as Error).message },
-            'generating thread did not stop cleanly',
-          );
-        }
-        await m.thread.terminate();
-      }),
+    await endThreads(
+      this.members,
+      (m) => m.peer.call('stop'),
+      this.options.logger,
+      'generating thread did not stop cleanly',
     );
   }
 
@@ -137,7 +126,7 @@ export class GeneratorPool {
     member.reportedAt = Date.now();
   }
 
-  private member(index: number, thread: GeneratorThread): Member {
+  private member(index: number, thread: WorkerThread): Member {
     const { logger } = this.options;
     const member: Member = {
       index,
@@ -150,13 +139,11 @@ export class GeneratorPool {
         (err) => logger.error({ worker: index, err: err.message }, 'message from a generating thread failed'),
       ),
     };
-    thread.on('error', (err) => {
-      logger.error({ worker: index, err: err.message }, 'generating thread crashed');
-    });
-    thread.on('exit', (code) => {
-      const reason = new Error(`generating thread ${index} exited with code ${code}`);
-      member.peer.close(reason);
-      if (!this.closing) this.options.onFatal(reason);
+    superviseThread(member, {
+      what: 'generating thread',
+      logger,
+      closing: () => this.closing,
+      onFatal: this.options.onFatal,
     });
     return member;
   }
