@@ -94,7 +94,7 @@ describe("the repository's dashboard and alerts", () => {
     ]);
   });
 
-  it('has the six alerts of the README, each with something to ask Prometheus for data', () => {
+  it('has the seven alerts of the README, each with something to ask Prometheus for data', () => {
     const alerts = ruleQueries(readRuleGroups());
     expect(alerts.map((a) => a.source)).toEqual([
       'alert RatingExperimentNotReady',
@@ -102,6 +102,7 @@ describe("the repository's dashboard and alerts", () => {
       'alert RatingsRejected',
       'alert RatingsLost',
       'alert RatingCheckpointsFailing',
+      'alert RatingsProducerBelowRate',
       'alert RatingsOperatorNoLeader',
     ]);
     for (const { expr } of alerts) for (const q of dataQueries(expr)) expect(q).toMatch(/ratings_\w+/);
