@@ -98,7 +98,12 @@ describe('RatingExperiment admission', () => {
     expect(res.status).toBe(201);
     const spec = (res.body as unknown as RatingExperiment).spec;
     expect(spec.topic).toEqual({ partitions: 3, replicas: 1 });
-    expect(spec.producer).toEqual({ replicas: 1, ratingsPerSecond: 5, intake: { authentication: 'None' } });
+    expect(spec.producer).toEqual({
+      replicas: 1,
+      ratingsPerSecond: 5,
+      workers: 0,
+      intake: { authentication: 'None' },
+    });
     expect(spec.consumer).toEqual({ replicas: 2, checkpointIntervalSeconds: 5, workers: 1 });
     expect(spec.deletionPolicy).toBe('Delete');
     expect(spec.voices).toHaveLength(10);
@@ -208,6 +213,10 @@ describe('RatingExperiment admission', () => {
     ['producer replicas above 10', { producer: { replicas: 11 } }, /spec\.producer\.replicas/],
     ['a negative rate', { producer: { ratingsPerSecond: -1 } }, /spec\.producer\.ratingsPerSecond/],
     ['a rate above 100000', { producer: { ratingsPerSecond: 100_001 } }, /spec\.producer\.ratingsPerSecond/],
+    ['negative generating threads', { producer: { workers: -1 } }, /spec\.producer\.workers/],
+    ['more than 16 generating threads', { producer: { workers: 17 } }, /spec\.producer\.workers/],
+    ['no counting thread', { consumer: { workers: 0 } }, /spec\.consumer\.workers/],
+    ['more than 16 counting threads', { consumer: { workers: 17 } }, /spec\.consumer\.workers/],
     ['consumer replicas above 10', { consumer: { replicas: 11 } }, /spec\.consumer\.replicas/],
     [
       'a checkpoint interval of 0',
