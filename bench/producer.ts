@@ -159,6 +159,7 @@ async function threadedPipeline(
     throw new Error('generating threads send uncompressed, as the producer pods do');
   }
   const registry = new Registry();
+  let fatal: Error | undefined;
   const pool = new GeneratorPool({
     workers: options.workers!,
     ratePerSecond: FLAT_OUT,
@@ -177,7 +178,6 @@ async function threadedPipeline(
       fatal ??= err;
     },
   });
-  let fatal: Error | undefined;
   const failed = registry.getSingleMetric('ratings_producer_failed_total');
   let failedSoFar = 0;
   return {

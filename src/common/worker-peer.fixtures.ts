@@ -1,5 +1,6 @@
 // A worker thread for pool tests: the pool's side is a WorkerThread, the worker's side a
-// MessagePort the test answers on, in the same thread; no worker code runs.
+// MessagePort the test answers on, in the same thread, recording what it was asked; no worker
+// code runs.
 import { EventEmitter } from 'node:events';
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import type { Message, WorkerThread } from './worker-peer.ts';
@@ -18,6 +19,12 @@ export interface FakeThread {
   port: MessagePort;
   /** The thread ends on its own (a crash, process.exit in the worker). */
   exit(code: number): void;
+  /** Every request and notification the worker's side handled, in order. */
+  received: { method: string; args: unknown[] }[];
+  /** A handler for `method` that records its arguments. */
+  record(method: string): (...args: unknown[]) => void;
+  /** The arguments of every call of `method` so far. */
+  calls(method: string): unknown[][];
 }
 
 export function fakeThread(): FakeThread {
@@ -34,5 +41,17 @@ export function fakeThread(): FakeThread {
       return 1;
     },
   } as WorkerThread;
-  return { thread, port: port2, exit: (code) => events.emit('exit', code) };
+  const received: FakeThread['received'] = [];
+  return {
+    thread,
+    port: port2,
+    exit: (code) => events.emit('exit', code),
+    received,
+    record:
+      (method) =>
+      (...args) => {
+        received.push({ method, args });
+      },
+    calls: (method) => received.filter((r) => r.method === method).map((r) => r.args),
+  };
 }

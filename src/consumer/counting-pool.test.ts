@@ -8,7 +8,7 @@ import type { CatalogView } from '../ratings/judge.ts';
 import type { BatchResult } from './partitions.ts';
 import { CountingPool, workerEntry, type CountingPoolOptions } from './counting-pool.ts';
 import { Peer, type WorkerThread } from '../common/worker-peer.ts';
-import { closeFakeThreads, fakeThread } from '../common/worker-peer.fixtures.ts';
+import { closeFakeThreads, fakeThread, type FakeThread } from '../common/worker-peer.fixtures.ts';
 import type { MainApi, WorkerApi, WorkerSetup, WrittenCheckpoint } from './worker-protocol.ts';
 
 const logger = pino({ level: 'silent' });
@@ -21,7 +21,8 @@ afterEach(closeFakeThreads);
 class FakeWorker {
   readonly thread: WorkerThread;
   readonly main: Peer<WorkerApi, MainApi>;
-  readonly received: { method: string; args: unknown[] }[] = [];
+  readonly received: FakeThread['received'];
+  readonly calls: FakeThread['calls'];
   partitions: number[] = [];
   lost = 0;
   /** The thread ends on its own (a crash, process.exit in the worker). */
@@ -34,11 +35,9 @@ class FakeWorker {
     const fake = fakeThread();
     this.thread = fake.thread;
     this.exit = fake.exit;
-    const record =
-      (method: string) =>
-      (...args: unknown[]) => {
-        this.received.push({ method, args });
-      };
+    this.received = fake.received;
+    this.calls = fake.calls;
+    const record = fake.record;
     this.main = new Peer<WorkerApi, MainApi>(
       fake.port,
       {
@@ -61,10 +60,6 @@ class FakeWorker {
         throw err;
       },
     );
-  }
-
-  calls(method: string): unknown[][] {
-    return this.received.filter((r) => r.method === method).map((r) => r.args);
   }
 }
 

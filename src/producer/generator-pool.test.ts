@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { Peer, type WorkerThread } from '../common/worker-peer.ts';
-import { closeFakeThreads, fakeThread } from '../common/worker-peer.fixtures.ts';
+import { closeFakeThreads, fakeThread, type FakeThread } from '../common/worker-peer.fixtures.ts';
 import { catalogFromSpec } from '../ratings/catalog.ts';
 import { createRating } from '../ratings/rating.ts';
 import type {
@@ -22,10 +22,10 @@ const catalog = catalogFromSpec({ voices: ['A', 'B'], battles: ['A vs B'], scale
 afterEach(closeFakeThreads);
 
 /** A thread of this test's own: the worker side records what it is asked, no Kafka. */
-class FakeThread {
+class FakeGenerator {
   readonly thread: WorkerThread;
   readonly main: Peer<GeneratorWorkerApi, GeneratorMainApi>;
-  readonly received: { method: string; args: unknown[] }[] = [];
+  readonly calls: FakeThread['calls'];
   readonly setup: GeneratorSetup;
   /** The thread ends on its own (a crash, process.exit in the worker). */
   readonly exit: (code: number) => void;
@@ -35,11 +35,8 @@ class FakeThread {
     const fake = fakeThread();
     this.thread = fake.thread;
     this.exit = fake.exit;
-    const record =
-      (method: string) =>
-      (...args: unknown[]) => {
-        this.received.push({ method, args });
-      };
+    this.calls = fake.calls;
+    const record = fake.record;
     this.main = new Peer<GeneratorWorkerApi, GeneratorMainApi>(
       fake.port,
       {
@@ -54,10 +51,6 @@ class FakeThread {
     );
   }
 
-  calls(method: string): unknown[][] {
-    return this.received.filter((r) => r.method === method).map((r) => r.args);
-  }
-
   /** Reports and waits until the pool handled it, and everything the pool sent before (one port, in order). */
   async report(overrides: Partial<GenerationReport> = {}): Promise<void> {
     await this.main.call('report', report(overrides));
@@ -65,7 +58,7 @@ class FakeThread {
 }
 
 function setup(workers: number, ratePerSecond: number) {
-  const spawned: FakeThread[] = [];
+  const spawned: FakeGenerator[] = [];
   const fatal: Error[] = [];
   const registry = new Registry();
   const metrics = createProducerMetrics(registry);
@@ -79,7 +72,7 @@ function setup(workers: number, ratePerSecond: number) {
     recent,
     onFatal: (err) => fatal.push(err),
     spawn: (threadSetup) => {
-      const thread = new FakeThread(threadSetup);
+      const thread = new FakeGenerator(threadSetup);
       spawned.push(thread);
       return thread.thread;
     },
