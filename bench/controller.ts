@@ -489,9 +489,11 @@ async function measure(
       // end the run (the controller stops leading and exits, as it must).
       LEADER_ELECT: 'false',
       // BENCH_CPU_PROF=<dir>: a V8 CPU profile of the controller, written when it stops.
+      // BENCH_CONTROLLER_NODE_OPTIONS: more options, e.g. --heapsnapshot-signal=SIGUSR2.
       NODE_OPTIONS: [
         managerEnv('NODE_OPTIONS'),
         ...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : []),
+        ...(process.env.BENCH_CONTROLLER_NODE_OPTIONS ? [process.env.BENCH_CONTROLLER_NODE_OPTIONS] : []),
       ].join(' '),
     },
   });

@@ -145,7 +145,25 @@ describe('OwnedPartitions', () => {
     owned.restore(0, 'T', undefined);
     const result = owned.count(0, records(0, ['a,b,1', 'later', 'a,b,1']), judge);
     expect(result).toMatchObject({ counted: 1, pending: { offset: 1, reason: 'newer catalog' } });
-    expect(stored(owned)[0]).toMatchObject({ offset: 1 });
+    expect(stored(owned)[0]).toMatchObject({ offset: 1, counts: { a: 1, b: 1 }, sums: { a: 1, b: 1 } });
+  });
+
+  it('keeps what it counted before a judge that throws: the offset never runs ahead of the sums', () => {
+    const owned = new OwnedPartitions();
+    owned.assign([0]);
+    owned.restore(0, 'T', undefined);
+    const throwing = (record: KafkaRecord): Verdict => {
+      if (record.value?.toString() === 'boom') throw new Error('judge failed');
+      return judge(record);
+    };
+    expect(() => owned.count(0, records(0, ['a,b,2', 'a,c,1', 'boom', 'a,b,1']), throwing)).toThrow(
+      'judge failed',
+    );
+    expect(stored(owned)[0]).toMatchObject({
+      offset: 2,
+      counts: { a: 2, b: 1, c: 1 },
+      sums: { a: 3, b: 2, c: 1 },
+    });
   });
 
   it('retires the states of an incarnation Kafka no longer serves until a checkpoint wrote them', () => {

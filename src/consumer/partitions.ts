@@ -16,17 +16,18 @@
 //   there, uncounted, for the caller to read the experiment again.
 // - When Kafka reports a new incarnation, states of the old one are kept aside (retired) until a
 //   checkpoint has written them, and the partitions are restored again.
-// - State is updated record by record, synchronously, so a snapshot taken between two records
-//   (the checkpoint writer runs between batches or awaits) is always exact.
+// - A batch is counted synchronously (offsets record by record, voice and battle sums once per
+//   batch), so a snapshot taken between batches (the checkpoint writer runs between batches or
+//   awaits) is always exact.
 import type { PartitionCheckpoint as StoredCheckpoint } from '../api/v1alpha1.ts';
 import {
   applyLost,
-  applyRating,
   applyRejected,
   emptyCheckpoint,
   foldVoices,
   fromStored,
   furthest,
+  RatingTally,
   snapshot,
   type PartitionCheckpoint,
 } from '../ratings/checkpoint.ts';
@@ -149,26 +150,34 @@ export class OwnedPartitions {
     const state = this.restored.has(partition) ? this.states.get(partition) : undefined;
     if (state === undefined) throw new Error(`partition ${partition} was not restored before counting`);
     const result: BatchResult = { counted: 0, rejected: [], skipped: 0, lost: 0, byStamp: 0 };
-    for (const record of records) {
-      const offset = Number(record.offset);
-      if (offset < state.offset) {
-        result.skipped++;
-        continue;
+    const tally = new RatingTally();
+    // The offset moves record by record; the tally reaches the checkpoint before anyone can read
+    // it (this loop does not yield), even when judging a record throws.
+    try {
+      for (const record of records) {
+        const offset = Number(record.offset);
+        if (offset < state.offset) {
+          result.skipped++;
+          continue;
+        }
+        const verdict = judge(record);
+        if (verdict.kind === 'refresh') {
+          result.pending = { offset, reason: verdict.reason };
+          break;
+        }
+        result.lost += applyLost(state, offset);
+        if (verdict.kind === 'count') {
+          tally.add(verdict.rating);
+          state.offset = offset + 1;
+          result.counted++;
+          if (verdict.byStamp) result.byStamp++;
+        } else {
+          applyRejected(state, offset + 1);
+          result.rejected.push({ offset, reason: verdict.reason });
+        }
       }
-      const verdict = judge(record);
-      if (verdict.kind === 'refresh') {
-        result.pending = { offset, reason: verdict.reason };
-        break;
-      }
-      result.lost += applyLost(state, offset);
-      if (verdict.kind === 'count') {
-        applyRating(state, verdict.rating, offset + 1);
-        result.counted++;
-        if (verdict.byStamp) result.byStamp++;
-      } else {
-        applyRejected(state, offset + 1);
-        result.rejected.push({ offset, reason: verdict.reason });
-      }
+    } finally {
+      tally.addTo(state);
     }
     return result;
   }

@@ -2,7 +2,6 @@ import type { PartitionCheckpoint as StoredCheckpoint, PreviousTopic } from '../
 import {
   addUpParts,
   applyLost,
-  applyRating,
   applyRejected,
   emptyCheckpoint,
   foldVoices,
@@ -11,10 +10,13 @@ import {
   MAX_PREVIOUS_TOPICS,
   MAX_VOICES,
   mergeCheckpoints,
+  RatingTally,
   snapshot,
   toStored,
   type CheckpointState,
+  type Counted,
   type PartitionCheckpoint,
+  type Scored,
 } from './checkpoint.ts';
 import { computeTotals } from './totals.ts';
 
@@ -42,6 +44,14 @@ function randomRecord(rand: () => number, voices: readonly string[] = VOICES): R
   const a = pick(voices.length);
   const b = (a + 1 + pick(voices.length - 1)) % voices.length;
   return { battle: `battle ${pick(40)}`, voices: [voices[a]!, voices[b]!], rating: pick(3) };
+}
+
+/** Counts one valid rating read at `nextOffset - 1`: a batch of one. */
+function applyRating(cp: PartitionCheckpoint, rating: Scored, nextOffset: number): void {
+  const tally = new RatingTally();
+  tally.add(rating);
+  tally.addTo(cp);
+  cp.offset = nextOffset;
 }
 
 /** Counts records [cp.offset, until) of a partition into cp, as a consumer does. */
@@ -89,6 +99,82 @@ describe('applyRating / applyRejected / applyLost', () => {
     expect(back.sums.get('__proto__')).toBe(1);
     expect(back.sums.get('constructor')).toBe(1);
     expect(back.counts.get('Big Bird')).toBe(VOICES.length + 1); // once with itself
+  });
+});
+
+describe('RatingTally', () => {
+  /** One rating at a time, written out independently of RatingTally: what a batch must equal. */
+  function oneByOne(cp: Counted, { battle, voices, rating }: Scored): void {
+    for (const voice of voices) {
+      const count = cp.counts.get(voice) ?? 0;
+      const square = cp.squares.get(voice);
+      if (square !== undefined || count === 0) cp.squares.set(voice, (square ?? 0) + rating * rating);
+      cp.sums.set(voice, (cp.sums.get(voice) ?? 0) + rating);
+      cp.counts.set(voice, count + 1);
+    }
+    const battleCount = cp.battleCounts.get(battle);
+    if (battleCount !== undefined || cp.battleCounts.size < MAX_BATTLES) {
+      cp.battleSums.set(battle, (cp.battleSums.get(battle) ?? 0) + rating);
+      cp.battleCounts.set(battle, (battleCount ?? 0) + 1);
+    } else {
+      cp.otherBattles.sum += rating;
+      cp.otherBattles.count += 1;
+    }
+  }
+
+  // From a checkpoint that already names voices without squares (A7) and most of its battles
+  // (A5), over 40 battles: batches of any size end where one rating at a time ends.
+  it.each(Array.from({ length: 100 }, (_, i) => i + 1))(
+    'adds a batch as one rating at a time would, seed %i',
+    (seed) => {
+      const rand = random(seed);
+      const stored: StoredCheckpoint = {
+        partition: 0,
+        offset: 40,
+        sums: { 'Big Bird': 7, toString: 2 },
+        counts: { 'Big Bird': 5, toString: 2 },
+        battleSums: Object.fromEntries(
+          Array.from({ length: MAX_BATTLES - 3 }, (_, i) => [`battle ${i * 2}`, 1]),
+        ),
+        battleCounts: Object.fromEntries(
+          Array.from({ length: MAX_BATTLES - 3 }, (_, i) => [`battle ${i * 2}`, 1]),
+        ),
+      };
+      const ratings = Array.from({ length: 300 }, () => randomRecord(rand)).filter(
+        (r): r is Exclude<Record_, 'invalid'> => r !== 'invalid',
+      );
+      const expected = fromStored(stored);
+      ratings.forEach((r) => oneByOne(expected, r));
+
+      const batched = fromStored(stored);
+      const tally = new RatingTally();
+      for (const r of ratings) {
+        tally.add(r);
+        if (rand() < 0.05) tally.addTo(batched);
+      }
+      tally.addTo(batched);
+      for (const key of ['sums', 'counts', 'squares', 'battleSums', 'battleCounts'] as const) {
+        expect([...batched[key]].sort()).toEqual([...expected[key]].sort());
+      }
+      expect(batched.squares.has('Big Bird')).toBe(false);
+      expect(batched.otherBattles).toEqual(expected.otherBattles);
+      expect(batched.otherBattles.count).toBeGreaterThan(0);
+    },
+  );
+
+  it('is empty after adding, so that a batch is added once', () => {
+    const cp = emptyCheckpoint(0, 'T1');
+    const tally = new RatingTally();
+    tally.add({ battle: 'b', voices: ['a', 'b'], rating: 2 });
+    tally.addTo(cp);
+    tally.addTo(cp);
+    expect(cp.counts).toEqual(
+      new Map([
+        ['a', 1],
+        ['b', 1],
+      ]),
+    );
+    expect(cp.battleCounts).toEqual(new Map([['b', 1]]));
   });
 });
 

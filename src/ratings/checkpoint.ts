@@ -191,28 +191,60 @@ export function toStored(cp: PartitionCheckpoint): StoredCheckpoint {
 }
 
 /**
- * Counts a valid rating read at `nextOffset - 1`. Mutates `cp` in place: this runs for every
- * record, and copying the maps each time would cost more than the counting.
+ * The valid ratings of one batch, added up per voice and per battle before they reach a
+ * checkpoint: one map lookup per voice instead of six (the per-record cost of counting).
+ * `addTo` gives the checkpoint exactly what adding the ratings one at a time would have: the
+ * rules that depend on what a checkpoint already holds (a voice without a square stays without
+ * one, A7; the first MAX_BATTLES battles are named, A5) are decided per voice and per battle on
+ * the checkpoint, and battles are added in the order they were first seen. Sums are of integers
+ * (scale indices), so adding them in another grouping gives the same totals.
  */
-export function applyRating(cp: PartitionCheckpoint, rating: Scored, nextOffset: number): void {
-  const value = rating.rating;
-  for (const voice of rating.voices) {
-    const count = cp.counts.get(voice) ?? 0;
-    const square = cp.squares.get(voice);
-    // A voice counted before squares were kept stays without one (A7).
-    if (square !== undefined || count === 0) cp.squares.set(voice, (square ?? 0) + value * value);
-    cp.sums.set(voice, (cp.sums.get(voice) ?? 0) + value);
-    cp.counts.set(voice, count + 1);
+export class RatingTally {
+  private readonly voices = new Map<string, { sum: number; count: number; squares: number }>();
+  private readonly battles = new Map<string, Tally>();
+
+  add(rating: Scored): void {
+    const value = rating.rating;
+    for (const voice of rating.voices) {
+      const tally = this.voices.get(voice);
+      if (tally === undefined) this.voices.set(voice, { sum: value, count: 1, squares: value * value });
+      else {
+        tally.sum += value;
+        tally.count += 1;
+        tally.squares += value * value;
+      }
+    }
+    const battle = this.battles.get(rating.battle);
+    if (battle === undefined) this.battles.set(rating.battle, { sum: value, count: 1 });
+    else {
+      battle.sum += value;
+      battle.count += 1;
+    }
   }
-  const battleCount = cp.battleCounts.get(rating.battle);
-  if (battleCount !== undefined || cp.battleCounts.size < MAX_BATTLES) {
-    cp.battleSums.set(rating.battle, (cp.battleSums.get(rating.battle) ?? 0) + value);
-    cp.battleCounts.set(rating.battle, (battleCount ?? 0) + 1);
-  } else {
-    cp.otherBattles.sum += value;
-    cp.otherBattles.count += 1;
+
+  /** Adds what was tallied to `cp` and empties the tally. Offsets are the caller's. */
+  addTo(cp: Counted): void {
+    for (const [voice, tally] of this.voices) {
+      const count = cp.counts.get(voice) ?? 0;
+      const square = cp.squares.get(voice);
+      // A voice counted before squares were kept stays without one (A7).
+      if (square !== undefined || count === 0) cp.squares.set(voice, (square ?? 0) + tally.squares);
+      cp.sums.set(voice, (cp.sums.get(voice) ?? 0) + tally.sum);
+      cp.counts.set(voice, count + tally.count);
+    }
+    for (const [battle, tally] of this.battles) {
+      const count = cp.battleCounts.get(battle);
+      if (count !== undefined || cp.battleCounts.size < MAX_BATTLES) {
+        cp.battleSums.set(battle, (cp.battleSums.get(battle) ?? 0) + tally.sum);
+        cp.battleCounts.set(battle, (count ?? 0) + tally.count);
+      } else {
+        cp.otherBattles.sum += tally.sum;
+        cp.otherBattles.count += tally.count;
+      }
+    }
+    this.voices.clear();
+    this.battles.clear();
   }
-  cp.offset = nextOffset;
 }
 
 /** Counts an invalid record read at `nextOffset - 1`. Mutates `cp` in place. */
