@@ -6,6 +6,7 @@ import { MANAGED_SELECTOR, UNSTAGED_SELECTOR, isStaged, type Kafka } from '../mo
 import type { ControllerConfig } from './config.ts';
 import type { EventRecorder } from './events.ts';
 import { Informer, stripManagedFields } from './informer.ts';
+import { StringPool } from './string-pool.ts';
 import type { KubeClient } from '../common/kube-client.ts';
 import {
   experimentNeedsReconcile,
@@ -49,10 +50,13 @@ export class Controller {
   constructor(options: ControllerOptions) {
     this.options = options;
     const { client, config, logger } = options;
+    // Cached objects keep what the controller reads, each repeated string once.
+    const strings = new StringPool();
+    const transform = <T extends KubeObject>(obj: T): T => strings.intern(stripManagedFields(obj));
     const informer = <T extends KubeObject>(
       type: ResourceType,
       scope: { namespace?: string; labelSelector?: string },
-    ) => new Informer<T>({ client, type, logger, transform: stripManagedFields, ...scope });
+    ) => new Informer<T>({ client, type, logger, transform, ...scope });
 
     const namespace = config.watchNamespace;
     this.caches = {
@@ -61,7 +65,7 @@ export class Controller {
         client,
         type: resources.ratingExperiment,
         logger,
-        transform: stripManagedFields,
+        transform,
         namespace,
         labelSelector: UNSTAGED_SELECTOR,
         matches: (exp) => !isStaged(exp),
