@@ -1,6 +1,6 @@
 // `ratings-operator controller`: the operator's control plane.
 import { ConfigError } from '../common/env.ts';
-import { startHttpServer } from '../common/http.ts';
+import { startProbeServer } from '../common/probe-server.ts';
 import { createLogger } from '../common/logger.ts';
 import { onShutdown } from '../common/shutdown.ts';
 import { readConfig, type ControllerConfig } from './config.ts';
@@ -59,7 +59,7 @@ export async function main(): Promise<void> {
       })
     : undefined;
 
-  const server = await startHttpServer({
+  const server = await startProbeServer({
     port: config.port,
     logger,
     notReadyReason: () => controller.notReadyReason(),
@@ -80,7 +80,7 @@ export async function main(): Promise<void> {
         tls: metricsTls(config.metrics.certDir, config.podName),
         logger,
       })
-    : await startHttpServer({
+    : await startProbeServer({
         port: config.metrics.port,
         host: '127.0.0.1',
         logger: logger.child({

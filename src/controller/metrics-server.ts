@@ -9,7 +9,7 @@ import { createServer, type Server } from 'node:https';
 import { join } from 'node:path';
 import type { Registry } from 'prom-client';
 import { checkRequest, type KubeAuth } from '../common/kube-auth.ts';
-import { asHttpServer, type HttpServer } from '../common/http.ts';
+import { listen, type HttpServer } from '../common/probe-server.ts';
 import type { Logger } from '../common/logger.ts';
 import { selfSignedCertificate, type TlsMaterial } from '../common/self-signed.ts';
 
@@ -67,11 +67,7 @@ export async function startMetricsServer(
         res.end('internal error\n');
       });
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port, options.host ?? '0.0.0.0', () => resolve());
-  });
-  const listening = asHttpServer(server, options.port);
+  const listening = await listen(server, options.port, options.host);
   logger.info(
     { port: listening.port, certificate: options.certDir ?? 'self-signed' },
     'metrics server listening (HTTPS, authenticated)',
