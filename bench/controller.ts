@@ -67,6 +67,14 @@ const EXTRA_SERVICE_CIDRS = [
  * replica per experiment and a ResourceQuota of 0 pods, so that no Deployment ever settles.
  */
 const BLOCKED_PODS = process.env.BENCH_BLOCKED_PODS === '1';
+/** How long a phase of a run may take: 15 minutes, and 15 more per 1,000 experiments beyond 1,000. */
+const phaseTimeoutMs = (n: number): number => 900 * Math.max(1_000, n);
+
+/** One line on stderr per phase, so that a long run shows where it is (stdout keeps the figures). */
+function progress(n: number, run: number, phase: string): void {
+  process.stderr.write(`${new Date().toISOString()} ${n} experiments, run ${run}: ${phase}\n`);
+}
+
 /** From this size on, a run waits for its namespaces to be gone before the next one starts. */
 const WAIT_FOR_NAMESPACES_FROM = 500;
 const TARGETS = { ratio: 1.5, steadyWrites: 0, requestsPerReconcile: 4, rssMiB: 150 };
@@ -518,9 +526,17 @@ async function measure(
     await inParallel(names, PARALLEL, async (name) => {
       await createExperiment(admin, experiment(ns, name));
     });
+    progress(n, run, 'experiments created');
     await Promise.race([watch.until(n, statusWritten), exited]);
-    await waitFor(`the children of ${n} experiments`, () => childrenExist(admin, ns, n), 900_000, 1000);
+    progress(n, run, 'every status written');
+    await waitFor(
+      `the children of ${n} experiments`,
+      () => childrenExist(admin, ns, n),
+      phaseTimeoutMs(n),
+      1000,
+    );
     const controllerMs = performance.now() - start;
+    progress(n, run, `converged in ${(controllerMs / 1000).toFixed(1)} s`);
 
     const converged = await controller.metrics();
     const reconciles = converged.get('ratings_operator_reconcile_total');
@@ -533,6 +549,7 @@ async function measure(
     // Settled: every experiment Ready (topic Ready, both Deployments available at 0 replicas).
     await Promise.race([watch.until(n, settled), exited]);
     const readyMs = performance.now() - start;
+    progress(n, run, `all Ready in ${(readyMs / 1000).toFixed(1)} s; steady window of ${STEADY_SECONDS} s`);
     await watch.stop();
     const audit = await auditChanges(admin, ns);
     await sleep(10_000);

@@ -82,4 +82,38 @@ describe('KeyedQueue', () => {
     expect(finished).toBe(true);
     expect(runs).toBe(1);
   });
+
+  it('runs at most maxConcurrent keys at once, the others in arrival order as slots free', async () => {
+    const gates = new Map<string, ReturnType<typeof deferred>>();
+    const started: string[] = [];
+    let concurrent = 0;
+    let maxConcurrent = 0;
+    const queue = new KeyedQueue({
+      handle: async (key) => {
+        started.push(key);
+        concurrent += 1;
+        maxConcurrent = Math.max(maxConcurrent, concurrent);
+        const gate = deferred();
+        gates.set(key, gate);
+        await gate.promise;
+        concurrent -= 1;
+      },
+      onError: () => undefined,
+      maxConcurrent: 2,
+    });
+    for (const key of ['a', 'b', 'c', 'd', 'c', 'e']) queue.add(key);
+    await tick();
+    expect(started).toEqual(['a', 'b']);
+    gates.get('b')!.resolve();
+    await tick();
+    expect(started).toEqual(['a', 'b', 'c']);
+    for (let i = 0; i < 10 && started.length < 5; i++) {
+      for (const gate of gates.values()) gate.resolve();
+      await tick();
+    }
+    for (const gate of gates.values()) gate.resolve();
+    await queue.stop();
+    expect(started).toEqual(['a', 'b', 'c', 'd', 'e']); // c waited once, though added twice
+    expect(maxConcurrent).toBe(2);
+  });
 });
