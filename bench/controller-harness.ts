@@ -63,6 +63,13 @@ export function readYamlDocuments(path: string): KubeObject[] {
 }
 
 /**
+ * The lifetime of the tokens the bench hands out. The kubeconfig holds the token itself, which no
+ * kubelet rotates: with an hour, a controller that was still converging 3,000 experiments an hour
+ * into an invocation was refused (401) from then on.
+ */
+const TOKEN_SECONDS = 24 * 3600;
+
+/**
  * The controller's identity in `namespace`: ServiceAccount `ratings-operator`, the ClusterRole of
  * config/rbac bound to it, the leader-election Role of config/rbac; returns a kubeconfig file
  * holding a TokenRequest token of that ServiceAccount. Beside it, metricsTokenFile(kubeconfig)
@@ -101,7 +108,7 @@ export async function controllerKubeconfig(
   const token = await core.createNamespacedServiceAccountToken({
     namespace,
     name: 'ratings-operator',
-    body: { spec: { audiences: [], expirationSeconds: 3600 } },
+    body: { spec: { audiences: [], expirationSeconds: TOKEN_SECONDS } },
   });
   const scraperToken = await metricsScraper(adminConfig, admin, namespace);
   const server = adminConfig.getCurrentCluster();
@@ -178,7 +185,7 @@ async function metricsScraper(
   const token = await core.createNamespacedServiceAccountToken({
     namespace,
     name: 'metrics-scraper',
-    body: { spec: { audiences: [], expirationSeconds: 3600 } },
+    body: { spec: { audiences: [], expirationSeconds: TOKEN_SECONDS } },
   });
   if (token.status?.token === undefined) throw new Error('no token for metrics-scraper');
   return token.status.token;
