@@ -8,6 +8,7 @@ import { benchConsumer } from './consumer.ts';
 import { benchProducer } from './producer.ts';
 import { onCleanup, type Cleanup } from './cleanup.ts';
 import { formatResult, loadAverage, median, result, type BenchResult } from './results.ts';
+import { applyHeapGrowth } from '../src/common/heap-growth.ts';
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 10);
 const partitions = Number(process.env.BENCH_PARTITIONS ?? 3);
@@ -39,6 +40,8 @@ const ratio = (n: number): number => Number(n.toFixed(3));
 /** The machine is shared: every run records its load, at start and at end. */
 
 async function main(): Promise<void> {
+  // As a pod would: NODE_OPTIONS and HEAP_GROWING_PERCENT of a data-plane container apply here.
+  applyHeapGrowth();
   const bootstrap = process.env.KAFKA_BOOTSTRAP_SERVERS ?? readStackEnv().KAFKA_BOOTSTRAP_SERVERS;
   process.stdout.write(
     `broker ${bootstrap}, ${partitions} partitions, ${seconds}s per run; load average ${loadAverage()}\n\n`,

@@ -8,7 +8,8 @@
 //   BENCH_CONNECTIONS (1,64,256,1024) picks the connection counts.
 //   BENCH_INTAKE_SECONDS (10) per measurement; INTAKE_MAX_PENDING passes through to the producer,
 //   BENCH_PRODUCER_NODE_OPTIONS becomes the producers' NODE_OPTIONS (default: the heap cap the
-//   model gives a producer pod under the default memory limit).
+//   model gives a producer pod under the default memory limit); HEAP_GROWING_PERCENT, if set,
+//   replaces the pod's (empty: V8's own growth factor).
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
@@ -18,7 +19,7 @@ import { createRatingExperiment } from '../e2e/stack/harness.ts';
 import { ModeProcess } from '../e2e/stack/mode-process.ts';
 import { readStackEnv } from '../e2e/stack/stack.ts';
 import { eventually } from '../e2e/stack/eventually.ts';
-import { DEFAULT_RESOURCES, heapOptions } from '../src/model/children.ts';
+import { DEFAULT_RESOURCES, heapEnv } from '../src/model/children.ts';
 import { parseQuantity } from '../src/model/quantity.ts';
 import { generateRatings } from '../src/producer/generator.ts';
 import { onCleanup } from './cleanup.ts';
@@ -227,8 +228,14 @@ async function main(): Promise<void> {
       KAFKA_BOOTSTRAP_SERVERS: bootstrap,
       KAFKA_TOPIC: topic,
       // The heap the producer pod gets under the default memory limit, unless told otherwise.
-      NODE_OPTIONS:
-        process.env.BENCH_PRODUCER_NODE_OPTIONS ?? heapOptions(DEFAULT_RESOURCES.limits.memory, 1) ?? '',
+      ...heapEnv(DEFAULT_RESOURCES.limits.memory, 1),
+      // HEAP_GROWING_PERCENT= (empty) runs them with V8's own growth factor, for comparison.
+      ...(process.env.HEAP_GROWING_PERCENT === undefined
+        ? {}
+        : { HEAP_GROWING_PERCENT: process.env.HEAP_GROWING_PERCENT }),
+      ...(process.env.BENCH_PRODUCER_NODE_OPTIONS === undefined
+        ? {}
+        : { NODE_OPTIONS: process.env.BENCH_PRODUCER_NODE_OPTIONS }),
     };
     const start = async (podName: string, extra: Record<string, string>) => {
       const producer = new ModeProcess('producer', podName, { ...env, ...extra });

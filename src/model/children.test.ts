@@ -191,14 +191,16 @@ describe('desiredChildren', () => {
           ? { name: 'CONSUMER_WORKERS', value: '1' }
           : { name: 'PRODUCER_WORKERS', value: '0' },
         // Half the 256Mi limit: the producer's one isolate, the consumer's main and counting thread;
-        // each young generation an eighth of its old one.
+        // each semi-space a sixteenth of its old generation.
         {
           name: 'NODE_OPTIONS',
           value:
             component === 'consumer'
-              ? '--max-old-space-size=64 --max-semi-space-size=8'
-              : '--max-old-space-size=128 --max-semi-space-size=16',
+              ? '--max-old-space-size=64 --max-semi-space-size=4'
+              : '--max-old-space-size=128 --max-semi-space-size=8',
         },
+        // Node refuses V8's growth factor in NODE_OPTIONS; the process applies it (heap-growth.ts).
+        { name: 'HEAP_GROWING_PERCENT', value: '100' },
       ]);
       expect(c?.ports).toEqual([{ name: 'http', containerPort: 8080, protocol: 'TCP' }]);
       expect(c?.livenessProbe?.httpGet).toEqual({ path: '/healthz', port: 'http', scheme: 'HTTP' });
@@ -336,18 +338,18 @@ describe('desiredChildren', () => {
         resources: limits === undefined ? { requests: { cpu: '1' } } : { limits },
         consumer: { workers },
       });
-    // A semi-space of an eighth of the old generation, at most V8's own 16 MiB.
+    // A semi-space of a sixteenth of the old generation, at most 16 MiB.
     expect(heapOf(withLimits({ memory: '1Gi' }), 'producer')).toBe(
       '--max-old-space-size=512 --max-semi-space-size=16',
     );
     expect(heapOf(withLimits({ memory: '1Gi' }, 3), 'consumer')).toBe(
-      '--max-old-space-size=128 --max-semi-space-size=16',
+      '--max-old-space-size=128 --max-semi-space-size=8',
     );
     expect(heapOf(withLimits({ memory: '2G' }), 'producer')).toBe(
       '--max-old-space-size=953 --max-semi-space-size=16',
     );
     expect(heapOf(withLimits({ memory: '512Mi' }, 3), 'consumer')).toBe(
-      '--max-old-space-size=64 --max-semi-space-size=8',
+      '--max-old-space-size=64 --max-semi-space-size=4',
     );
     // Never below 32 MiB of old and 4 MiB of semi-space per isolate; no limit, no option (the
     // heap is the user's to size then).
@@ -357,9 +359,21 @@ describe('desiredChildren', () => {
     // The producer's generating threads are isolates too, beside its main thread.
     expect(
       heapOf(experiment({ resources: { limits: { memory: '1Gi' } }, producer: { workers: 3 } }), 'producer'),
-    ).toBe('--max-old-space-size=128 --max-semi-space-size=16');
+    ).toBe('--max-old-space-size=128 --max-semi-space-size=8');
     expect(heapOf(withLimits(undefined), 'producer')).toBeUndefined();
     expect(heapOf(withLimits({ cpu: '2' }), 'consumer')).toBeUndefined();
+  });
+
+  it('lets a bounded heap grow as a large one would between full collections, and only a bounded one', () => {
+    const growthOf = (e: RatingExperiment, component: 'consumer' | 'producer') =>
+      desiredChildren(e, options)[`${component}Deployment`].spec?.template.spec?.containers[0]?.env?.find(
+        (v) => v.name === 'HEAP_GROWING_PERCENT',
+      )?.value;
+    for (const component of ['producer', 'consumer'] as const) {
+      expect(growthOf(experiment({ resources: { limits: { memory: '2Gi' } } }), component)).toBe('100');
+      expect(growthOf(experiment({ resources: { limits: { memory: '128Mi' } } }), component)).toBe('100');
+      expect(growthOf(experiment({ resources: { requests: { cpu: '1' } } }), component)).toBeUndefined();
+    }
   });
 
   it('refuses an invalid spec or an experiment never stored', () => {
