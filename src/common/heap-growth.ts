@@ -7,11 +7,13 @@
 import { setFlagsFromString } from 'node:v8';
 import { EnvReader } from './env.ts';
 
+const VARIABLE = 'HEAP_GROWING_PERCENT';
+
 /** HEAP_GROWING_PERCENT, if set: how far, in percent, the old generation may grow between full collections. */
 export function readHeapGrowth(source: Record<string, string | undefined> = process.env): number | undefined {
   const env = new EnvReader(source);
-  if (env.optionalString('HEAP_GROWING_PERCENT') === undefined) return undefined;
-  const percent = env.integer('HEAP_GROWING_PERCENT', 0, { min: 1, max: 1000 });
+  if (env.optionalString(VARIABLE) === undefined) return undefined;
+  const percent = env.integer(VARIABLE, 0, { min: 1, max: 1000 });
   env.done();
   return percent;
 }

@@ -102,7 +102,7 @@ function heapOptions(memoryLimit: unknown, isolates: number): string | undefined
  * 36,164 ratings/s; at 100% it ran 20 and took in 61,454/s (bench/README.md). The old-space cap
  * still bounds the heap: only how often it is collected changes.
  */
-export const HEAP_GROWING_PERCENT = 100;
+const HEAP_GROWING_PERCENT = 100;
 
 /**
  * The environment that bounds a data-plane container's heaps: NODE_OPTIONS (heapOptions) and
