@@ -11,7 +11,7 @@ import { onCleanup } from './cleanup.ts';
 import { parseResults, summaryTable, type SummaryRow } from './results.ts';
 
 /** The benchmarks, in the order they run. */
-export const BENCHES = ['controller.ts', 'dataplane.ts', 'intake.ts', 'intake-auth.ts'];
+export const BENCHES = ['controller.ts', 'dataplane.ts', 'intake.ts', 'intake-pod.ts', 'intake-auth.ts'];
 
 /** How long a benchmark may take to clean up after SIGTERM before it is killed. */
 const CLEANUP_GRACE_MS = 120_000;
