@@ -290,6 +290,11 @@ export function components(p: Ports, installed: Installed, kubeconfigs: Record<s
           `--cluster-signing-cert-file=${pkiFiles.caCert}`,
           `--cluster-signing-key-file=${pkiFiles.caKey}`,
           '--cluster-name=ratings-local',
+          // The client rate of large managed clusters rather than the default 20/s (burst 30): at
+          // thousands of Deployments (bench/controller.ts) the Deployment controller was
+          // throttled for most of an hour, and nothing else here was the bound.
+          '--kube-api-qps=100',
+          '--kube-api-burst=200',
           '--leader-elect=false',
           '--v=1',
         ],
