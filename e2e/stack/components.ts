@@ -290,9 +290,9 @@ export function components(p: Ports, installed: Installed, kubeconfigs: Record<s
           `--cluster-signing-cert-file=${pkiFiles.caCert}`,
           `--cluster-signing-key-file=${pkiFiles.caKey}`,
           '--cluster-name=ratings-local',
-          // The client rate of large managed clusters rather than the default 20/s (burst 30): at
-          // thousands of Deployments (bench/controller.ts) the Deployment controller was
-          // throttled for most of an hour, and nothing else here was the bound.
+          // Above the default client rate (20/s, burst 30): at 6,000 Deployments (bench/controller.ts
+          // at 3,000 experiments) the Deployment controller's own rate limiter held it back for most
+          // of an hour (bench/README.md).
           '--kube-api-qps=100',
           '--kube-api-burst=200',
           '--leader-elect=false',
