@@ -19,7 +19,7 @@ import { DEFAULT_RESOURCES, HTTP_PORT } from '../src/model/children.ts';
 import { parseQuantity } from '../src/model/quantity.ts';
 import { generateRatings } from '../src/producer/generator.ts';
 import { onCleanup } from './cleanup.ts';
-import { catalog, ControllerProcess, controllerSuite, deleteExperiments } from './controller-harness.ts';
+import { ControllerProcess, controllerSuite, deleteExperiments } from './controller-harness.ts';
 import { defaultCatalog } from './producer.ts';
 import { loadAverage, median, printResult, round } from './results.ts';
 
@@ -65,6 +65,7 @@ async function main(): Promise<void> {
   const core = stack.kubeConfig.makeApiClient(CoreV1Api);
   const ns = await stack.newNamespace('intakepod');
   const name = 'intake';
+  const catalog = defaultCatalog();
   process.stdout.write(
     `producer pod under ${DEFAULT_RESOURCES.limits.memory}, ${runs} runs of ${seconds}s, bulk NDJSON of ${bulkSize} over ${bulkConnections} connections [load ${loadAverage()}]\n`,
   );
@@ -87,9 +88,10 @@ async function main(): Promise<void> {
         topic: { partitions: 3, replicas: 1 },
         producer: { replicas: 1, ratingsPerSecond: 0 },
         consumer: { replicas: 0 },
-        voices: catalog.voices,
-        battles: catalog.battles,
-        scale: catalog.scale,
+        // Spelled out: the ratings sent are of this catalog, whatever the installed CRD's defaults.
+        voices: [...catalog.voices],
+        battles: [...catalog.battles],
+        scale: [...catalog.scale],
       },
     );
     const pod = await eventually(
@@ -124,7 +126,7 @@ async function main(): Promise<void> {
       const text = await (await fetch(`${base}/metrics`)).text();
       return Number(/^process_resident_memory_bytes(?:\{[^}]*\})? (\S+)$/m.exec(text)?.[1]) / MiB;
     };
-    const body = generateRatings(defaultCatalog(), bulkSize)
+    const body = generateRatings(catalog, bulkSize)
       .map(({ battle, voices, rating, researcher }) => JSON.stringify({ battle, voices, rating, researcher }))
       .join('\n');
 
