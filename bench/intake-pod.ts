@@ -16,7 +16,6 @@ import autocannon from 'autocannon';
 import { createRatingExperiment, randomSuffix } from '../e2e/stack/harness.ts';
 import { eventually } from '../e2e/stack/eventually.ts';
 import { DEFAULT_RESOURCES, HTTP_PORT } from '../src/model/children.ts';
-import { parseQuantity } from '../src/model/quantity.ts';
 import { generateRatings } from '../src/producer/generator.ts';
 import { onCleanup } from './cleanup.ts';
 import { ControllerProcess, controllerSuite, deleteExperiments } from './controller-harness.ts';
@@ -27,7 +26,6 @@ const seconds = Number(process.env.BENCH_INTAKE_SECONDS ?? 30);
 const runs = Number(process.env.BENCH_RUNS ?? 3);
 const bulkSize = Number(process.env.BENCH_BULK_SIZE ?? 1000);
 const bulkConnections = Number(process.env.BENCH_BULK_CONNECTIONS ?? 4);
-const LIMIT_BYTES = parseQuantity(DEFAULT_RESOURCES.limits.memory)!;
 const MEMORY_CGROUP_ROOT = '/sys/fs/cgroup/memory';
 const MiB = 2 ** 20;
 
@@ -117,8 +115,10 @@ async function main(): Promise<void> {
       throw new Error(`no memory cgroup for container ${containerId} below ${MEMORY_CGROUP_ROOT}`);
     const env = pod.spec!.containers[0]!.env ?? [];
     const envOf = (key: string) => env.find((e) => e.name === key)?.value ?? '(unset)';
+    // The limit the kernel enforces, as the controller set it.
+    const limitMiB = readBytes(cgroup, 'memory.limit_in_bytes') / MiB;
     process.stdout.write(
-      `pod ${podName} at ${base}: limit ${readBytes(cgroup, 'memory.limit_in_bytes') / MiB} MiB, ` +
+      `pod ${podName} at ${base}: limit ${limitMiB} MiB, ` +
         `NODE_OPTIONS "${envOf('NODE_OPTIONS')}", HEAP_GROWING_PERCENT ${envOf('HEAP_GROWING_PERCENT')}\n`,
     );
 
@@ -175,7 +175,6 @@ async function main(): Promise<void> {
       );
     }
 
-    const limitMiB = LIMIT_BYTES / MiB;
     printResult({
       benchmark: 'intake-pod',
       figure: `peak memory (MiB) of the producer pod's cgroup under bulk imports (limit ${limitMiB} MiB), its restarts`,
