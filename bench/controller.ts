@@ -498,6 +498,7 @@ async function measure(
       LEADER_ELECT: 'false',
       // BENCH_CPU_PROF=<dir>: a V8 CPU profile of the controller, written when it stops.
       // BENCH_CONTROLLER_NODE_OPTIONS: more options, e.g. --heapsnapshot-signal=SIGUSR2.
+      HEAP_OPTIMIZE_FOR_SIZE: managerEnv('HEAP_OPTIMIZE_FOR_SIZE'),
       NODE_OPTIONS: [
         managerEnv('NODE_OPTIONS'),
         ...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : []),

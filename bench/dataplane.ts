@@ -8,7 +8,7 @@ import { benchConsumer } from './consumer.ts';
 import { benchProducer } from './producer.ts';
 import { onCleanup, type Cleanup } from './cleanup.ts';
 import { formatResult, loadAverage, median, result, type BenchResult } from './results.ts';
-import { applyHeapGrowth } from '../src/common/heap-growth.ts';
+import { applyHeapOptions } from '../src/common/heap-options.ts';
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 10);
 const partitions = Number(process.env.BENCH_PARTITIONS ?? 3);
@@ -41,7 +41,7 @@ const ratio = (n: number): number => Number(n.toFixed(3));
 
 async function main(): Promise<void> {
   // As a pod would: NODE_OPTIONS and HEAP_GROWING_PERCENT of a data-plane container apply here.
-  applyHeapGrowth();
+  applyHeapOptions();
   const bootstrap = process.env.KAFKA_BOOTSTRAP_SERVERS ?? readStackEnv().KAFKA_BOOTSTRAP_SERVERS;
   process.stdout.write(
     `broker ${bootstrap}, ${partitions} partitions, ${seconds}s per run; load average ${loadAverage()}\n\n`,

@@ -2,7 +2,7 @@
 // Entry point of the image: one binary, one mode per process.
 import { realpathSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
-import { applyHeapGrowth } from './common/heap-growth.ts';
+import { applyHeapOptions } from './common/heap-options.ts';
 
 type Mode = { describe: string; load: () => Promise<{ main(): Promise<void> }> };
 
@@ -40,7 +40,7 @@ export async function run(argv: string[]): Promise<number> {
     );
     return 2;
   }
-  applyHeapGrowth();
+  applyHeapOptions();
   const { main } = await mode.load();
   await main();
   return 0;

@@ -189,6 +189,20 @@ describe('the image reference', () => {
   });
 });
 
+describe("the controller's heap", () => {
+  it('is bounded as config/manager bounds it', () => {
+    const manager = load(readFileSync(join(repoRoot, 'config/manager/manager.yaml'), 'utf8')) as {
+      spec: { template: PodTemplate };
+    };
+    const objects = render();
+    for (const name of ['NODE_OPTIONS', 'HEAP_OPTIMIZE_FOR_SIZE']) {
+      const fromConfig = manager.spec.template.spec.containers[0]!.env.find((e) => e.name === name)?.value;
+      expect(fromConfig).toBeDefined();
+      expect(env(objects, name)).toBe(fromConfig);
+    }
+  });
+});
+
 describe('on the local API server', () => {
   it('accepts every object the options render (server-side dry run)', async () => {
     const objects = render({ ...networkPolicyOn, 'image.digest': digest });

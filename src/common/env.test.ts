@@ -43,6 +43,17 @@ describe('EnvReader', () => {
     expect(message).toContain('invalid configuration:\n  - REQUIRED is required');
   });
 
+  it('reads booleans spelled true or false, and nothing else', () => {
+    expect(read({ F: 'true' }, (env) => env.boolean('F', false))).toBe(true);
+    expect(read({ F: ' false ' }, (env) => env.boolean('F', true))).toBe(false);
+    expect(read({}, (env) => env.boolean('F', true))).toBe(true);
+    for (const raw of ['yes', '1', 'TRUE', 'on']) {
+      expect(() => read({ F: raw }, (env) => env.boolean('F', false))).toThrow(
+        `F must be true or false, got "${raw}"`,
+      );
+    }
+  });
+
   it('rejects integers out of range', () => {
     expect(() => read({ P: '70000' }, (env) => env.integer('P', 1, { max: 65535 }))).toThrow(/P must be/);
   });

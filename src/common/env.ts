@@ -46,6 +46,14 @@ export class EnvReader {
     return value;
   }
 
+  boolean(name: string, fallback: boolean): boolean {
+    const raw = this.optionalString(name);
+    if (raw === undefined) return fallback;
+    if (raw === 'true' || raw === 'false') return raw === 'true';
+    this.problems.push(`${name} must be true or false, got "${raw}"`);
+    return fallback;
+  }
+
   /** A DNS-1123 subdomain, as Kubernetes requires of namespaces and object names. */
   kubernetesName(name: string, fallback?: string): string {
     const value = this.string(name, fallback);

@@ -113,12 +113,7 @@ const CIDR = /^(\d{1,3}(\.\d{1,3}){3}\/\d{1,2}|[0-9a-fA-F:]+\/\d{1,3})$/;
  * plugins that match before translating it.
  */
 function readNetworkPolicy(r: EnvReader): { apiServer: ApiServerEndpoints } | undefined {
-  const flag = r.optionalString('DATA_PLANE_NETWORK_POLICY') ?? 'false';
-  if (flag !== 'true' && flag !== 'false') {
-    r.fail(`DATA_PLANE_NETWORK_POLICY must be true or false, got "${flag}"`);
-    return undefined;
-  }
-  if (flag === 'false') return undefined;
+  if (!r.boolean('DATA_PLANE_NETWORK_POLICY', false)) return undefined;
   const list = (name: string) =>
     (r.optionalString(name) ?? '')
       .split(',')

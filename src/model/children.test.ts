@@ -199,7 +199,7 @@ describe('desiredChildren', () => {
               ? '--max-old-space-size=64 --max-semi-space-size=4'
               : '--max-old-space-size=128 --max-semi-space-size=8',
         },
-        // Node refuses V8's growth factor in NODE_OPTIONS; the process applies it (heap-growth.ts).
+        // Node refuses V8's growth factor in NODE_OPTIONS; the process applies it (heap-options.ts).
         { name: 'HEAP_GROWING_PERCENT', value: '100' },
       ]);
       expect(c?.ports).toEqual([{ name: 'http', containerPort: 8080, protocol: 'TCP' }]);

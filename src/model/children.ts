@@ -107,7 +107,7 @@ const HEAP_GROWING_PERCENT = 100;
 /**
  * The environment that bounds a data-plane container's heaps: NODE_OPTIONS (heapOptions) and
  * HEAP_GROWING_PERCENT, which Node refuses in NODE_OPTIONS and the process applies itself
- * (src/common/heap-growth.ts). Empty when the container has no memory limit.
+ * (src/common/heap-options.ts). Empty when the container has no memory limit.
  */
 export function heapEnv(memoryLimit: unknown, isolates: number): Record<string, string> {
   const nodeOptions = heapOptions(memoryLimit, isolates);
