@@ -26,17 +26,10 @@ describe('readHeapOptions', () => {
     );
   });
 
-  it('names every bad variable at once', () => {
-    let error: unknown;
-    try {
-      readHeapOptions({ HEAP_GROWING_PERCENT: 'lots', HEAP_OPTIMIZE_FOR_SIZE: 'yes' });
-    } catch (err) {
-      error = err;
-    }
-    expect((error as ConfigError).problems).toEqual([
-      'HEAP_GROWING_PERCENT must be an integer in [1, 1000], got "lots"',
-      'HEAP_OPTIMIZE_FOR_SIZE must be true or false, got "yes"',
-    ]);
+  it('names every bad variable in one error', () => {
+    const read = () => readHeapOptions({ HEAP_GROWING_PERCENT: 'lots', HEAP_OPTIMIZE_FOR_SIZE: 'yes' });
+    expect(read).toThrow('HEAP_GROWING_PERCENT must be an integer in [1, 1000], got "lots"');
+    expect(read).toThrow('HEAP_OPTIMIZE_FOR_SIZE must be true or false, got "yes"');
   });
 });
 
