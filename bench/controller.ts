@@ -496,9 +496,9 @@ async function measure(
       // One replica: on a stack loaded by others, a lease renewal that misses its deadline would
       // end the run (the controller stops leading and exits, as it must).
       LEADER_ELECT: 'false',
+      HEAP_OPTIMIZE_FOR_SIZE: managerEnv('HEAP_OPTIMIZE_FOR_SIZE'),
       // BENCH_CPU_PROF=<dir>: a V8 CPU profile of the controller, written when it stops.
       // BENCH_CONTROLLER_NODE_OPTIONS: more options, e.g. --heapsnapshot-signal=SIGUSR2.
-      HEAP_OPTIMIZE_FOR_SIZE: managerEnv('HEAP_OPTIMIZE_FOR_SIZE'),
       NODE_OPTIONS: [
         managerEnv('NODE_OPTIONS'),
         ...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : []),
