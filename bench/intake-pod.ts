@@ -16,10 +16,9 @@ import autocannon from 'autocannon';
 import { createRatingExperiment, randomSuffix } from '../e2e/stack/harness.ts';
 import { eventually } from '../e2e/stack/eventually.ts';
 import { DEFAULT_RESOURCES, HTTP_PORT } from '../src/model/children.ts';
-import { generateRatings } from '../src/producer/generator.ts';
 import { onCleanup } from './cleanup.ts';
-import { ControllerProcess, controllerSuite, deleteExperiments } from './controller-harness.ts';
-import { defaultCatalog } from './producer.ts';
+import { ControllerProcess, controllerSuite, deleteExperiments, parseMetrics } from './controller-harness.ts';
+import { bulkNdjson, defaultCatalog } from './producer.ts';
 import { loadAverage, median, printResult, round } from './results.ts';
 
 const seconds = Number(process.env.BENCH_INTAKE_SECONDS ?? 30);
@@ -124,11 +123,9 @@ async function main(): Promise<void> {
 
     const rssMiB = async () => {
       const text = await (await fetch(`${base}/metrics`)).text();
-      return Number(/^process_resident_memory_bytes(?:\{[^}]*\})? (\S+)$/m.exec(text)?.[1]) / MiB;
+      return parseMetrics(text).get('process_resident_memory_bytes') / MiB;
     };
-    const body = generateRatings(catalog, bulkSize)
-      .map(({ battle, voices, rating, researcher }) => JSON.stringify({ battle, voices, rating, researcher }))
-      .join('\n');
+    const body = bulkNdjson(catalog, bulkSize);
 
     const figures: RunFigures[] = [];
     for (let run = 1; run <= runs; run++) {

@@ -25,7 +25,7 @@ import { generateRatings } from '../src/producer/generator.ts';
 import { onCleanup } from './cleanup.ts';
 import { STAGED_LABELS } from './operator-guard.ts';
 import { loadAverage, median, printResult, round } from './results.ts';
-import { defaultCatalog, withAdmin } from './producer.ts';
+import { bulkNdjson, defaultCatalog, withAdmin } from './producer.ts';
 
 /** Figures of the intake before this work, on a quiet machine of this kind (issue 11). */
 const BEFORE: Record<number, number> = { 1: 1_053, 64: 15_109, 256: 19_155, 1024: 18_189 };
@@ -260,9 +260,7 @@ async function main(): Promise<void> {
       rating: sample!.rating,
       researcher: 'bench',
     });
-    const bulkBody = generateRatings(catalog, bulkSize)
-      .map(({ battle, voices, rating, researcher }) => JSON.stringify({ battle, voices, rating, researcher }))
-      .join('\n');
+    const bulkBody = bulkNdjson(catalog, bulkSize);
 
     const byConnections = new Map<number, Measure[]>(CONNECTIONS.map((c) => [c, []]));
     const unboundedRuns: Measure[] = [];

@@ -78,6 +78,13 @@ export function defaultCatalog(): Catalog {
   return catalogFromSpec(applyDefaults(specSchema, {}));
 }
 
+/** A bulk-import body: `size` random ratings of the catalog, as NDJSON (one rating a line). */
+export function bulkNdjson(catalog: Catalog, size: number): string {
+  return generateRatings(catalog, size)
+    .map(({ battle, voices, rating, researcher }) => JSON.stringify({ battle, voices, rating, researcher }))
+    .join('\n');
+}
+
 /** Mean size of an encoded rating, so that Kafka's tool sends records of the same size. */
 export function meanRecordBytes(catalog: Catalog): number {
   const samples = generateRatings(catalog, 10_000);
