@@ -6,16 +6,19 @@
 // BENCH_BULK_SIZE (1,000) ratings over BENCH_BULK_CONNECTIONS (4) connections go to the pod's IP.
 // Per run: ratings acknowledged per second; the process's peak RSS (its /metrics, every second);
 // the container cgroup's peak usage (memory.max_usage_in_bytes, reset before the run: what the
-// kernel charged against the limit, page cache included) and its failcnt (allocations that hit
-// the limit); the container's restarts and its last termination reason (OOMKilled).
+// kernel charged against the limit, page cache included), the peaks of its anonymous memory, its
+// page cache and its kernel memory (every second: the kernel reclaims cache before it fails an
+// allocation, never anonymous memory) and its failcnt (allocations that hit the limit); the
+// container's restarts and its last termination reason (OOMKilled).
 // Needs root on the stack's machine (it reads the node's cgroups) and cgroup v1, as the stack has.
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CoreV1Api, type V1Pod } from '@kubernetes/client-node';
 import autocannon from 'autocannon';
 import { createRatingExperiment, randomSuffix } from '../e2e/stack/harness.ts';
 import { eventually } from '../e2e/stack/eventually.ts';
 import { DEFAULT_RESOURCES, HTTP_PORT } from '../src/model/children.ts';
+import { findCgroupDir, MEMORY_CGROUP_ROOT, parseMemoryStat, readBytes } from './cgroup.ts';
 import { onCleanup } from './cleanup.ts';
 import { ControllerProcess, controllerSuite, deleteExperiments, parseMetrics } from './controller-harness.ts';
 import { bulkNdjson, defaultCatalog } from './producer.ts';
@@ -25,23 +28,7 @@ const seconds = Number(process.env.BENCH_INTAKE_SECONDS ?? 30);
 const runs = Number(process.env.BENCH_RUNS ?? 3);
 const bulkSize = Number(process.env.BENCH_BULK_SIZE ?? 1000);
 const bulkConnections = Number(process.env.BENCH_BULK_CONNECTIONS ?? 4);
-const MEMORY_CGROUP_ROOT = '/sys/fs/cgroup/memory';
 const MiB = 2 ** 20;
-
-/** The memory cgroup directory of a container: the one named after its id, below the node's root. */
-function findCgroupDir(root: string, containerId: string, depth = 6): string | undefined {
-  if (depth < 0 || !existsSync(root)) return undefined;
-  for (const entry of readdirSync(root, { withFileTypes: true })) {
-    if (!entry.isDirectory()) continue;
-    const path = join(root, entry.name);
-    if (entry.name.includes(containerId)) return path;
-    const found = findCgroupDir(path, containerId, depth - 1);
-    if (found !== undefined) return found;
-  }
-  return undefined;
-}
-
-const readBytes = (dir: string, file: string) => Number(readFileSync(join(dir, file), 'utf8').trim());
 
 interface RunFigures {
   ratingsPerSecond: number;
@@ -49,6 +36,10 @@ interface RunFigures {
   errors: number;
   peakRssMiB: number;
   peakCgroupMiB: number;
+  /** Sampled every second; the kernel keeps no peak of either. */
+  peakAnonMiB: number;
+  peakCacheMiB: number;
+  peakKernelMiB: number;
   failcnt: number;
   restarts: number;
   lastTermination: string;
@@ -132,7 +123,16 @@ async function main(): Promise<void> {
       writeFileSync(join(cgroup, 'memory.max_usage_in_bytes'), '0');
       const failBefore = readBytes(cgroup, 'memory.failcnt');
       let peakRss = await rssMiB();
+      const memory = { anon: 0, cache: 0, kernel: 0 };
+      const sampleCgroup = () => {
+        const { rss, cache } = parseMemoryStat(readFileSync(join(cgroup, 'memory.stat'), 'utf8'));
+        memory.anon = Math.max(memory.anon, rss / MiB);
+        memory.cache = Math.max(memory.cache, cache / MiB);
+        memory.kernel = Math.max(memory.kernel, readBytes(cgroup, 'memory.kmem.usage_in_bytes') / MiB);
+      };
+      sampleCgroup();
       const sampler = setInterval(() => {
+        sampleCgroup();
         rssMiB().then(
           (mib) => (peakRss = Math.max(peakRss, mib)),
           () => undefined,
@@ -152,6 +152,7 @@ async function main(): Promise<void> {
       } finally {
         clearInterval(sampler);
       }
+      sampleCgroup();
       const read: V1Pod = await core.readNamespacedPod({ namespace: ns, name: podName });
       const status = read.status?.containerStatuses?.[0];
       const m: RunFigures = {
@@ -160,6 +161,9 @@ async function main(): Promise<void> {
         errors: result.errors + result.timeouts + result.non2xx,
         peakRssMiB: Math.max(peakRss, await rssMiB().catch(() => 0)),
         peakCgroupMiB: readBytes(cgroup, 'memory.max_usage_in_bytes') / MiB,
+        peakAnonMiB: memory.anon,
+        peakCacheMiB: memory.cache,
+        peakKernelMiB: memory.kernel,
         failcnt: readBytes(cgroup, 'memory.failcnt') - failBefore,
         restarts: status?.restartCount ?? -1,
         lastTermination: status?.lastState?.terminated?.reason ?? 'none',
@@ -167,7 +171,8 @@ async function main(): Promise<void> {
       figures.push(m);
       process.stdout.write(
         `run ${run}: ${round(m.ratingsPerSecond)} ratings/s acknowledged, p99 ${m.p99} ms, errors ${m.errors}, ` +
-          `peak RSS ${m.peakRssMiB.toFixed(1)} MiB, cgroup peak ${m.peakCgroupMiB.toFixed(1)} MiB, failcnt ${m.failcnt}, ` +
+          `peak RSS ${m.peakRssMiB.toFixed(1)} MiB, cgroup peak ${m.peakCgroupMiB.toFixed(1)} MiB ` +
+          `(sampled peaks: anonymous ${m.peakAnonMiB.toFixed(1)}, page cache ${m.peakCacheMiB.toFixed(1)}, kernel ${m.peakKernelMiB.toFixed(1)} MiB), failcnt ${m.failcnt}, ` +
           `restarts ${m.restarts}, last termination ${m.lastTermination} [load ${loadAverage()}]\n`,
       );
     }
