@@ -1,6 +1,8 @@
-// `node bench/cpuprofile-summary.ts <file.cpuprofile> [top]`: the functions with the most self
-// time in a V8 CPU profile (`node --cpu-prof`), with their share of all samples, and the share
-// of the main thread that was idle (waiting for I/O): the evidence for what bounds a benchmark.
+// `node bench/cpuprofile-summary.ts <file.cpuprofile> [top] [busiest-seconds]`: the functions with
+// the most self time in a V8 CPU profile (`node --cpu-prof`), with their share of all samples, and
+// the share of the main thread that was idle (waiting for I/O): the evidence for what bounds a
+// benchmark. With busiest-seconds, only the window of that length with the least idle time counts:
+// a process profiled for its whole life spends most of it starting, waiting and stopping.
 import { readFileSync } from 'node:fs';
 import { relative } from 'node:path';
 
@@ -44,21 +46,53 @@ export function selfTimes(profile: Profile): SelfTime[] {
     .sort((a, b) => b.share - a.share);
 }
 
-/** Self time by who runs it: our code, kafkajs, Node's own, the garbage collector, idle. */
+/** The samples of the `seconds` of the profile with the fewest idle ones (all, if it is shorter). */
+export function busiestWindow(profile: Profile, seconds: number): Profile {
+  const byNode = new Map(profile.nodes.map((n) => [n.id, n]));
+  const idle = profile.samples.map((id) => byNode.get(id)?.callFrame.functionName === '(idle)');
+  const times: number[] = [];
+  let now = 0;
+  for (const delta of profile.timeDeltas) times.push((now += delta));
+  const span = seconds * 1e6;
+  if (times.length === 0 || times.at(-1)! - times[0]! < span) return profile;
+  let best = { first: 0, last: profile.samples.length - 1, busy: -1 };
+  let first = 0;
+  let busy = 0;
+  for (let last = 0; last < times.length; last++) {
+    if (!idle[last]) busy++;
+    while (times[last]! - times[first]! >= span) {
+      if (!idle[first]) busy--;
+      first++;
+    }
+    if (busy > best.busy) best = { first, last, busy };
+  }
+  return {
+    ...profile,
+    samples: profile.samples.slice(best.first, best.last + 1),
+    timeDeltas: profile.timeDeltas.slice(best.first, best.last + 1),
+  };
+}
+
+/** Self time by who runs it: our code, each dependency, Node's own, the garbage collector, idle. */
 export function byOwner(rows: readonly SelfTime[]): Map<string, number> {
   const owners = new Map<string, number>();
   for (const row of rows) {
     const owner =
       row.name === '(idle)' || row.name === '(garbage collector)' || row.name === '(program)'
         ? row.name
-        : row.where.startsWith('kafkajs/')
-          ? 'kafkajs'
-          : row.where.startsWith('src/') || row.where.startsWith('bench/')
-            ? 'ours (src/, bench/)'
-            : 'node and V8 builtins';
+        : row.where.startsWith('src/') || row.where.startsWith('bench/')
+          ? 'ours (src/, bench/)'
+          : (packageOf(row.where) ?? 'node and V8 builtins');
     owners.set(owner, (owners.get(owner) ?? 0) + row.share);
   }
   return new Map([...owners].sort((a, b) => b[1] - a[1]));
+}
+
+/** The package a location below node_modules belongs to (shortUrl strips the prefix). */
+function packageOf(where: string): string | undefined {
+  if (where === '' || where.startsWith('node:') || !where.includes('/')) return undefined;
+  const parts = where.split('/');
+  return where.startsWith('@') ? `${parts[0]}/${parts[1]}` : parts[0];
 }
 
 function shortUrl(url: string): string {
@@ -68,12 +102,15 @@ function shortUrl(url: string): string {
 }
 
 if (import.meta.main) {
-  const [file, top = '25'] = process.argv.slice(2);
+  const [file, top = '25', busiest] = process.argv.slice(2);
   if (file === undefined) {
-    process.stderr.write('usage: node bench/cpuprofile-summary.ts <file.cpuprofile> [top]\n');
+    process.stderr.write(
+      'usage: node bench/cpuprofile-summary.ts <file.cpuprofile> [top] [busiest-seconds]\n',
+    );
     process.exit(2);
   }
-  const all = selfTimes(JSON.parse(readFileSync(file, 'utf8')) as Profile);
+  const profile = JSON.parse(readFileSync(file, 'utf8')) as Profile;
+  const all = selfTimes(busiest === undefined ? profile : busiestWindow(profile, Number(busiest)));
   for (const [owner, share] of byOwner(all)) {
     process.stdout.write(`${(100 * share).toFixed(1).padStart(5)}%  ${owner}\n`);
   }
