@@ -36,7 +36,7 @@ interface RunFigures {
   errors: number;
   peakRssMiB: number;
   peakCgroupMiB: number;
-  /** Sampled every second; the kernel keeps no peak of either. */
+  /** Sampled every second: the kernel keeps no peak of these three. */
   peakAnonMiB: number;
   peakCacheMiB: number;
   peakKernelMiB: number;
