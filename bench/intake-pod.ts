@@ -17,7 +17,7 @@ import { CoreV1Api, type V1Pod } from '@kubernetes/client-node';
 import autocannon from 'autocannon';
 import { createRatingExperiment, randomSuffix } from '../e2e/stack/harness.ts';
 import { eventually } from '../e2e/stack/eventually.ts';
-import { DEFAULT_RESOURCES, HTTP_PORT } from '../src/model/children.ts';
+import { DEFAULT_RESOURCES, HTTP_PORT } from '../src/model/pod.ts';
 import { findCgroupDir, MEMORY_CGROUP_ROOT, parseMemoryStat, readBytes } from './cgroup.ts';
 import { onCleanup } from './cleanup.ts';
 import { ControllerProcess, controllerSuite, deleteExperiments, parseMetrics } from './controller-harness.ts';

@@ -8,7 +8,8 @@ import { load } from 'js-yaml';
 import { loadCrd, versionSchema } from '../../src/api/crd.ts';
 import { applyDefaults } from '../../src/api/defaults.ts';
 import type { RatingExperiment } from '../../src/api/v1alpha1.ts';
-import { METRICS_PATH, desiredChildren } from '../../src/model/children.ts';
+import { desiredChildren } from '../../src/model/children.ts';
+import { METRICS_PATH } from '../../src/model/pod.ts';
 import { repoRoot } from '../stack/paths.ts';
 
 interface PodMonitorSpec {

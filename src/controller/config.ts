@@ -8,7 +8,7 @@
 // by the logger.
 import { EnvReader } from '../common/env.ts';
 import { readKubeRequestTimeout } from '../common/kube-client.ts';
-import { INTAKE_REVIEWER_CLUSTER_ROLE } from '../model/children.ts';
+import { INTAKE_REVIEWER_CLUSTER_ROLE } from '../model/access.ts';
 import type { ApiServerEndpoints } from '../model/index.ts';
 
 export interface ControllerConfig {

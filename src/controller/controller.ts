@@ -13,7 +13,7 @@ import {
   experimentsUsingKafka,
   mayHaveBeenStaged,
   ownerKey,
-  topicOwnerKey,
+  labelledExperimentKey,
 } from './mapping.ts';
 import type { ControllerMetrics } from './metrics.ts';
 import { ApplyFailuresError, Reconciler, type Caches } from './reconciler.ts';
@@ -125,8 +125,8 @@ export class Controller {
     });
     for (const child of this.caches.children.values())
       // Labels name the experiment of a cluster-scoped child, as of a KafkaTopic.
-      child.onChange((c) => this.enqueue(ownerKey(c.object) ?? topicOwnerKey(c.object)));
-    this.caches.kafkaTopics.onChange((c) => this.enqueue(topicOwnerKey(c.object)));
+      child.onChange((c) => this.enqueue(ownerKey(c.object) ?? labelledExperimentKey(c.object)));
+    this.caches.kafkaTopics.onChange((c) => this.enqueue(labelledExperimentKey(c.object)));
     this.caches.kafkas.onChange((c: Change<Kafka & KubeObject>) => {
       for (const key of experimentsUsingKafka(c.object, this.caches.experiments.list())) this.queue.add(key);
     });

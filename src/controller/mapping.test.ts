@@ -7,7 +7,7 @@ import {
   experimentsUsingKafka,
   mayHaveBeenStaged,
   ownerKey,
-  topicOwnerKey,
+  labelledExperimentKey,
 } from './mapping.ts';
 
 const experiment = (name: string, kafka: Record<string, string>, extra: Partial<RatingExperiment> = {}) =>
@@ -36,12 +36,12 @@ describe('ownerKey', () => {
   });
 });
 
-describe('topicOwnerKey', () => {
+describe('labelledExperimentKey', () => {
   it('maps a KafkaTopic back through its labels', () => {
     const labels = topicLabels({ namespace: 'appdev', name: 'erb' }, 'kafka');
-    expect(topicOwnerKey({ metadata: { namespace: 'queuing', labels } })).toBe('appdev/erb');
+    expect(labelledExperimentKey({ metadata: { namespace: 'queuing', labels } })).toBe('appdev/erb');
     expect(
-      topicOwnerKey({ metadata: { namespace: 'queuing', labels: { 'strimzi.io/cluster': 'kafka' } } }),
+      labelledExperimentKey({ metadata: { namespace: 'queuing', labels: { 'strimzi.io/cluster': 'kafka' } } }),
     ).toBeUndefined();
   });
 });

@@ -7,10 +7,10 @@ import {
   FINALIZER,
   KIND,
 } from '../api/v1alpha1.ts';
-import { lostOf } from '../model/conditions.ts';
+import { lostOf } from '../model/status/loss.ts';
 import { canonicalJson } from './semantic.ts';
 import type { Kafka } from '../model/strimzi.ts';
-import { experimentOfTopic, isStaged } from '../model/names.ts';
+import { labelledExperiment, isStaged } from '../model/names.ts';
 import type { KubeObject } from '../common/kube-resources.ts';
 
 /** The key of the experiment that controls a namespaced child, from its owner references. */
@@ -21,9 +21,9 @@ export function ownerKey(child: KubeObject): string | undefined {
   return owner === undefined ? undefined : `${child.metadata?.namespace ?? ''}/${owner.name}`;
 }
 
-/** The key of the experiment a KafkaTopic belongs to (labels: owner references cannot cross namespaces). */
-export function topicOwnerKey(topic: KubeObject): string | undefined {
-  const ref = experimentOfTopic(topic);
+/** The key of the experiment a KafkaTopic or ClusterRoleBinding belongs to (labelledExperiment). */
+export function labelledExperimentKey(topic: KubeObject): string | undefined {
+  const ref = labelledExperiment(topic);
   return ref === undefined ? undefined : `${ref.namespace}/${ref.name}`;
 }
 

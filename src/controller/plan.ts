@@ -11,7 +11,7 @@ import {
   computeConditions,
   desiredChildren,
   desiredStatus,
-  experimentOfTopic,
+  labelledExperiment,
   experimentRef,
   intakeReviewerBindingName,
   lostOf,
@@ -166,13 +166,13 @@ export function planSync(
     });
   let children = childrenFor(true);
   let liveTopic = observed.live(children.kafkaTopic as KubeObject) as KafkaTopic | undefined;
-  let conflict = topicConflict(ref, liveTopic, experimentOfTopic);
+  let conflict = topicConflict(ref, liveTopic, labelledExperiment);
   if (conflict !== undefined && usesRecordedLegacyTopic(exp)) {
     // Its legacy default topic belongs to another experiment: move to its own namespaced default.
     resolved = resolveSpec(exp, { keepRecordedTopic: false });
     children = childrenFor(false);
     liveTopic = observed.live(children.kafkaTopic as KubeObject) as KafkaTopic | undefined;
-    conflict = topicConflict(ref, liveTopic, experimentOfTopic);
+    conflict = topicConflict(ref, liveTopic, labelledExperiment);
   }
   const topic = conflict === undefined ? liveTopic : undefined;
   const deployments = new Set<unknown>([children.producerDeployment, children.consumerDeployment]);
@@ -235,7 +235,7 @@ function intakeReviewerDelete(observed: Observed, desired: KubeObject | undefine
   const ref = experimentRef(observed.experiment);
   const name = intakeReviewerBindingName(ref);
   const live = observed.live({ ...CLUSTER_ROLE_BINDING, metadata: { name } });
-  const owner = live === undefined ? undefined : experimentOfTopic(live);
+  const owner = live === undefined ? undefined : labelledExperiment(live);
   if (owner?.namespace !== ref.namespace || owner.name !== ref.name) return [];
   return [
     {

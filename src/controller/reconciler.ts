@@ -26,7 +26,7 @@ import { stripManagedFields, type Informer } from './informer.ts';
 import { errorMessage, isNotFound, isTransient } from '../common/kube-errors.ts';
 import type { KubeClient } from '../common/kube-client.ts';
 import { metricLabels, type ControllerMetrics } from './metrics.ts';
-import { afterLeaving, topicOwnerKey } from './mapping.ts';
+import { afterLeaving, labelledExperimentKey } from './mapping.ts';
 import {
   childEvents,
   planStatus,
@@ -240,7 +240,7 @@ export class Reconciler {
       return;
     }
     const key = objectKey(live);
-    const topics = caches.kafkaTopics.list().filter((t) => topicOwnerKey(t) === key);
+    const topics = caches.kafkaTopics.list().filter((t) => labelledExperimentKey(t) === key);
     const kept =
       topics.length === 0
         ? 'its KafkaTopic'
@@ -386,9 +386,9 @@ export class Reconciler {
   /** The experiment's KafkaTopics: by label from the cache, plus its desired one read directly in case the cache lags. */
   private async topicsOf(exp: RatingExperiment & KubeObject): Promise<KubeObject[]> {
     const key = objectKey(exp);
-    const topics = this.options.caches.kafkaTopics.list().filter((t) => topicOwnerKey(t) === key);
+    const topics = this.options.caches.kafkaTopics.list().filter((t) => labelledExperimentKey(t) === key);
     for (const desired of await this.uncachedTopics(exp)) {
-      if (topicOwnerKey(desired) === key && !topics.some((t) => objectKey(t) === objectKey(desired))) {
+      if (labelledExperimentKey(desired) === key && !topics.some((t) => objectKey(t) === objectKey(desired))) {
         topics.push(desired);
       }
     }
@@ -416,7 +416,7 @@ export class Reconciler {
       return live;
     };
     const current = await lookup(topicNameOf(exp));
-    if (usesRecordedLegacyTopic(exp) && current !== undefined && topicOwnerKey(current) !== objectKey(exp)) {
+    if (usesRecordedLegacyTopic(exp) && current !== undefined && labelledExperimentKey(current) !== objectKey(exp)) {
       await lookup(topicNameOf(exp, { keepRecordedTopic: false }));
     }
     return fetched;

@@ -1,7 +1,7 @@
 // One copy of each repeated string in the informers' caches. JSON.parse gives every string value
-// its own copy: at 1,000 experiments the cached objects held 350,000 strings (20 MiB, 44% of the
-// live heap) of which 87,000 were distinct (9 MiB) — namespaces, labels, images, env names,
-// condition reasons repeated in every child (bench/README.md, the controller's heap).
+// its own copy, and most strings of the cached objects are the same few repeated in every child
+// (namespaces, labels, images, env names, condition reasons): at a thousand experiments they were
+// close to half of the live heap (bench/results/2026-11-29.md, 20:38 bench:controller).
 //
 // Values that are unique by nature (uid, resourceVersion, timestamps) are left alone: pooling
 // them would only grow the pool. The pool is emptied when it reaches its bound, so that names of

@@ -51,28 +51,18 @@ export function resolveBootstrap(
     };
   }
 
-  let chosen: KafkaListenerStatus | undefined;
-  if (kafkaSpec.listener !== undefined) {
-    chosen = listeners.find((l) => l.name === kafkaSpec.listener);
-    if (chosen === undefined) {
-      return {
-        ok: false,
-        reason: Reason.BootstrapUnresolved,
-        message: `${ref} has no listener "${kafkaSpec.listener}" in status.listeners (it has: ${names}); correct spec.kafka.listener`,
-      };
-    }
-  } else {
-    const specs = kafka.spec?.kafka?.listeners ?? [];
-    const plainInternal = new Set(
-      specs.filter((s) => s.tls !== true && s.type === 'internal').map((s) => s.name),
-    );
-    const tls = new Set(specs.filter((s) => s.tls === true).map((s) => s.name));
-    chosen =
-      listeners.find((l) => l.name !== undefined && plainInternal.has(l.name)) ??
-      PREFERRED_LISTENERS.map((n) => listeners.find((l) => l.name === n && !tls.has(n))).find((l) => l) ??
-      listeners[0];
+  const chosen =
+    kafkaSpec.listener === undefined
+      ? defaultListener(kafka, listeners)
+      : listeners.find((l) => l.name === kafkaSpec.listener);
+  if (chosen === undefined && kafkaSpec.listener !== undefined) {
+    return {
+      ok: false,
+      reason: Reason.BootstrapUnresolved,
+      message: `${ref} has no listener "${kafkaSpec.listener}" in status.listeners (it has: ${names}); correct spec.kafka.listener`,
+    };
   }
-  const bootstrapServers = chosen === undefined ? undefined : address(chosen);
+  const bootstrapServers = chosen && address(chosen);
   if (chosen === undefined || bootstrapServers === undefined) {
     return { ok: false, reason: Reason.BootstrapUnresolved, message: `${ref} has no usable listener` };
   }
@@ -82,4 +72,18 @@ export function resolveBootstrap(
     source: 'listener',
     ...(chosen.name !== undefined && { listener: chosen.name }),
   };
+}
+
+/** A plain internal listener by the Kafka's spec, else a preferred name that is not TLS, else the first. */
+function defaultListener(kafka: Kafka, listeners: KafkaListenerStatus[]): KafkaListenerStatus | undefined {
+  const specs = kafka.spec?.kafka?.listeners ?? [];
+  const plainInternal = new Set(
+    specs.filter((s) => s.tls !== true && s.type === 'internal').map((s) => s.name),
+  );
+  const tls = new Set(specs.filter((s) => s.tls === true).map((s) => s.name));
+  return (
+    listeners.find((l) => l.name !== undefined && plainInternal.has(l.name)) ??
+    PREFERRED_LISTENERS.map((n) => listeners.find((l) => l.name === n && !tls.has(n))).find((l) => l) ??
+    listeners[0]
+  );
 }

@@ -2,7 +2,8 @@ import type { V1Container, V1PodSpec } from '@kubernetes/client-node';
 import type { RatingExperiment, RatingExperimentSpec } from '../api/v1alpha1.ts';
 import { defaultedExperiment as experiment } from './experiment.fixtures.ts';
 import { InvalidSpecError } from './spec.ts';
-import { childList, desiredChildren, ownerReference } from './children.ts';
+import { childList, desiredChildren } from './children.ts';
+import { ownerReference } from './metadata.ts';
 
 const options = { image: 'ghcr.io/conglombo/ratings-operator:0.1.0', bootstrapServers: 'kafka:9092' };
 

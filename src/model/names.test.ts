@@ -8,7 +8,7 @@ import {
   consumerName,
   defaultTopicName,
   legacyDefaultTopicName,
-  experimentOfTopic,
+  labelledExperiment,
   experimentRef,
   fnv1a,
   kafkaTopicResourceName,
@@ -81,9 +81,9 @@ describe('labels', () => {
       'ratings.conglombo.io/experiment-namespace': 'appdev',
       'ratings.conglombo.io/experiment-name': 'erb',
     });
-    expect(experimentOfTopic({ metadata: { labels: l } })).toEqual({ namespace: 'appdev', name: 'erb' });
-    expect(experimentOfTopic({ metadata: { labels: { 'strimzi.io/cluster': 'kafka' } } })).toBeUndefined();
-    expect(experimentOfTopic({})).toBeUndefined();
+    expect(labelledExperiment({ metadata: { labels: l } })).toEqual({ namespace: 'appdev', name: 'erb' });
+    expect(labelledExperiment({ metadata: { labels: { 'strimzi.io/cluster': 'kafka' } } })).toBeUndefined();
+    expect(labelledExperiment({})).toBeUndefined();
   });
 });
 

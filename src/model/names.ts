@@ -31,7 +31,8 @@ export function isStaged(obj: { metadata?: { labels?: Record<string, string> } }
   return obj.metadata?.labels?.[LABEL_STAGED] === 'true';
 }
 
-export type Component = 'producer' | 'consumer' | 'access' | 'topic' | 'network';
+/** What a child is to its experiment: the value of its app.kubernetes.io/component label. */
+export type ChildRole = 'producer' | 'consumer' | 'access' | 'topic' | 'network';
 
 /** The identity every model function needs; throws when the object was never stored. */
 export interface ExperimentRef {
@@ -77,12 +78,12 @@ export const defaultTopicName = (namespace: string, name: string): string => `${
 export const legacyDefaultTopicName = (name: string): string => `${name}-ratings`;
 
 /** Labels that select a component's pods; a Deployment selector, so never change them. */
-export function selectorLabels(name: string, component: Component): Record<string, string> {
+export function selectorLabels(name: string, component: ChildRole): Record<string, string> {
   return { [LABEL_NAME]: APP_NAME, [LABEL_INSTANCE]: name, [LABEL_COMPONENT]: component };
 }
 
 /** The recommended labels of every object of an experiment. */
-export function labels(name: string, component: Component): Record<string, string> {
+export function labels(name: string, component: ChildRole): Record<string, string> {
   return { ...selectorLabels(name, component), [LABEL_PART_OF]: PART_OF, [LABEL_MANAGED_BY]: MANAGED_BY };
 }
 
@@ -108,11 +109,14 @@ export function clusterScopedLabels(ref: { namespace: string; name: string }): R
   };
 }
 
-/** The experiment a KafkaTopic belongs to, from its labels (for mapping watch events to keys). */
-export function experimentOfTopic(topic: {
+/**
+ * The experiment a child that owner references cannot reach (a KafkaTopic in the Kafka's
+ * namespace, the intake's cluster-scoped binding) belongs to, from its labels.
+ */
+export function labelledExperiment(child: {
   metadata?: { labels?: Record<string, string> };
 }): { namespace: string; name: string } | undefined {
-  const l = topic.metadata?.labels ?? {};
+  const l = child.metadata?.labels ?? {};
   const namespace = l[LABEL_EXPERIMENT_NAMESPACE];
   const name = l[LABEL_EXPERIMENT_NAME];
   return namespace && name && l[LABEL_MANAGED_BY] === MANAGED_BY ? { namespace, name } : undefined;

@@ -1,5 +1,7 @@
 import { defaultedExperiment as experiment } from './experiment.fixtures.ts';
-import { HTTP_PORT, childList, desiredChildren, ownerReference } from './children.ts';
+import { childList, desiredChildren } from './children.ts';
+import { ownerReference } from './metadata.ts';
+import { HTTP_PORT } from './pod.ts';
 import { selectorLabels } from './names.ts';
 import { bootstrapAddresses, dataPlanePolicyName } from './network-policy.ts';
 

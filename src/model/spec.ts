@@ -92,108 +92,25 @@ export function usesRecordedLegacyTopic(exp: RatingExperiment): boolean {
   );
 }
 
+type Spec = Partial<RatingExperiment['spec']>;
+
 /** Applies defaults and checks the spec; problems name the field and say what is wrong. */
 export function resolveSpec(exp: RatingExperiment, options: ResolveOptions = {}): SpecResult {
   const problems: string[] = [];
-  const name = exp.metadata?.name ?? '';
-  const spec = exp.spec ?? ({} as Partial<RatingExperiment['spec']>);
-
-  if (!NAME.test(name)) {
-    problems.push(
-      `metadata.name: "${name}" must be a DNS-1035 label of at most 54 characters, as it prefixes the producer and consumer Services`,
-    );
-  }
-
-  const kafka = spec.kafka ?? { cluster: '', namespace: '' };
-  if (!kafka.cluster) problems.push('spec.kafka.cluster: required, the name of the Strimzi Kafka resource');
-  else if (!DNS1123_SUBDOMAIN.test(kafka.cluster))
-    problems.push(`spec.kafka.cluster: "${kafka.cluster}" is not a valid name`);
-  if (!kafka.namespace)
-    problems.push('spec.kafka.namespace: required, the namespace of the Strimzi Kafka resource');
-  else if (!DNS1123_LABEL.test(kafka.namespace)) {
-    problems.push(`spec.kafka.namespace: "${kafka.namespace}" is not a valid namespace`);
-  }
-  if (kafka.bootstrapServers !== undefined && !BOOTSTRAP.test(kafka.bootstrapServers)) {
-    problems.push(`spec.kafka.bootstrapServers: "${kafka.bootstrapServers}" must be host:port[,host:port…]`);
-  }
-
-  const topicName = topicNameOf(exp, options);
-  if (!TOPIC_NAME.test(topicName)) {
-    problems.push(
-      `spec.topic.name: "${topicName}" is not a legal Kafka topic name (1-249 of letters, digits, '.', '_', '-')`,
-    );
-  } else if (topicName === '.' || topicName === '..') {
-    problems.push(`spec.topic.name: "${topicName}" is not a legal Kafka topic name`);
-  }
+  const spec: Spec = exp.spec ?? {};
+  checkName(exp.metadata?.name ?? '', problems);
+  const kafka = resolveKafka(spec, problems);
+  const topicName = checkTopicName(topicNameOf(exp, options), problems);
   const config = spec.topic?.config ?? {};
   for (const [key, value] of Object.entries(config)) {
     if (typeof value !== 'string') problems.push(`spec.topic.config.${key}: must be a string`);
   }
-
-  const number = (field: keyof typeof SPEC_BOUNDS, value: number | undefined, fallback: number): number => {
-    const [min, max] = SPEC_BOUNDS[field];
-    const resolved = value ?? fallback;
-    if (!Number.isInteger(resolved) || resolved < min || resolved > max) {
-      problems.push(`spec.${field}: must be an integer from ${min} to ${max}, got ${String(resolved)}`);
-    }
-    return resolved;
-  };
-
-  const list = (field: keyof typeof LIST_BOUNDS, value: string[] | undefined): string[] => {
-    const { min, max, maxLength } = LIST_BOUNDS[field];
-    if (value === undefined) {
-      problems.push(
-        `spec.${field}: missing; the CRD defaults it, so the installed CRD is probably not this operator's (reinstall crds/)`,
-      );
-      return [];
-    }
-    if (value.length < min || value.length > max) {
-      problems.push(`spec.${field}: must have ${min} to ${max} entries, got ${value.length}`);
-    }
-    const seen = new Set<string>();
-    value.forEach((item, i) => {
-      if (typeof item !== 'string' || !LIST_ITEM.test(item) || item.length > maxLength) {
-        problems.push(
-          `spec.${field}[${i}]: ${JSON.stringify(item)} must be 1 to ${maxLength} characters, without '|' or surrounding spaces`,
-        );
-      } else if (seen.has(item)) {
-        problems.push(`spec.${field}[${i}]: duplicate "${item}"`);
-      }
-      seen.add(item);
-    });
-    return [...value];
-  };
-
-  const deletionPolicy = spec.deletionPolicy ?? SPEC_DEFAULTS.deletionPolicy;
-  if (deletionPolicy !== 'Delete' && deletionPolicy !== 'Retain') {
-    problems.push(`spec.deletionPolicy: must be Delete or Retain, got "${String(deletionPolicy)}"`);
-  }
-  const authentication =
-    spec.producer?.intake?.authentication ?? SPEC_DEFAULTS.producer.intake.authentication;
-  if (authentication !== 'None' && authentication !== 'Kubernetes') {
-    problems.push(
-      `spec.producer.intake.authentication: must be None or Kubernetes, got "${String(authentication)}"`,
-    );
-  }
-
-  if (spec.image !== undefined && !/^\S+$/.test(spec.image)) {
-    problems.push(`spec.image: "${spec.image}" must be a non-empty image reference without spaces`);
-  }
-  for (const kind of ['requests', 'limits'] as const) {
-    for (const [resource, quantity] of Object.entries(spec.resources?.[kind] ?? {})) {
-      if (!QUANTITY.test(String(quantity))) {
-        problems.push(`spec.resources.${kind}.${resource}: "${String(quantity)}" is not a quantity`);
-      }
-    }
-  }
-
+  const { deletionPolicy, authentication } = resolveChoices(spec, problems);
+  checkImageAndResources(spec, problems);
+  const number = boundedInteger(problems);
+  const list = boundedList(problems);
   const resolved: ResolvedSpec = {
-    kafka: {
-      cluster: kafka.cluster,
-      namespace: kafka.namespace,
-      ...(kafka.bootstrapServers !== undefined && { bootstrapServers: kafka.bootstrapServers }),
-      ...(kafka.listener !== undefined && { listener: kafka.listener }),
-    },
+    kafka,
     topic: {
       name: topicName,
       partitions: number('topic.partitions', spec.topic?.partitions, SPEC_DEFAULTS.topic.partitions),
@@ -227,6 +144,120 @@ export function resolveSpec(exp: RatingExperiment, options: ResolveOptions = {})
     ...(spec.resources !== undefined && { resources: spec.resources }),
   };
   return problems.length > 0 ? { ok: false, problems } : { ok: true, spec: resolved };
+}
+
+function checkName(name: string, problems: string[]): void {
+  if (!NAME.test(name)) {
+    problems.push(
+      `metadata.name: "${name}" must be a DNS-1035 label of at most 54 characters, as it prefixes the producer and consumer Services`,
+    );
+  }
+}
+
+function resolveKafka(spec: Spec, problems: string[]): ResolvedSpec['kafka'] {
+  const kafka = spec.kafka ?? { cluster: '', namespace: '' };
+  if (!kafka.cluster) problems.push('spec.kafka.cluster: required, the name of the Strimzi Kafka resource');
+  else if (!DNS1123_SUBDOMAIN.test(kafka.cluster))
+    problems.push(`spec.kafka.cluster: "${kafka.cluster}" is not a valid name`);
+  if (!kafka.namespace)
+    problems.push('spec.kafka.namespace: required, the namespace of the Strimzi Kafka resource');
+  else if (!DNS1123_LABEL.test(kafka.namespace)) {
+    problems.push(`spec.kafka.namespace: "${kafka.namespace}" is not a valid namespace`);
+  }
+  if (kafka.bootstrapServers !== undefined && !BOOTSTRAP.test(kafka.bootstrapServers)) {
+    problems.push(`spec.kafka.bootstrapServers: "${kafka.bootstrapServers}" must be host:port[,host:port…]`);
+  }
+  return {
+    cluster: kafka.cluster,
+    namespace: kafka.namespace,
+    ...(kafka.bootstrapServers !== undefined && { bootstrapServers: kafka.bootstrapServers }),
+    ...(kafka.listener !== undefined && { listener: kafka.listener }),
+  };
+}
+
+function checkTopicName(topicName: string, problems: string[]): string {
+  if (!TOPIC_NAME.test(topicName)) {
+    problems.push(
+      `spec.topic.name: "${topicName}" is not a legal Kafka topic name (1-249 of letters, digits, '.', '_', '-')`,
+    );
+  } else if (topicName === '.' || topicName === '..') {
+    problems.push(`spec.topic.name: "${topicName}" is not a legal Kafka topic name`);
+  }
+  return topicName;
+}
+
+/** The enumerations, defaulted: the CRD admits only these values, an older CRD might not. */
+function resolveChoices(
+  spec: Spec,
+  problems: string[],
+): Pick<ResolvedSpec, 'deletionPolicy'> & {
+  authentication: ResolvedSpec['producer']['intake']['authentication'];
+} {
+  const deletionPolicy = spec.deletionPolicy ?? SPEC_DEFAULTS.deletionPolicy;
+  if (deletionPolicy !== 'Delete' && deletionPolicy !== 'Retain') {
+    problems.push(`spec.deletionPolicy: must be Delete or Retain, got "${String(deletionPolicy)}"`);
+  }
+  const authentication =
+    spec.producer?.intake?.authentication ?? SPEC_DEFAULTS.producer.intake.authentication;
+  if (authentication !== 'None' && authentication !== 'Kubernetes') {
+    problems.push(
+      `spec.producer.intake.authentication: must be None or Kubernetes, got "${String(authentication)}"`,
+    );
+  }
+  return { deletionPolicy, authentication };
+}
+
+function checkImageAndResources(spec: Spec, problems: string[]): void {
+  if (spec.image !== undefined && !/^\S+$/.test(spec.image)) {
+    problems.push(`spec.image: "${spec.image}" must be a non-empty image reference without spaces`);
+  }
+  for (const kind of ['requests', 'limits'] as const) {
+    for (const [resource, quantity] of Object.entries(spec.resources?.[kind] ?? {})) {
+      if (!QUANTITY.test(String(quantity))) {
+        problems.push(`spec.resources.${kind}.${resource}: "${String(quantity)}" is not a quantity`);
+      }
+    }
+  }
+}
+
+/** Reads an integer field within SPEC_BOUNDS, defaulted, reporting it when out of bounds. */
+function boundedInteger(problems: string[]) {
+  return (field: keyof typeof SPEC_BOUNDS, value: number | undefined, fallback: number): number => {
+    const [min, max] = SPEC_BOUNDS[field];
+    const resolved = value ?? fallback;
+    if (!Number.isInteger(resolved) || resolved < min || resolved > max) {
+      problems.push(`spec.${field}: must be an integer from ${min} to ${max}, got ${String(resolved)}`);
+    }
+    return resolved;
+  };
+}
+
+/** Reads a list field within LIST_BOUNDS, reporting each bad or duplicate entry by its index. */
+function boundedList(problems: string[]) {
+  return (field: keyof typeof LIST_BOUNDS, value: string[] | undefined): string[] => {
+    const { min, max, maxLength } = LIST_BOUNDS[field];
+    if (value === undefined) {
+      problems.push(
+        `spec.${field}: missing; the CRD defaults it, so the installed CRD is probably not this operator's (reinstall crds/)`,
+      );
+      return [];
+    }
+    if (value.length < min || value.length > max) {
+      problems.push(`spec.${field}: must have ${min} to ${max} entries, got ${value.length}`);
+    }
+    const seen = new Set<string>();
+    value.forEach((item, i) => {
+      if (typeof item !== 'string' || !LIST_ITEM.test(item) || item.length > maxLength) {
+        problems.push(
+          `spec.${field}[${i}]: ${JSON.stringify(item)} must be 1 to ${maxLength} characters, without '|' or surrounding spaces`,
+        );
+      } else if (seen.has(item)) {
+        problems.push(`spec.${field}[${i}]: duplicate "${item}"`);
+      }
+      seen.add(item);
+    });
+    return [...value];
+  };
 }
 
 /** Thrown by functions that need a valid spec when given an invalid one. */
