@@ -13,6 +13,7 @@
 // itself), nothing is cached and the caller gets an AuthUnavailableError: answer 503, never fail
 // open, never 401/403 for what the client did not do.
 import { hash } from 'node:crypto';
+import { classifyError, codedError } from './errors.ts';
 import type { KubeClient } from './kube-client.ts';
 import { errorMessage } from './kube-errors.ts';
 import type { KubeObject, ResourceType } from './kube-resources.ts';
@@ -50,10 +51,12 @@ export interface Authorization {
 }
 
 /** The API server could not decide (unreachable, too slow, or refusing our review): answer 503. */
-export class AuthUnavailableError extends Error {
+export class AuthUnavailableError extends codedError('RATINGS_AUTH_UNAVAILABLE', {
+  errorClass: 'transient',
+}) {
   constructor(what: string, cause: unknown) {
-    super(`cannot ${what}: ${errorMessage(cause)}`, { cause });
-    this.name = 'AuthUnavailableError';
+    // As retriable as what the API server did: a timeout passes, a refused review stays.
+    super(`cannot ${what}: ${errorMessage(cause)}`, { cause, errorClass: classifyError(cause) });
   }
 }
 

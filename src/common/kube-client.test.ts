@@ -4,7 +4,8 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { KubeClient } from './kube-client.ts';
-import { ApiError, RequestTimeoutError, classifyError } from './kube-errors.ts';
+import { classifyError } from './errors.ts';
+import { ApiError, RequestTimeoutError } from './kube-errors.ts';
 import { resources } from './kube-resources.ts';
 
 type Handler = (req: http.IncomingMessage, res: http.ServerResponse) => void;

@@ -17,15 +17,7 @@ import type { Credentials } from './kube-credentials.ts';
 import { ApiError, RequestTimeoutError, isNotFound } from './kube-errors.ts';
 import { apiVersionOf, resourcePath, type KubeObject, type ResourceType } from './kube-resources.ts';
 
-export {
-  ApiError,
-  RequestTimeoutError,
-  classifyError,
-  isConflict,
-  isGone,
-  isNotFound,
-  isTransient,
-} from './kube-errors.ts';
+export { ApiError, RequestTimeoutError, isConflict, isGone, isNotFound } from './kube-errors.ts';
 
 export type Verb = 'get' | 'list' | 'watch' | 'create' | 'update' | 'patch' | 'apply' | 'delete';
 
