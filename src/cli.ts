@@ -47,7 +47,7 @@ export async function run(argv: string[]): Promise<number> {
   return 0;
 }
 
-/** run, with a failure told to whoever started the process (by its code: describeFailure): 1. */
+/** `run`, printing a failure as its code says (describeFailure) and answering exit code 1. */
 export async function runReporting(argv: string[]): Promise<number> {
   try {
     return await run(argv);
