@@ -22,6 +22,7 @@ import {
   VERSION,
   type RatingExperiment,
 } from '../src/api/v1alpha1.ts';
+import { codedError } from '../src/common/errors.ts';
 
 /** The label an operator honours by leaving the experiment alone (README, "Staged experiments"). */
 export const STAGED_LABELS: Readonly<Record<string, string>> = { [LABEL_STAGED]: 'true' };
@@ -73,12 +74,10 @@ export async function findOperators(kubeConfig: KubeConfig, now = Date.now()): P
   return found;
 }
 
-export class ForeignOperatorError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'ForeignOperatorError';
-  }
-}
+export class ForeignOperatorError extends codedError('RATINGS_BENCH_FOREIGN_OPERATOR', {
+  errorClass: 'terminal',
+  userFacing: true,
+}) {}
 
 async function readExperiment(kubeConfig: KubeConfig, ref: { namespace: string; name: string }) {
   return (await kubeConfig.makeApiClient(CustomObjectsApi).getNamespacedCustomObject({

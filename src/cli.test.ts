@@ -1,6 +1,6 @@
 import { jest } from '@jest/globals';
 import { ConfigError } from './common/env.ts';
-import { describeFailure, modes, run, usage } from './cli.ts';
+import { modes, run, runReporting, usage } from './cli.ts';
 
 describe('cli', () => {
   let stderr: string;
@@ -40,18 +40,31 @@ describe('cli', () => {
     expect(await run(['--help'])).toBe(0);
     expect(stdout).toContain('usage:');
   });
-});
 
-describe('describeFailure', () => {
-  it('prints only the message of configuration errors', () => {
-    expect(describeFailure(new ConfigError(['PORT must be an integer']))).toBe(
-      'invalid configuration:\n  - PORT must be an integer',
-    );
-  });
+  describe('a mode that fails', () => {
+    const failWith = (err: unknown) => {
+      modes.failing = {
+        describe: 'fails on purpose',
+        load: async () => ({
+          main: async () => {
+            throw err;
+          },
+        }),
+      };
+    };
+    afterEach(() => delete modes.failing);
 
-  it('keeps the stack of unexpected errors', () => {
-    const err = new TypeError('boom');
-    expect(describeFailure(err)).toBe(err.stack);
-    expect(describeFailure('plain')).toBe('plain');
+    it('exits 1 with only the message of an error whose code is user-facing', async () => {
+      failWith(new ConfigError(['PORT must be an integer']));
+      expect(await runReporting(['failing'])).toBe(1);
+      expect(stderr).toBe('invalid configuration:\n  - PORT must be an integer\n');
+    });
+
+    it('exits 1 with the stack of anything else', async () => {
+      const err = new TypeError('boom');
+      failWith(err);
+      expect(await runReporting(['failing'])).toBe(1);
+      expect(stderr).toBe(`${err.stack}\n`);
+    });
   });
 });

@@ -2,6 +2,7 @@
 // Entry point of the image: one binary, one mode per process.
 import { realpathSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
+import { describeFailure } from './common/errors.ts';
 import { applyHeapOptions } from './common/heap-options.ts';
 
 type Mode = { describe: string; load: () => Promise<{ main(): Promise<void> }> };
@@ -46,24 +47,20 @@ export async function run(argv: string[]): Promise<number> {
   return 0;
 }
 
-// Errors that explain a misconfiguration: their message is the whole story, a stack would bury it.
-const USER_FACING_ERRORS = new Set(['ConfigError', 'ExperimentSourceError', 'CatalogError']);
-
-export function describeFailure(err: unknown): string {
-  if (!(err instanceof Error)) return String(err);
-  return USER_FACING_ERRORS.has(err.name) ? err.message : (err.stack ?? err.message);
+/** `run`, printing a failure as its code says (describeFailure) and answering exit code 1. */
+export async function runReporting(argv: string[]): Promise<number> {
+  try {
+    return await run(argv);
+  } catch (err) {
+    process.stderr.write(`${describeFailure(err)}\n`);
+    return 1;
+  }
 }
 
 const invokedPath = process.argv[1];
 // Run only when executed (also through the npm bin symlink), not when imported by tests.
 if (invokedPath !== undefined && import.meta.url === pathToFileURL(realpathSync(invokedPath)).href) {
-  run(process.argv.slice(2)).then(
-    (code) => {
-      if (code !== 0) process.exit(code);
-    },
-    (err: unknown) => {
-      process.stderr.write(`${describeFailure(err)}\n`);
-      process.exit(1);
-    },
-  );
+  void runReporting(process.argv.slice(2)).then((code) => {
+    if (code !== 0) process.exit(code);
+  });
 }

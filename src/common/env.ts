@@ -1,11 +1,15 @@
 // Configuration from the environment, validated all at once so that a misconfigured pod
 // reports every problem in a single clear message instead of failing on the first.
 
-export class ConfigError extends Error {
+import { codedError } from './errors.ts';
+
+export class ConfigError extends codedError('RATINGS_CONFIG_INVALID', {
+  errorClass: 'terminal',
+  userFacing: true,
+}) {
   readonly problems: string[];
   constructor(problems: string[]) {
     super(`invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
-    this.name = 'ConfigError';
     this.problems = problems;
   }
 }

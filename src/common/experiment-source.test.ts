@@ -1,4 +1,4 @@
-import { ApiError, RequestTimeoutError } from './kube-client.ts';
+import { ApiError, RequestTimeoutError } from './kube-errors.ts';
 import { describeReadError } from './experiment-source.ts';
 
 const server = 'https://127.0.0.1:6443';

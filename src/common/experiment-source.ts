@@ -2,7 +2,9 @@
 // object and nothing else (no list, no watch), so spec changes are followed by polling.
 import { GROUP, PLURAL, type RatingExperiment } from '../api/v1alpha1.ts';
 import { catalogFromSpec, type Catalog } from '../ratings/catalog.ts';
-import { ApiError, RequestTimeoutError, type KubeClient } from './kube-client.ts';
+import { codedError } from './errors.ts';
+import type { KubeClient } from './kube-client.ts';
+import { ApiError, RequestTimeoutError } from './kube-errors.ts';
 import { resources } from './kube-resources.ts';
 import type { Logger } from './logger.ts';
 
@@ -29,12 +31,11 @@ export interface ExperimentSnapshot {
 
 export type ChangeListener = (current: ExperimentSnapshot, previous: ExperimentSnapshot) => void;
 
-export class ExperimentSourceError extends Error {
-  constructor(message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = 'ExperimentSourceError';
-  }
-}
+/** The experiment cannot be used at start; the message says what to fix. */
+export class ExperimentSourceError extends codedError('RATINGS_EXPERIMENT_UNUSABLE', {
+  errorClass: 'terminal',
+  userFacing: true,
+}) {}
 
 export const DEFAULT_POLL_INTERVAL_MS = 10_000;
 
@@ -168,13 +169,14 @@ export class ExperimentSource {
   }
 }
 
-class ExperimentNotFound extends Error {}
+class ExperimentNotFound extends codedError('RATINGS_EXPERIMENT_NOT_FOUND', { errorClass: 'terminal' }) {}
 
 async function read(kube: KubeClient, namespace: string, name: string, timeoutMs: number) {
   const experiment = await kube.get<RatingExperiment>(resources.ratingExperiment, namespace, name, {
     timeoutMs,
   });
-  if (experiment === undefined) throw new ExperimentNotFound();
+  if (experiment === undefined)
+    throw new ExperimentNotFound(`RatingExperiment ${namespace}/${name} not found`);
   return experiment;
 }
 

@@ -12,8 +12,8 @@
 // HEAP_OPTIMIZE_FOR_SIZE: V8's --optimize-for-size, which trades CPU for memory: a young
 // generation kept small and every full collection one that compacts to give memory back. The
 // controller gets it (config/manager): it holds a cache that grows with the experiments and
-// spends its time waiting for the API server, not computing (bench/README.md, the controller's
-// memory).
+// spends its time waiting for the API server, not computing (what it saves: bench/README.md,
+// “bench:controller”).
 import { setFlagsFromString } from 'node:v8';
 import { EnvReader } from './env.ts';
 

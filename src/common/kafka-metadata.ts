@@ -17,6 +17,7 @@
 //                   [isr_nodes] [offline_replicas] TAG_BUFFER
 // Brokers from Kafka 3.1 (the first with v12) answer it; Strimzi supports no older Kafka.
 import { connect, type Socket } from 'node:net';
+import { codedError } from './errors.ts';
 
 const METADATA_API_KEY = 3;
 const METADATA_VERSION = 12;
@@ -28,12 +29,10 @@ export type TopicMetadata =
   | { name: string; found: true; topicId: string; partitions: number }
   | { name: string; found: false; errorCode: number };
 
-export class KafkaMetadataError extends Error {
-  constructor(message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = 'KafkaMetadataError';
-  }
-}
+/** No usable answer from the brokers this time: the caller asks again later. */
+export class KafkaMetadataError extends codedError('RATINGS_KAFKA_METADATA_FAILED', {
+  errorClass: 'transient',
+}) {}
 
 /** Kafka's text form of a topic ID (org.apache.kafka.common.Uuid#toString). */
 export function formatTopicId(bytes: Buffer): string {

@@ -13,47 +13,37 @@
 // itself), nothing is cached and the caller gets an AuthUnavailableError: answer 503, never fail
 // open, never 401/403 for what the client did not do.
 import { hash } from 'node:crypto';
+import {
+  accessReview,
+  authorizationOf,
+  describeAccess,
+  type AccessAttributes,
+  type AccessReviewStatus,
+  type Authorization,
+} from './access-review.ts';
+import { DecisionCache } from './decision-cache.ts';
+import { classifyError, codedError } from './errors.ts';
 import type { KubeClient } from './kube-client.ts';
 import { errorMessage } from './kube-errors.ts';
-import type { KubeObject, ResourceType } from './kube-resources.ts';
-
-export interface UserInfo {
-  username: string;
-  uid?: string;
-  groups?: string[];
-  extra?: Record<string, string[]>;
-}
-
-export type Authentication =
-  { authenticated: true; user: UserInfo } | { authenticated: false; reason: string };
-
-export interface ResourceAttributes {
-  namespace: string;
-  verb: string;
-  group: string;
-  resource: string;
-  subresource?: string;
-  name?: string;
-}
-
-export interface NonResourceAttributes {
-  path: string;
-  verb: string;
-}
-
-export type AccessAttributes = { resource: ResourceAttributes } | { nonResource: NonResourceAttributes };
-
-export interface Authorization {
-  allowed: boolean;
-  /** The authorizer's reason when it gave one (often empty for a plain RBAC denial). */
-  reason: string;
-}
+import type { KubeObject } from './kube-resources.ts';
+import {
+  authenticationOf,
+  bearerToken,
+  tokenExpiry,
+  tokenReview,
+  tokenReviewType,
+  type Authentication,
+  type TokenReviewStatus,
+  type UserInfo,
+} from './token-review.ts';
 
 /** The API server could not decide (unreachable, too slow, or refusing our review): answer 503. */
-export class AuthUnavailableError extends Error {
+export class AuthUnavailableError extends codedError('RATINGS_AUTH_UNAVAILABLE', {
+  errorClass: 'transient',
+}) {
   constructor(what: string, cause: unknown) {
-    super(`cannot ${what}: ${errorMessage(cause)}`, { cause });
-    this.name = 'AuthUnavailableError';
+    // As retriable as what the API server did: a timeout passes, a refused review stays.
+    super(`cannot ${what}: ${errorMessage(cause)}`, { cause, errorClass: classifyError(cause) });
   }
 }
 
@@ -64,170 +54,6 @@ export const CACHE_LIMITS = {
   deniedTtlMs: 5_000,
   maxEntries: 10_000,
 } as const;
-
-const review = (group: string, plural: string, kind: string, namespaced: boolean): ResourceType => ({
-  group,
-  version: 'v1',
-  plural,
-  kind,
-  namespaced,
-});
-export const reviewTypes = {
-  tokenReview: review('authentication.k8s.io', 'tokenreviews', 'TokenReview', false),
-  subjectAccessReview: review('authorization.k8s.io', 'subjectaccessreviews', 'SubjectAccessReview', false),
-  localSubjectAccessReview: review(
-    'authorization.k8s.io',
-    'localsubjectaccessreviews',
-    'LocalSubjectAccessReview',
-    true,
-  ),
-};
-
-/** The token of an `Authorization: Bearer <token>` header, or why there is none. */
-export function bearerToken(header: string | undefined): { token: string } | { problem: string } {
-  if (header === undefined || header.trim() === '') {
-    return { problem: 'no credentials: send Authorization: Bearer <token>' };
-  }
-  const match = /^Bearer +(\S+)$/i.exec(header.trim());
-  if (match === null) return { problem: 'the Authorization header must be "Bearer <token>"' };
-  return { token: match[1]! };
-}
-
-/** Seconds since the epoch at which a JWT expires (its unverified `exp`), when it is one and says so. */
-export function tokenExpiry(token: string): number | undefined {
-  const parts = token.split('.');
-  if (parts.length !== 3) return undefined;
-  try {
-    const exp = (JSON.parse(Buffer.from(parts[1]!, 'base64url').toString('utf8')) as { exp?: unknown }).exp;
-    return typeof exp === 'number' && Number.isFinite(exp) ? exp : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/**
- * A bounded map of decisions that expire, least recently used evicted first; concurrent lookups of
- * a missing key share one load, and a load that fails is not remembered.
- */
-export class DecisionCache<V> {
-  private readonly entries = new Map<string, { value: Promise<V>; expiresAt: number }>();
-  private readonly maxEntries: number;
-  private readonly ttlMs: (value: V) => number;
-  private readonly now: () => number;
-
-  constructor(options: { maxEntries: number; ttlMs: (value: V) => number; now?: () => number }) {
-    this.maxEntries = options.maxEntries;
-    this.ttlMs = options.ttlMs;
-    this.now = options.now ?? Date.now;
-  }
-
-  get size(): number {
-    return this.entries.size;
-  }
-
-  async get(key: string, load: () => Promise<V>): Promise<V> {
-    const hit = this.entries.get(key);
-    if (hit !== undefined && hit.expiresAt > this.now()) {
-      // Re-insert: Map iteration order is insertion order, so the first key is the least recent.
-      this.entries.delete(key);
-      this.entries.set(key, hit);
-      return hit.value;
-    }
-    // In flight until it settles: shared by concurrent callers, never expired meanwhile.
-    const entry = { value: load(), expiresAt: Number.POSITIVE_INFINITY };
-    this.entries.delete(key);
-    this.entries.set(key, entry);
-    while (this.entries.size > this.maxEntries) this.entries.delete(this.entries.keys().next().value!);
-    try {
-      const value = await entry.value;
-      entry.expiresAt = this.now() + this.ttlMs(value);
-      return value;
-    } catch (err) {
-      if (this.entries.get(key) === entry) this.entries.delete(key);
-      throw err;
-    }
-  }
-}
-
-interface TokenReviewStatus {
-  authenticated?: boolean;
-  user?: UserInfo;
-  error?: string;
-}
-
-interface AccessReviewStatus {
-  allowed?: boolean;
-  denied?: boolean;
-  reason?: string;
-  evaluationError?: string;
-}
-
-/** What a TokenReview's status means. */
-export function authenticationOf(status: TokenReviewStatus | undefined): Authentication {
-  if (status?.authenticated === true && typeof status.user?.username === 'string') {
-    const { username, uid, groups, extra } = status.user;
-    return {
-      authenticated: true,
-      user: {
-        username,
-        ...(uid !== undefined && { uid }),
-        ...(groups !== undefined && { groups }),
-        ...(extra !== undefined && { extra }),
-      },
-    };
-  }
-  const detail = status?.error ? `: ${status.error}` : '';
-  return { authenticated: false, reason: `the API server did not accept the bearer token${detail}` };
-}
-
-/** What a (Local)SubjectAccessReview's status means. */
-export function authorizationOf(status: AccessReviewStatus | undefined): Authorization {
-  const allowed = status?.allowed === true && status.denied !== true;
-  return { allowed, reason: status?.reason || status?.evaluationError || '' };
-}
-
-/** The review that asks whether `user` may do `attributes`. */
-export function accessReview(
-  user: UserInfo,
-  attributes: AccessAttributes,
-): { type: ResourceType; body: KubeObject & { spec: Record<string, unknown> } } {
-  const subject = {
-    user: user.username,
-    ...(user.uid !== undefined && { uid: user.uid }),
-    ...(user.groups !== undefined && { groups: user.groups }),
-    ...(user.extra !== undefined && { extra: user.extra }),
-  };
-  if ('resource' in attributes) {
-    const { namespace } = attributes.resource;
-    return {
-      type: reviewTypes.localSubjectAccessReview,
-      body: {
-        apiVersion: 'authorization.k8s.io/v1',
-        kind: 'LocalSubjectAccessReview',
-        metadata: { namespace },
-        spec: { ...subject, resourceAttributes: { ...attributes.resource } },
-      },
-    };
-  }
-  return {
-    type: reviewTypes.subjectAccessReview,
-    body: {
-      apiVersion: 'authorization.k8s.io/v1',
-      kind: 'SubjectAccessReview',
-      spec: { ...subject, nonResourceAttributes: { ...attributes.nonResource } },
-    },
-  };
-}
-
-/** "create ratingexperiments/ratings "erb" in namespace appdev (group ratings.conglombo.io)" and the like. */
-export function describeAccess(attributes: AccessAttributes): string {
-  if ('nonResource' in attributes) return `${attributes.nonResource.verb} ${attributes.nonResource.path}`;
-  const r = attributes.resource;
-  const resource = r.subresource === undefined ? r.resource : `${r.resource}/${r.subresource}`;
-  const name = r.name === undefined ? '' : ` "${r.name}"`;
-  const group = r.group === '' ? 'core' : r.group;
-  return `${r.verb} ${resource}${name} in namespace ${r.namespace} (API group ${group})`;
-}
 
 const FIELD_MANAGER = 'ratings-operator-auth';
 
@@ -267,8 +93,8 @@ export class KubeAuth {
       let status: TokenReviewStatus | undefined;
       try {
         const answer = await this.client.create<KubeObject & { status?: TokenReviewStatus }>(
-          reviewTypes.tokenReview,
-          { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenReview', spec: { token } } as KubeObject,
+          tokenReviewType,
+          tokenReview(token),
           FIELD_MANAGER,
         );
         status = answer.status;

@@ -1,8 +1,9 @@
 // Where the API server is and how to authenticate to it, for the shared KubeClient of all three
-// modes: from $KUBECONFIG (or ~/.kube/config) or the pod's service account. We read credentials ourselves instead of through
-// @kubernetes/client-node's KubeConfig: importing that package costs ~80 MiB of resident
-// memory, a third of the controller's budget. Token and client-certificate users are supported;
-// exec plugins and auth providers are refused with a message saying so.
+// modes: from $KUBECONFIG (or ~/.kube/config) or the pod's service account. We read credentials
+// ourselves instead of through @kubernetes/client-node's KubeConfig: importing that package costs
+// a large share of the controller's memory budget (its RSS target in bench/README.md,
+// “bench:controller”). Token and client-certificate users are supported; exec plugins and auth
+// providers are refused with a message saying so.
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, isAbsolute, join } from 'node:path';

@@ -1,38 +1,33 @@
-import { ApiError, RequestTimeoutError, classifyError, errorMessage, isTransient } from './kube-errors.ts';
+import {
+  ApiError,
+  RequestTimeoutError,
+  errorMessage,
+  isConflict,
+  isGone,
+  isNotFound,
+} from './kube-errors.ts';
 
 const apiError = (status: number, message = 'm') =>
   new ApiError(status, '', `Deployment: ${status} ${message}`, message);
-const socketError = (code: string) => Object.assign(new Error(`connect ${code}`), { code });
 
-describe('classifyError', () => {
-  it.each([408, 409, 429, 500, 502, 503, 504])('an answer with status %i is transient', (status) => {
-    expect(classifyError(apiError(status))).toBe('transient');
+describe('ApiError', () => {
+  it("keeps the API server's status, reason, message and Retry-After beside our prefixed message", () => {
+    const err = new ApiError(429, 'TooManyRequests', 'Lease: 429 slow down', 'slow down', 3);
+    expect(err).toMatchObject({
+      status: 429,
+      reason: 'TooManyRequests',
+      serverMessage: 'slow down',
+      retryAfterSeconds: 3,
+      message: 'Lease: 429 slow down',
+    });
   });
 
-  it.each([400, 401, 403, 404, 405, 410, 413, 415, 422])('an answer with status %i is terminal', (status) => {
-    // 410 (a watch's resourceVersion expired) is handled by relisting, not by repeating the request
-    expect(classifyError(apiError(status))).toBe('terminal');
-  });
-
-  it('a request past its deadline is transient', () => {
-    expect(classifyError(new RequestTimeoutError('get Lease', 100))).toBe('transient');
-  });
-
-  it.each(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'EAI_AGAIN'])(
-    'a socket error %s is transient',
-    (code) => {
-      expect(isTransient(socketError(code))).toBe(true);
-    },
-  );
-
-  it('a socket hang up is transient', () => {
-    expect(isTransient(new Error('socket hang up'))).toBe(true);
-  });
-
-  it('anything else (a bug) is terminal, so that it is reported rather than retried forever', () => {
-    expect(classifyError(new TypeError('x is undefined'))).toBe('terminal');
-    expect(classifyError('a string')).toBe('terminal');
-    expect(classifyError(undefined)).toBe('terminal');
+  it('is told apart by status', () => {
+    expect(isNotFound(apiError(404))).toBe(true);
+    expect(isConflict(apiError(409))).toBe(true);
+    expect(isGone(apiError(410))).toBe(true);
+    expect(isNotFound(apiError(410))).toBe(false);
+    expect(isNotFound(new Error('404'))).toBe(false);
   });
 });
 

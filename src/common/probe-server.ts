@@ -1,7 +1,8 @@
 // The part of the HTTP face every mode shares that needs no framework: the probes (/healthz,
 // /readyz), /metrics, and a listening server that closes without waiting for idle keep-alive
-// connections. The controller serves nothing else, so it runs on node:http alone; loading express
-// would cost it ~6 MiB of resident memory for three fixed routes (measured in bench/README.md).
+// connections. The controller serves nothing else, so it runs on node:http alone: loading express
+// would cost it resident memory, which its budget cannot spare, for three fixed routes (how much:
+// bench/README.md, “bench:controller”, what the controller's memory is made of).
 // The data-plane modes mount the same probes in their express app (http.ts).
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Registry } from 'prom-client';

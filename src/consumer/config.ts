@@ -2,7 +2,7 @@
 // Every problem is reported at once, with a non-zero exit (DESIGN.md section 6).
 import type { RatingExperiment } from '../api/v1alpha1.ts';
 import { EnvReader } from '../common/env.ts';
-import { readKubeRequestTimeout } from '../common/kube-client.ts';
+import { readKubeRequestTimeout } from '../common/kube-request.ts';
 import { SPEC_BOUNDS, SPEC_DEFAULTS } from '../model/spec.ts';
 import {
   readExperimentPodEnv,

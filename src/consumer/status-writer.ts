@@ -5,7 +5,8 @@
 // Every request has the client's deadline: a consumer cut off from the API server while it holds
 // partitions fails the checkpoint and tries again at the next interval, instead of hanging.
 import type { RatingExperiment, RatingExperimentStatus } from '../api/v1alpha1.ts';
-import { isConflict, type KubeClient } from '../common/kube-client.ts';
+import type { KubeClient } from '../common/kube-client.ts';
+import { isConflict } from '../common/kube-errors.ts';
 import { resources } from '../common/kube-resources.ts';
 import type { PartitionCheckpoint } from '../ratings/checkpoint.ts';
 import { checkpointStatus, type CheckpointContext } from './status-update.ts';

@@ -7,7 +7,7 @@
 // INTAKE_REVIEWER_CLUSTER_ROLE, METRICS_PORT, METRICS_CERT_DIR, METRICS_SECURE. LOG_LEVEL is read
 // by the logger.
 import { EnvReader } from '../common/env.ts';
-import { readKubeRequestTimeout } from '../common/kube-client.ts';
+import { readKubeRequestTimeout } from '../common/kube-request.ts';
 import { INTAKE_REVIEWER_CLUSTER_ROLE } from '../model/access.ts';
 import type { ApiServerEndpoints } from '../model/index.ts';
 

@@ -17,7 +17,7 @@ import {
 } from './mapping.ts';
 import type { ControllerMetrics } from './metrics.ts';
 import { ApplyFailuresError, Reconciler, type Caches } from './reconciler.ts';
-import { isTransient } from '../common/kube-errors.ts';
+import { isTransient } from '../common/errors.ts';
 import { objectKey, resources, type KubeObject, type ResourceType } from '../common/kube-resources.ts';
 import type { Change } from './store.ts';
 import { WorkQueue } from './workqueue.ts';

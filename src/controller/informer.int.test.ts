@@ -3,7 +3,8 @@ import { createLogger } from '../common/logger.ts';
 import { useStack, type StackHandle } from '../../e2e/stack/harness.ts';
 import { FIELD_MANAGER, adminClient, waitFor } from '../../bench/controller-harness.ts';
 import { Informer, stripManagedFields } from './informer.ts';
-import type { KubeClient, WatchEvent } from '../common/kube-client.ts';
+import type { KubeClient } from '../common/kube-client.ts';
+import type { WatchEvent } from '../common/kube-watch.ts';
 import { resources, type KubeObject } from '../common/kube-resources.ts';
 import type { Change } from './store.ts';
 

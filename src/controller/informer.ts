@@ -4,7 +4,9 @@
 // retried with capped exponential backoff, forever, until stop().
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '../common/logger.ts';
-import { isGone, type KubeClient, type WatchEvent } from '../common/kube-client.ts';
+import type { KubeClient } from '../common/kube-client.ts';
+import { isGone } from '../common/kube-errors.ts';
+import type { WatchEvent } from '../common/kube-watch.ts';
 import type { KubeObject, ResourceType } from '../common/kube-resources.ts';
 import { Store, type Change } from './store.ts';
 

@@ -8,7 +8,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '../common/logger.ts';
 import { FIELD_MANAGER } from './field-manager.ts';
-import { isConflict, type KubeClient } from '../common/kube-client.ts';
+import type { KubeClient } from '../common/kube-client.ts';
+import { isConflict } from '../common/kube-errors.ts';
 import { decide, nextSpec, observe, type LeaseObservation, type LeaseSpec } from './lease.ts';
 import { resources, type KubeObject } from '../common/kube-resources.ts';
 

@@ -2,6 +2,7 @@
 // refuses most invalid specs (crds/); this is the controller's defence for what it could not
 // check, or for objects stored before a rule existed or under a different CRD.
 import type { RatingExperiment, ResourceRequirements } from '../api/v1alpha1.ts';
+import { codedError } from '../common/errors.ts';
 import { defaultTopicName, legacyDefaultTopicName } from './names.ts';
 
 export type DeletionPolicy = 'Delete' | 'Retain';
@@ -261,11 +262,10 @@ function boundedList(problems: string[]) {
 }
 
 /** Thrown by functions that need a valid spec when given an invalid one. */
-export class InvalidSpecError extends Error {
+export class InvalidSpecError extends codedError('RATINGS_SPEC_INVALID', { errorClass: 'terminal' }) {
   readonly problems: string[];
   constructor(problems: string[]) {
     super(`invalid spec: ${problems.join('; ')}`);
-    this.name = 'InvalidSpecError';
     this.problems = problems;
   }
 }

@@ -1,8 +1,10 @@
 // Waiting for Kafka's acknowledgement with a deadline, shared by the intake's endpoints.
 
 import type { Response } from 'express';
+import { codedError } from '../common/errors.ts';
 
-export class AckTimeout extends Error {}
+/** Kafka did not acknowledge in time; the send goes on, so the client is told to retry. */
+export class AckTimeout extends codedError('RATINGS_KAFKA_ACK_TIMEOUT', { errorClass: 'transient' }) {}
 
 /**
  * Answers 503 with Retry-After when the producer cannot take ratings now (`reason`, from

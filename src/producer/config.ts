@@ -1,7 +1,7 @@
 // The producer's configuration: the environment first (the controller sets it on the pod),
 // then what the experiment's status and spec say.
 import { EnvReader } from '../common/env.ts';
-import { readKubeRequestTimeout } from '../common/kube-client.ts';
+import { readKubeRequestTimeout } from '../common/kube-request.ts';
 import { readExperimentPodEnv, type ExperimentPodEnv } from '../common/pod-env.ts';
 import { SPEC_BOUNDS, SPEC_DEFAULTS } from '../model/spec.ts';
 

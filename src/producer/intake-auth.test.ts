@@ -2,7 +2,8 @@ import express from 'express';
 import type { Server } from 'node:http';
 import { Registry } from 'prom-client';
 import { createLogger } from '../common/logger.ts';
-import type { Authentication, Authorization } from '../common/kube-auth.ts';
+import type { Authorization } from '../common/access-review.ts';
+import type { Authentication } from '../common/token-review.ts';
 import type { RatingExperiment } from '../api/v1alpha1.ts';
 import { intakeAuthenticationOf, raterAuthentication, rateAccess, recordAsUser } from './intake-auth.ts';
 

@@ -7,7 +7,8 @@
 import type { RequestHandler } from 'express';
 import { Counter, type Registry } from 'prom-client';
 import { GROUP, PLURAL, type RatingExperiment } from '../api/v1alpha1.ts';
-import { checkRequest, type AccessAttributes, type KubeAuth } from '../common/kube-auth.ts';
+import type { AccessAttributes } from '../common/access-review.ts';
+import { checkRequest, type KubeAuth } from '../common/kube-auth.ts';
 import type { Logger } from '../common/logger.ts';
 import { SPEC_DEFAULTS, type IntakeAuthentication } from '../model/spec.ts';
 

@@ -1,6 +1,7 @@
 // What a rating may name: the experiment's voices, battles and rating scale. Built once per
 // spec change and shared by the generator, the HTTP intake and the consumer's parser, which is
 // why it carries Sets next to the lists (membership is checked for every record).
+import { codedError } from '../common/errors.ts';
 
 /** The catalog fields of a RatingExperiment spec (the API server fills in their defaults). */
 export interface CatalogSpec {
@@ -23,12 +24,10 @@ export interface Catalog {
   readonly generation: number;
 }
 
-export class CatalogError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'CatalogError';
-  }
-}
+export class CatalogError extends codedError('RATINGS_CATALOG_INVALID', {
+  errorClass: 'terminal',
+  userFacing: true,
+}) {}
 
 /**
  * A catalog from an experiment spec. Admission already enforces these rules; they are checked
