@@ -12,9 +12,9 @@
 // IDS_FRESH_MS old): a partition restored for another incarnation is restored again (A2 of
 // src/ratings/checkpoint.ts).
 import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
-import type { PartitionCheckpoint as StoredCheckpoint } from '../api/v1alpha1.ts';
+import type { PartitionCheckpoint } from '../api/v1alpha1.ts';
 import type { Logger } from '../common/logger.ts';
-import type { PartitionCheckpoint } from '../ratings/checkpoint.ts';
+import type { InMemoryCheckpoint } from '../ratings/checkpoint.ts';
 import type { WrittenCheckpoint } from './worker-protocol.ts';
 import { OwnedPartitions, type BatchResult, type Judge } from './partitions.ts';
 
@@ -30,7 +30,7 @@ export interface RatingConsumerOptions {
   /** Kafka's topic ID of the topic now, undefined when there is no such topic (a fresh answer). */
   fetchTopicId: () => Promise<string | undefined>;
   /** The checkpoints stored in the status now (a fresh read). */
-  loadCheckpoints: () => Promise<readonly StoredCheckpoint[]>;
+  loadCheckpoints: () => Promise<readonly PartitionCheckpoint[]>;
   /** The group is rebalancing: a good moment to checkpoint what this member counted. */
   onRebalancing?: () => void;
   onBatch?: (partition: number, result: BatchResult) => void;
@@ -122,7 +122,7 @@ export class RatingConsumer {
   }
 
   /** This member's exact checkpoints: the partitions it owns now, and retired ones not yet written. */
-  checkpoints(catalog?: ReadonlySet<string>): PartitionCheckpoint[] {
+  checkpoints(catalog?: ReadonlySet<string>): InMemoryCheckpoint[] {
     return this.owned.checkpoints(catalog);
   }
 
@@ -278,7 +278,7 @@ export class RatingConsumer {
   }
 
   private async restore(partition: number, topicId: string): Promise<void> {
-    let stored: readonly StoredCheckpoint[];
+    let stored: readonly PartitionCheckpoint[];
     try {
       stored = await this.options.loadCheckpoints();
     } catch (err) {

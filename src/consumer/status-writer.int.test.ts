@@ -15,7 +15,7 @@ import {
   type PartitionCheckpoint,
   type RatingExperiment,
 } from '../api/v1alpha1.ts';
-import { fromStored, type PartitionCheckpoint as Checkpoint } from '../ratings/checkpoint.ts';
+import { fromStored } from '../ratings/stored-checkpoint.ts';
 import { computeTotals } from '../ratings/totals.ts';
 import { KubeClient } from '../common/kube-client.ts';
 import { loadCredentials } from '../common/kube-credentials.ts';
@@ -43,7 +43,7 @@ class CheckpointWriter {
 
   write(mine: PartitionCheckpoint[], endOffsets: EndOffsets | undefined, topicId?: string) {
     const catalog = new Set(['Big Bird', 'Joan of Arc']);
-    return this.writer.write(mine.map(fromStored) as Checkpoint[], { topicId, endOffsets, catalog });
+    return this.writer.write(mine.map(fromStored), { topicId, endOffsets, catalog });
   }
 }
 

@@ -7,7 +7,7 @@
 import type { RatingExperiment, RatingExperimentStatus } from '../api/v1alpha1.ts';
 import { isConflict, type KubeClient } from '../common/kube-client.ts';
 import { resources } from '../common/kube-resources.ts';
-import type { PartitionCheckpoint } from '../ratings/checkpoint.ts';
+import type { InMemoryCheckpoint } from '../ratings/checkpoint.ts';
 import { checkpointStatus, type CheckpointContext } from './status-update.ts';
 
 export interface ExperimentRef {
@@ -56,7 +56,7 @@ export class CheckpointWriter {
   }
 
   async write(
-    mine: readonly PartitionCheckpoint[],
+    mine: readonly InMemoryCheckpoint[],
     context: Omit<CheckpointContext, 'now'>,
   ): Promise<WriteResult> {
     let conflicts = 0;
