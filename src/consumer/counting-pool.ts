@@ -10,7 +10,7 @@ import type { PartitionCheckpoint } from '../api/v1alpha1.ts';
 import type { Logger } from '../common/logger.ts';
 import type { InMemoryCheckpoint } from '../ratings/checkpoint.ts';
 import type { CatalogView } from '../ratings/judge.ts';
-import type { BatchResult } from './partitions.ts';
+import type { BatchResult, Position, WrittenCheckpoint } from './partitions.ts';
 import {
   Peer,
   endThreads,
@@ -18,14 +18,7 @@ import {
   workerEntryBeside,
   type WorkerThread,
 } from '../common/worker-peer.ts';
-import type {
-  MainApi,
-  Membership,
-  Position,
-  WorkerApi,
-  WorkerSetup,
-  WrittenCheckpoint,
-} from './worker-protocol.ts';
+import type { MainApi, Membership, WorkerApi, WorkerSetup } from './worker-protocol.ts';
 
 export interface CountingPoolOptions {
   workers: number;
@@ -48,11 +41,11 @@ export interface CountingPoolOptions {
 }
 
 /** The worker entry beside this module (.ts in development, .js when built). */
-export const workerEntry = (moduleUrl: string = import.meta.url): URL =>
+export const countingWorkerEntry = (moduleUrl: string = import.meta.url): URL =>
   workerEntryBeside(moduleUrl, 'counting-worker');
 
 const spawnWorker = (setup: WorkerSetup): WorkerThread =>
-  new Worker(workerEntry(), { workerData: setup, name: `counting-worker-${setup.index}` });
+  new Worker(countingWorkerEntry(), { workerData: setup, name: `counting-worker-${setup.index}` });
 
 interface Member {
   index: number;

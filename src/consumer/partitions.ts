@@ -61,6 +61,15 @@ export interface BatchResult {
 
 export type Judge = (record: KafkaRecord) => Verdict;
 
+/** How far a partition has been counted. */
+export interface Position {
+  partition: number;
+  offset: number;
+}
+
+/** What a written checkpoint covered: the records of one incarnation of a partition below an offset. */
+export type WrittenCheckpoint = Pick<InMemoryCheckpoint, 'partition' | 'topicId' | 'offset'>;
+
 export class OwnedPartitions {
   private assignment = new Set<number>();
   private readonly states = new Map<number, InMemoryCheckpoint>();
@@ -198,7 +207,7 @@ export class OwnedPartitions {
   }
 
   /** How far each restored partition assigned now has been counted (no copies: cheap per batch). */
-  positions(): { partition: number; offset: number }[] {
+  positions(): Position[] {
     return this.assigned.flatMap((partition) => {
       const state = this.restored.has(partition) ? this.states.get(partition) : undefined;
       return state === undefined ? [] : [{ partition, offset: state.offset }];
@@ -206,7 +215,7 @@ export class OwnedPartitions {
   }
 
   /** A checkpoint wrote these retired states: they need not be written again. */
-  written(checkpoints: readonly Covered[]): void {
+  written(checkpoints: readonly WrittenCheckpoint[]): void {
     this.retired = this.retired.filter((state) => !checkpoints.some((cp) => covers(cp, state)));
   }
 
@@ -215,10 +224,7 @@ export class OwnedPartitions {
   }
 }
 
-/** What a written checkpoint covered: the records of one incarnation of a partition below an offset. */
-type Covered = Pick<InMemoryCheckpoint, 'partition' | 'topicId' | 'offset'>;
-
 /** Whether written checkpoint `a` holds everything of state `b`. */
-function covers(a: Covered, b: InMemoryCheckpoint): boolean {
+function covers(a: WrittenCheckpoint, b: InMemoryCheckpoint): boolean {
   return a.partition === b.partition && a.topicId === b.topicId && a.offset >= b.offset;
 }

@@ -15,8 +15,13 @@ import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
 import type { PartitionCheckpoint } from '../api/v1alpha1.ts';
 import type { Logger } from '../common/logger.ts';
 import type { InMemoryCheckpoint } from '../ratings/checkpoint.ts';
-import type { WrittenCheckpoint } from './worker-protocol.ts';
-import { OwnedPartitions, type BatchResult, type Judge } from './partitions.ts';
+import {
+  OwnedPartitions,
+  type BatchResult,
+  type Judge,
+  type Position,
+  type WrittenCheckpoint,
+} from './partitions.ts';
 
 export interface RatingConsumerOptions {
   kafka: Kafka;
@@ -127,7 +132,7 @@ export class RatingConsumer {
   }
 
   /** How far this member has counted each partition it owns (cheap: no snapshot). */
-  positions(): { partition: number; offset: number }[] {
+  positions(): Position[] {
     return this.owned.positions();
   }
 

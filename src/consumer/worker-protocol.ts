@@ -3,16 +3,7 @@
 import type { PartitionCheckpoint } from '../api/v1alpha1.ts';
 import type { InMemoryCheckpoint } from '../ratings/checkpoint.ts';
 import type { CatalogView } from '../ratings/judge.ts';
-import type { BatchResult } from './partitions.ts';
-
-/** What a written checkpoint tells the members: which state of which partition it covered. */
-export type WrittenCheckpoint = Pick<InMemoryCheckpoint, 'partition' | 'topicId' | 'offset'>;
-
-/** How far a member has counted each partition it owns. */
-export interface Position {
-  partition: number;
-  offset: number;
-}
+import type { BatchResult, Position, WrittenCheckpoint } from './partitions.ts';
 
 /** A member's place in the consumer group. */
 export interface Membership {
