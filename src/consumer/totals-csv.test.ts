@@ -30,4 +30,21 @@ describe('totals as CSV', () => {
     expect(rows[3]!.slice(5)).toEqual(['', '', '', TOO_FEW]);
     expect(rows.every((r) => r.length === 9)).toBe(true);
   });
+
+  it('gives the ratings of unnamed voices and battles a row each, after the named ones', () => {
+    const status = { ...view.status!, otherVoices: { sum: 3, count: 2 } };
+    const rows = parseCsv(totalsCsv(totalsResponse({ ...view, status })));
+    expect(rows.map((r) => r[0])).toEqual([
+      'kind',
+      'voice',
+      'voice',
+      'voice',
+      'voice',
+      'other-voices',
+      'battle',
+      'other-battles',
+    ]);
+    expect(rows[5]).toEqual(['other-voices', '', '2', '3', '', '', '', '', '']);
+    expect(rows[7]).toEqual(['other-battles', '', '1', '1', '', '', '', '', '']);
+  });
 });

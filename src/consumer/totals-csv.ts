@@ -1,6 +1,8 @@
 // /api/totals?format=csv: the figures as a spreadsheet reads them.
 import type { TotalsResponse } from './totals-response.ts';
 
+type CsvRow = (string | number | null)[];
+
 const CSV_COLUMNS = [
   'kind',
   'name',
@@ -19,7 +21,7 @@ const CSV_COLUMNS = [
  * quotes doubled, so any name (commas, quotes, line breaks, any Unicode) survives a round trip.
  */
 export function totalsCsv(data: TotalsResponse): string {
-  const rows: (string | number | null)[][] = [[...CSV_COLUMNS]];
+  const rows: CsvRow[] = [[...CSV_COLUMNS]];
   for (const t of data.totals) {
     rows.push([
       'voice',
@@ -33,38 +35,19 @@ export function totalsCsv(data: TotalsResponse): string {
       t.intervalMissing ?? (t.removedFromCatalog === true ? 'removed from catalog' : null),
     ]);
   }
-  if (data.otherVoices.count > 0) {
-    rows.push([
-      'other-voices',
-      null,
-      data.otherVoices.count,
-      data.otherVoices.sum,
-      null,
-      null,
-      null,
-      null,
-      null,
-    ]);
-  }
+  rows.push(...unattributed('other-voices', data.otherVoices));
   for (const b of data.battles)
     rows.push(['battle', b.battle, b.count, b.sum, b.mean, null, null, null, null]);
-  if (data.otherBattles.count > 0) {
-    rows.push([
-      'other-battles',
-      null,
-      data.otherBattles.count,
-      data.otherBattles.sum,
-      null,
-      null,
-      null,
-      null,
-      null,
-    ]);
-  }
+  rows.push(...unattributed('other-battles', data.otherBattles));
   return rows.map((row) => row.map(csvField).join(',')).join('\r\n') + '\r\n';
 }
 
-function csvField(value: string | number | null): string {
+/** The row of the ratings not attributed to a named voice or battle; none when there are none. */
+function unattributed(kind: string, tally: { sum: number; count: number }): CsvRow[] {
+  return tally.count > 0 ? [[kind, null, tally.count, tally.sum, null, null, null, null, null]] : [];
+}
+
+function csvField(value: CsvRow[number]): string {
   if (value === null) return '';
   if (typeof value === 'number') return String(value);
   return `"${value.replace(/"/g, '""')}"`;
