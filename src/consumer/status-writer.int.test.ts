@@ -20,7 +20,7 @@ import { computeTotals } from '../ratings/totals.ts';
 import { KubeClient } from '../common/kube-client.ts';
 import { loadCredentials } from '../common/kube-credentials.ts';
 import type { EndOffsets } from './status-update.ts';
-import { CheckpointWriter as Writer, type ExperimentRef } from './status-writer.ts';
+import { CheckpointWriter as Writer, type NamespacedName } from './status-writer.ts';
 
 /** A checkpoint as stored (and as these tests expect to read it back). */
 const checkpoint = (partition: number, offset: number): PartitionCheckpoint => ({
@@ -37,7 +37,7 @@ const checkpoint = (partition: number, offset: number): PartitionCheckpoint => (
 class CheckpointWriter {
   private readonly writer: Writer;
 
-  constructor(kube: KubeClient, ref: ExperimentRef) {
+  constructor(kube: KubeClient, ref: NamespacedName) {
     this.writer = new Writer(kube, ref);
   }
 
@@ -79,12 +79,12 @@ describe('CheckpointWriter on the local stack', () => {
       await kubeConfig.makeApiClient(CoreV1Api).deleteNamespace({ name: namespace });
   });
 
-  async function experiment(name: string): Promise<ExperimentRef> {
+  async function experiment(name: string): Promise<NamespacedName> {
     await createRatingExperiment(kubeConfig, { namespace, name });
     return { namespace, name };
   }
 
-  const read = async (ref: ExperimentRef) =>
+  const read = async (ref: NamespacedName) =>
     (await api.getNamespacedCustomObject({
       group: GROUP,
       version: VERSION,

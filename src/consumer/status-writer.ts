@@ -10,7 +10,11 @@ import { resources } from '../common/kube-resources.ts';
 import type { InMemoryCheckpoint } from '../ratings/checkpoint.ts';
 import { checkpointStatus, type CheckpointContext } from './status-update.ts';
 
-export interface ExperimentRef {
+/**
+ * The experiment written to, by namespace and name, as Kubernetes' NamespacedName
+ * (model/names.ts's ExperimentRef adds its uid and generation).
+ */
+export interface NamespacedName {
   namespace: string;
   name: string;
 }
@@ -34,10 +38,10 @@ export const CONSUMER_FIELD_MANAGER = 'ratings-consumer';
 
 export class CheckpointWriter {
   private readonly kube: KubeClient;
-  private readonly ref: ExperimentRef;
+  private readonly ref: NamespacedName;
   private readonly now: () => Date;
 
-  constructor(kube: KubeClient, ref: ExperimentRef, now: () => Date = () => new Date()) {
+  constructor(kube: KubeClient, ref: NamespacedName, now: () => Date = () => new Date()) {
     this.kube = kube;
     this.ref = ref;
     this.now = now;
