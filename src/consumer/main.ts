@@ -121,7 +121,7 @@ export async function main(): Promise<void> {
     experiment: ref,
     status,
     scale: source.current.catalog.scale,
-    rates: { windowMs: rates.window, samples: rates.samples() },
+    rates: { windowMs: rates.windowMs, samples: rates.samples() },
     now: Date.now(),
     pod: {
       name: env.podName,
