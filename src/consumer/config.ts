@@ -37,7 +37,7 @@ export function kafkaTarget(env: ConsumerEnv, experiment: RatingExperiment): Con
   return { ...resolveKafkaTarget(env, experiment), groupId: `ratings-consumer.${env.namespace}.${env.name}` };
 }
 
-/** Seconds between two checkpoints, from the spec (the CRD defaults and bounds it). */
+/** Milliseconds between two checkpoints, from the spec's seconds (the CRD defaults and bounds them). */
 export function checkpointIntervalMs(experiment: RatingExperiment): number {
   const seconds = experiment.spec.consumer?.checkpointIntervalSeconds ?? 5;
   return Math.min(Math.max(seconds, 1), 300) * 1000;

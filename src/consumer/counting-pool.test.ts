@@ -5,11 +5,11 @@ import { pino } from 'pino';
 import { emptyCheckpoint } from '../ratings/checkpoint.ts';
 import { catalogFromSpec } from '../ratings/catalog.ts';
 import type { CatalogView } from '../ratings/judge.ts';
-import type { BatchResult } from './partitions.ts';
-import { CountingPool, workerEntry, type CountingPoolOptions } from './counting-pool.ts';
+import type { BatchResult, WrittenCheckpoint } from './partitions.ts';
+import { CountingPool, countingWorkerEntry, type CountingPoolOptions } from './counting-pool.ts';
 import { Peer, type WorkerThread } from '../common/worker-peer.ts';
 import { closeFakeThreads, fakeThread, type FakeThread } from '../common/worker-peer.fixtures.ts';
-import type { MainApi, WorkerApi, WorkerSetup, WrittenCheckpoint } from './worker-protocol.ts';
+import type { MainApi, WorkerApi, WorkerSetup } from './worker-protocol.ts';
 
 const logger = pino({ level: 'silent' });
 const catalog = catalogFromSpec({ voices: ['A', 'B'], battles: ['A vs B'], scale: ['0', '1'] }, 3);
@@ -234,19 +234,19 @@ describe('CountingPool', () => {
   });
 });
 
-describe('workerEntry', () => {
+describe('countingWorkerEntry', () => {
   it('names the worker beside the module, with the module’s own extension', () => {
-    expect(workerEntry('file:///app/dist/consumer/counting-pool.js').href).toBe(
+    expect(countingWorkerEntry('file:///app/dist/consumer/counting-pool.js').href).toBe(
       'file:///app/dist/consumer/counting-worker.js',
     );
-    expect(workerEntry('file:///repo/src/consumer/counting-pool.ts').href).toBe(
+    expect(countingWorkerEntry('file:///repo/src/consumer/counting-pool.ts').href).toBe(
       'file:///repo/src/consumer/counting-worker.ts',
     );
-    expect(existsSync(fileURLToPath(workerEntry()))).toBe(true);
+    expect(existsSync(fileURLToPath(countingWorkerEntry()))).toBe(true);
   });
 
   it('starts the real worker, which answers without Kafka until it is asked to join', async () => {
-    const worker = new Worker(workerEntry(), {
+    const worker = new Worker(countingWorkerEntry(), {
       workerData: {
         index: 0,
         topic: 't',

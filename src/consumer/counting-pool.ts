@@ -6,11 +6,11 @@
 // catalog) is answered with the callbacks given. A worker that exits or crashes ends the process
 // (onFatal): a member is never lost silently, and its partitions go to the next process's members.
 import { Worker } from 'node:worker_threads';
-import type { PartitionCheckpoint as StoredCheckpoint } from '../api/v1alpha1.ts';
+import type { PartitionCheckpoint } from '../api/v1alpha1.ts';
 import type { Logger } from '../common/logger.ts';
-import type { PartitionCheckpoint } from '../ratings/checkpoint.ts';
+import type { InMemoryCheckpoint } from '../ratings/checkpoint.ts';
 import type { CatalogView } from '../ratings/judge.ts';
-import type { BatchResult } from './partitions.ts';
+import type { BatchResult, Position, WrittenCheckpoint } from './partitions.ts';
 import {
   Peer,
   endThreads,
@@ -18,14 +18,7 @@ import {
   workerEntryBeside,
   type WorkerThread,
 } from '../common/worker-peer.ts';
-import type {
-  MainApi,
-  Membership,
-  Position,
-  WorkerApi,
-  WorkerSetup,
-  WrittenCheckpoint,
-} from './worker-protocol.ts';
+import type { MainApi, Membership, WorkerApi, WorkerSetup } from './worker-protocol.ts';
 
 export interface CountingPoolOptions {
   workers: number;
@@ -33,7 +26,7 @@ export interface CountingPoolOptions {
   /** What every worker needs to join the group; `index` is added per worker. */
   setup: Omit<WorkerSetup, 'index'>;
   /** The checkpoints stored in the status now (a fresh read). */
-  loadCheckpoints: () => Promise<readonly StoredCheckpoint[]>;
+  loadCheckpoints: () => Promise<readonly PartitionCheckpoint[]>;
   /** Reads the experiment again; false if that failed. */
   refreshCatalog: () => Promise<boolean>;
   /** The catalog as the main thread holds it now. */
@@ -48,11 +41,11 @@ export interface CountingPoolOptions {
 }
 
 /** The worker entry beside this module (.ts in development, .js when built). */
-export const workerEntry = (moduleUrl: string = import.meta.url): URL =>
+export const countingWorkerEntry = (moduleUrl: string = import.meta.url): URL =>
   workerEntryBeside(moduleUrl, 'counting-worker');
 
 const spawnWorker = (setup: WorkerSetup): WorkerThread =>
-  new Worker(workerEntry(), { workerData: setup, name: `counting-worker-${setup.index}` });
+  new Worker(countingWorkerEntry(), { workerData: setup, name: `counting-worker-${setup.index}` });
 
 interface Member {
   index: number;
@@ -108,7 +101,7 @@ export class CountingPool {
   }
 
   /** Every member's exact snapshot, concatenated. */
-  async checkpoints(catalog: ReadonlySet<string>): Promise<PartitionCheckpoint[]> {
+  async checkpoints(catalog: ReadonlySet<string>): Promise<InMemoryCheckpoint[]> {
     const snapshots = await this.all(async (m) => {
       const snapshot = await m.peer.call('checkpoints', catalog);
       // A snapshot tells positions too, also of partitions restored without a batch since.
@@ -118,7 +111,7 @@ export class CountingPool {
     return snapshots.flat();
   }
 
-  async written(checkpoints: readonly PartitionCheckpoint[]): Promise<void> {
+  async written(checkpoints: readonly InMemoryCheckpoint[]): Promise<void> {
     const covered = slim(checkpoints);
     await this.all((m) => m.peer.call('written', covered));
   }
@@ -130,7 +123,7 @@ export class CountingPool {
     return lost.reduce((a, b) => a + b, 0);
   }
 
-  async commit(checkpoints: readonly PartitionCheckpoint[]): Promise<void> {
+  async commit(checkpoints: readonly InMemoryCheckpoint[]): Promise<void> {
     const covered = slim(checkpoints);
     await this.all((m) => m.peer.call('commit', covered));
   }
@@ -202,12 +195,12 @@ export class CountingPool {
 }
 
 /** Where a snapshot stands per partition; a partition's current state follows its retired ones. */
-function positionsOf(snapshot: readonly PartitionCheckpoint[]): Position[] {
+function positionsOf(snapshot: readonly InMemoryCheckpoint[]): Position[] {
   const offsets = new Map(snapshot.map((cp) => [cp.partition, cp.offset]));
   return [...offsets].map(([partition, offset]) => ({ partition, offset }));
 }
 
 /** What members need of written checkpoints: which state of which partition (no voice maps). */
-function slim(checkpoints: readonly PartitionCheckpoint[]): WrittenCheckpoint[] {
+function slim(checkpoints: readonly InMemoryCheckpoint[]): WrittenCheckpoint[] {
   return checkpoints.map(({ partition, topicId, offset }) => ({ partition, topicId, offset }));
 }

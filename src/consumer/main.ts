@@ -11,11 +11,12 @@ import { onShutdown } from '../common/shutdown.ts';
 import { fetchTopicId } from '../common/kafka-metadata.ts';
 import { Checkpointer } from './checkpointer.ts';
 import { checkpointIntervalMs, kafkaTarget, readConsumerEnv } from './config.ts';
-import { leaderboardRoutes, type TotalsView } from './leaderboard.ts';
+import { leaderboardRoutes } from './leaderboard.ts';
 import { ConsumerMetrics } from './metrics.ts';
 import { RateHistory } from './rates.ts';
 import { CountingPool } from './counting-pool.ts';
 import { CheckpointWriter } from './status-writer.ts';
+import type { TotalsView } from './totals-response.ts';
 
 export async function main(): Promise<void> {
   const env = readConsumerEnv();
@@ -120,7 +121,7 @@ export async function main(): Promise<void> {
     experiment: ref,
     status,
     scale: source.current.catalog.scale,
-    rates: { windowMs: rates.window, samples: rates.samples() },
+    rates: { windowMs: rates.windowMs, samples: rates.samples() },
     now: Date.now(),
     pod: {
       name: env.podName,

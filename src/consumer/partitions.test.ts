@@ -1,4 +1,4 @@
-import { toStored } from '../ratings/checkpoint.ts';
+import { toStored } from '../ratings/stored-checkpoint.ts';
 import type { Verdict } from '../ratings/judge.ts';
 import { OwnedPartitions, type KafkaRecord } from './partitions.ts';
 

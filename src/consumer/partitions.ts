@@ -1,6 +1,6 @@
 // What this consumer counts, partition by partition: no I/O, so that the rules that make the
 // totals exact are tested directly (see src/ratings/checkpoint.ts for the argument and its
-// assumptions A1-A6).
+// assumptions A1-A7).
 //
 // - A partition is counted only after it was restored in the current group generation, for the
 //   topic incarnation Kafka reported then: its state becomes the further of what this process
@@ -19,18 +19,18 @@
 // - A batch is counted synchronously (offsets record by record, voice and battle sums once per
 //   batch), so a snapshot taken between batches (the checkpoint writer runs between batches or
 //   awaits) is always exact.
-import type { PartitionCheckpoint as StoredCheckpoint } from '../api/v1alpha1.ts';
+import type { PartitionCheckpoint } from '../api/v1alpha1.ts';
 import {
   applyLost,
   applyRejected,
   emptyCheckpoint,
-  foldVoices,
-  fromStored,
   furthest,
-  RatingTally,
   snapshot,
-  type PartitionCheckpoint,
+  type InMemoryCheckpoint,
 } from '../ratings/checkpoint.ts';
+import { RatingTally } from '../ratings/rating-tally.ts';
+import { foldLeastRated } from '../ratings/status-limits.ts';
+import { fromStored } from '../ratings/stored-checkpoint.ts';
 import type { Verdict } from '../ratings/judge.ts';
 
 export interface KafkaRecord {
@@ -61,12 +61,21 @@ export interface BatchResult {
 
 export type Judge = (record: KafkaRecord) => Verdict;
 
+/** How far a partition has been counted. */
+export interface Position {
+  partition: number;
+  offset: number;
+}
+
+/** What a written checkpoint covered: the records of one incarnation of a partition below an offset. */
+export type WrittenCheckpoint = Pick<InMemoryCheckpoint, 'partition' | 'topicId' | 'offset'>;
+
 export class OwnedPartitions {
   private assignment = new Set<number>();
-  private readonly states = new Map<number, PartitionCheckpoint>();
+  private readonly states = new Map<number, InMemoryCheckpoint>();
   private readonly restored = new Set<number>();
   /** States of an incarnation Kafka no longer serves, kept until a checkpoint wrote them. */
-  private retired: PartitionCheckpoint[] = [];
+  private retired: InMemoryCheckpoint[] = [];
 
   /**
    * A new group generation with these partitions. Every one must be restored again (Kafka
@@ -100,7 +109,7 @@ export class OwnedPartitions {
    * yet) and returns the offset to seek to. A stored checkpoint of another incarnation is not
    * resumed from. Throws for a partition not assigned in this generation.
    */
-  restore(partition: number, topicId: string, stored: StoredCheckpoint | undefined): number {
+  restore(partition: number, topicId: string, stored: PartitionCheckpoint | undefined): number {
     if (!this.assignment.has(partition)) {
       throw new Error(`partition ${partition} is not assigned to this consumer`);
     }
@@ -186,19 +195,19 @@ export class OwnedPartitions {
    * Copies of the checkpoints to write: the partitions assigned now, and retired states not yet
    * written. Voices beyond the status's limits are folded first, keeping `catalog`'s (A5).
    */
-  checkpoints(catalog: ReadonlySet<string> = new Set()): PartitionCheckpoint[] {
+  checkpoints(catalog: ReadonlySet<string> = new Set()): InMemoryCheckpoint[] {
     const current = this.assigned.flatMap((p) => {
       const state = this.states.get(p);
       return state === undefined ? [] : [state];
     });
     return [...this.retired, ...current].map((state) => {
-      foldVoices(state, catalog);
+      foldLeastRated(state, catalog);
       return snapshot(state);
     });
   }
 
   /** How far each restored partition assigned now has been counted (no copies: cheap per batch). */
-  positions(): { partition: number; offset: number }[] {
+  positions(): Position[] {
     return this.assigned.flatMap((partition) => {
       const state = this.restored.has(partition) ? this.states.get(partition) : undefined;
       return state === undefined ? [] : [{ partition, offset: state.offset }];
@@ -206,19 +215,16 @@ export class OwnedPartitions {
   }
 
   /** A checkpoint wrote these retired states: they need not be written again. */
-  written(checkpoints: readonly Covered[]): void {
+  written(checkpoints: readonly WrittenCheckpoint[]): void {
     this.retired = this.retired.filter((state) => !checkpoints.some((cp) => covers(cp, state)));
   }
 
-  private retire(state: PartitionCheckpoint): void {
+  private retire(state: InMemoryCheckpoint): void {
     if (state.topicId !== undefined) this.retired.push(state);
   }
 }
 
-/** What a written checkpoint covered: the records of one incarnation of a partition below an offset. */
-type Covered = Pick<PartitionCheckpoint, 'partition' | 'topicId' | 'offset'>;
-
 /** Whether written checkpoint `a` holds everything of state `b`. */
-function covers(a: Covered, b: PartitionCheckpoint): boolean {
+function covers(a: WrittenCheckpoint, b: InMemoryCheckpoint): boolean {
   return a.partition === b.partition && a.topicId === b.topicId && a.offset >= b.offset;
 }

@@ -8,15 +8,11 @@ import type { RateSample } from './charts.ts';
 export const RATE_WINDOW_MS = 10 * 60_000;
 
 export class RateHistory {
-  private readonly windowMs: number;
+  readonly windowMs: number;
   private list: RateSample[] = [];
 
   constructor(windowMs = RATE_WINDOW_MS) {
     this.windowMs = windowMs;
-  }
-
-  get window(): number {
-    return this.windowMs;
   }
 
   record(status: RatingExperimentStatus, at: number): void {

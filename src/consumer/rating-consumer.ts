@@ -12,11 +12,16 @@
 // IDS_FRESH_MS old): a partition restored for another incarnation is restored again (A2 of
 // src/ratings/checkpoint.ts).
 import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
-import type { PartitionCheckpoint as StoredCheckpoint } from '../api/v1alpha1.ts';
+import type { PartitionCheckpoint } from '../api/v1alpha1.ts';
 import type { Logger } from '../common/logger.ts';
-import type { PartitionCheckpoint } from '../ratings/checkpoint.ts';
-import type { WrittenCheckpoint } from './worker-protocol.ts';
-import { OwnedPartitions, type BatchResult, type Judge } from './partitions.ts';
+import type { InMemoryCheckpoint } from '../ratings/checkpoint.ts';
+import {
+  OwnedPartitions,
+  type BatchResult,
+  type Judge,
+  type Position,
+  type WrittenCheckpoint,
+} from './partitions.ts';
 
 export interface RatingConsumerOptions {
   kafka: Kafka;
@@ -30,7 +35,7 @@ export interface RatingConsumerOptions {
   /** Kafka's topic ID of the topic now, undefined when there is no such topic (a fresh answer). */
   fetchTopicId: () => Promise<string | undefined>;
   /** The checkpoints stored in the status now (a fresh read). */
-  loadCheckpoints: () => Promise<readonly StoredCheckpoint[]>;
+  loadCheckpoints: () => Promise<readonly PartitionCheckpoint[]>;
   /** The group is rebalancing: a good moment to checkpoint what this member counted. */
   onRebalancing?: () => void;
   onBatch?: (partition: number, result: BatchResult) => void;
@@ -51,10 +56,10 @@ export interface FetchSizes {
 }
 
 /**
- * How much one fetch may bring back. kafkajs' defaults (1 MiB per partition, 10 MiB in all)
- * are kept: bench/README.md compares larger fetches and found no gain, since decoding and
- * counting, not round trips, take the time. minBytes 1 answers a fetch as soon as anything
- * is there: the latency of a rating to the status does not wait for a batch to fill.
+ * How much one fetch may bring back. kafkajs' defaults are kept: larger fetches gained nothing
+ * (bench/README.md, "bench:dataplane"), since decoding and counting, not round trips, take the
+ * time. minBytes 1 answers a fetch as soon as anything is there: the latency of a rating to the
+ * status does not wait for a batch to fill.
  */
 export const FETCH_SIZES: FetchSizes = {
   maxBytes: 10 * 1024 * 1024,
@@ -122,12 +127,12 @@ export class RatingConsumer {
   }
 
   /** This member's exact checkpoints: the partitions it owns now, and retired ones not yet written. */
-  checkpoints(catalog?: ReadonlySet<string>): PartitionCheckpoint[] {
+  checkpoints(catalog?: ReadonlySet<string>): InMemoryCheckpoint[] {
     return this.owned.checkpoints(catalog);
   }
 
   /** How far this member has counted each partition it owns (cheap: no snapshot). */
-  positions(): { partition: number; offset: number }[] {
+  positions(): Position[] {
     return this.owned.positions();
   }
 
@@ -278,7 +283,7 @@ export class RatingConsumer {
   }
 
   private async restore(partition: number, topicId: string): Promise<void> {
-    let stored: readonly StoredCheckpoint[];
+    let stored: readonly PartitionCheckpoint[];
     try {
       stored = await this.options.loadCheckpoints();
     } catch (err) {

@@ -1,5 +1,5 @@
 import type { PartitionCheckpoint, RatingExperimentStatus } from '../api/v1alpha1.ts';
-import { fromStored } from '../ratings/checkpoint.ts';
+import { fromStored } from '../ratings/stored-checkpoint.ts';
 import { checkpointStatus as update, lagOf, type EndOffsets } from './status-update.ts';
 
 /** The new status for checkpoints given in their stored form, of no particular incarnation. */

@@ -4,16 +4,12 @@
 // resourceVersion it was read at, so they cannot be overwritten with stale values either.
 import type {
   BattleTotal,
-  PartitionCheckpoint as StoredCheckpoint,
+  PartitionCheckpoint,
   RatingExperimentStatus,
   VoiceTotal,
 } from '../api/v1alpha1.ts';
-import {
-  checkpointState,
-  mergeCheckpoints,
-  toStored,
-  type PartitionCheckpoint,
-} from '../ratings/checkpoint.ts';
+import { checkpointState, mergeCheckpoints, type InMemoryCheckpoint } from '../ratings/checkpoint.ts';
+import { toStored } from '../ratings/stored-checkpoint.ts';
 import { computeTotals } from '../ratings/totals.ts';
 
 /** The topic's end offsets by partition (the next offset a producer would write). */
@@ -40,7 +36,7 @@ export interface CheckpointUpdate {
 /** The new status, or undefined when the merge changes nothing worth a write. */
 export function checkpointStatus(
   current: RatingExperimentStatus | undefined,
-  mine: readonly PartitionCheckpoint[],
+  mine: readonly InMemoryCheckpoint[],
   context: CheckpointContext,
 ): CheckpointUpdate | undefined {
   const stored = checkpointState(current);
@@ -63,7 +59,7 @@ export function checkpointStatus(
   const lag = endOffsets === undefined ? current?.lag : lagOf(partitions, endOffsets);
 
   // mergeCheckpoints returns the stored entries it keeps as they were.
-  const kept = new Set<StoredCheckpoint>(stored.partitions);
+  const kept = new Set<PartitionCheckpoint>(stored.partitions);
   const unchanged =
     partitions.length === stored.partitions.length &&
     partitions.every((cp) => kept.has(cp)) &&
@@ -96,7 +92,7 @@ export function checkpointStatus(
 }
 
 /** Records in the topic that no checkpoint covers yet. */
-export function lagOf(partitions: readonly StoredCheckpoint[], endOffsets: EndOffsets): number {
+export function lagOf(partitions: readonly PartitionCheckpoint[], endOffsets: EndOffsets): number {
   const covered = new Map(partitions.map((cp) => [cp.partition, cp.offset]));
   let lag = 0;
   for (const [partition, end] of endOffsets) lag += Math.max(0, end - (covered.get(partition) ?? 0));

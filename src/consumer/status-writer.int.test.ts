@@ -15,12 +15,12 @@ import {
   type PartitionCheckpoint,
   type RatingExperiment,
 } from '../api/v1alpha1.ts';
-import { fromStored, type PartitionCheckpoint as Checkpoint } from '../ratings/checkpoint.ts';
+import { fromStored } from '../ratings/stored-checkpoint.ts';
 import { computeTotals } from '../ratings/totals.ts';
 import { KubeClient } from '../common/kube-client.ts';
 import { loadCredentials } from '../common/kube-credentials.ts';
 import type { EndOffsets } from './status-update.ts';
-import { CheckpointWriter as Writer, type ExperimentRef } from './status-writer.ts';
+import { CheckpointWriter as Writer, type NamespacedName } from './status-writer.ts';
 
 /** A checkpoint as stored (and as these tests expect to read it back). */
 const checkpoint = (partition: number, offset: number): PartitionCheckpoint => ({
@@ -37,13 +37,13 @@ const checkpoint = (partition: number, offset: number): PartitionCheckpoint => (
 class CheckpointWriter {
   private readonly writer: Writer;
 
-  constructor(kube: KubeClient, ref: ExperimentRef) {
+  constructor(kube: KubeClient, ref: NamespacedName) {
     this.writer = new Writer(kube, ref);
   }
 
   write(mine: PartitionCheckpoint[], endOffsets: EndOffsets | undefined, topicId?: string) {
     const catalog = new Set(['Big Bird', 'Joan of Arc']);
-    return this.writer.write(mine.map(fromStored) as Checkpoint[], { topicId, endOffsets, catalog });
+    return this.writer.write(mine.map(fromStored), { topicId, endOffsets, catalog });
   }
 }
 
@@ -79,12 +79,12 @@ describe('CheckpointWriter on the local stack', () => {
       await kubeConfig.makeApiClient(CoreV1Api).deleteNamespace({ name: namespace });
   });
 
-  async function experiment(name: string): Promise<ExperimentRef> {
+  async function experiment(name: string): Promise<NamespacedName> {
     await createRatingExperiment(kubeConfig, { namespace, name });
     return { namespace, name };
   }
 
-  const read = async (ref: ExperimentRef) =>
+  const read = async (ref: NamespacedName) =>
     (await api.getNamespacedCustomObject({
       group: GROUP,
       version: VERSION,

@@ -8,10 +8,14 @@ import type { RatingExperiment, RatingExperimentStatus } from '../api/v1alpha1.t
 import type { KubeClient } from '../common/kube-client.ts';
 import { isConflict } from '../common/kube-errors.ts';
 import { resources } from '../common/kube-resources.ts';
-import type { PartitionCheckpoint } from '../ratings/checkpoint.ts';
+import type { InMemoryCheckpoint } from '../ratings/checkpoint.ts';
 import { checkpointStatus, type CheckpointContext } from './status-update.ts';
 
-export interface ExperimentRef {
+/**
+ * The experiment written to, by namespace and name, as Kubernetes' NamespacedName
+ * (model/names.ts's ExperimentRef adds its uid and generation).
+ */
+export interface NamespacedName {
   namespace: string;
   name: string;
 }
@@ -35,10 +39,10 @@ export const CONSUMER_FIELD_MANAGER = 'ratings-consumer';
 
 export class CheckpointWriter {
   private readonly kube: KubeClient;
-  private readonly ref: ExperimentRef;
+  private readonly ref: NamespacedName;
   private readonly now: () => Date;
 
-  constructor(kube: KubeClient, ref: ExperimentRef, now: () => Date = () => new Date()) {
+  constructor(kube: KubeClient, ref: NamespacedName, now: () => Date = () => new Date()) {
     this.kube = kube;
     this.ref = ref;
     this.now = now;
@@ -57,7 +61,7 @@ export class CheckpointWriter {
   }
 
   async write(
-    mine: readonly PartitionCheckpoint[],
+    mine: readonly InMemoryCheckpoint[],
     context: Omit<CheckpointContext, 'now'>,
   ): Promise<WriteResult> {
     let conflicts = 0;

@@ -1,18 +1,9 @@
 // What the consumer's main thread and its counting workers ask of each other, over a Peer
 // (src/common/worker-peer.ts).
-import type { PartitionCheckpoint as StoredCheckpoint } from '../api/v1alpha1.ts';
-import type { PartitionCheckpoint } from '../ratings/checkpoint.ts';
+import type { PartitionCheckpoint } from '../api/v1alpha1.ts';
+import type { InMemoryCheckpoint } from '../ratings/checkpoint.ts';
 import type { CatalogView } from '../ratings/judge.ts';
-import type { BatchResult } from './partitions.ts';
-
-/** What a written checkpoint tells the members: which state of which partition it covered. */
-export type WrittenCheckpoint = Pick<PartitionCheckpoint, 'partition' | 'topicId' | 'offset'>;
-
-/** How far a member has counted each partition it owns. */
-export interface Position {
-  partition: number;
-  offset: number;
-}
+import type { BatchResult, Position, WrittenCheckpoint } from './partitions.ts';
 
 /** A member's place in the consumer group. */
 export interface Membership {
@@ -39,7 +30,7 @@ export type WorkerApi = {
   /** Joins the group and starts counting. */
   start(): void;
   /** An exact snapshot of every partition this member holds (see partitions.ts). */
-  checkpoints(catalog: ReadonlySet<string>): PartitionCheckpoint[];
+  checkpoints(catalog: ReadonlySet<string>): InMemoryCheckpoint[];
   written(checkpoints: WrittenCheckpoint[]): void;
   /** RatingConsumer.observe: returns the records found lost. */
   observe(topicId: string | undefined, logStarts: Map<number, number>): number;
@@ -53,7 +44,7 @@ export type WorkerApi = {
 /** Requests and notifications a worker makes of the main thread. */
 export type MainApi = {
   /** The checkpoints stored in the status now (a fresh read). */
-  loadCheckpoints(): StoredCheckpoint[];
+  loadCheckpoints(): PartitionCheckpoint[];
   /** Reads the experiment again: whether that worked, and the catalog as it stands now. */
   refreshCatalog(): { refreshed: boolean; view: CatalogView };
   /** Notification: the group is rebalancing. */

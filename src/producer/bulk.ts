@@ -7,7 +7,7 @@ import type { Logger } from '../common/logger.ts';
 import type { Catalog } from '../ratings/catalog.ts';
 import { createRating, type Rating, type Submission, validateSubmission } from '../ratings/rating.ts';
 import { AckTimeout, acknowledgedWithin, refusedWhileUnavailable } from './ack.ts';
-import { type Claim, type IdempotencyWindow, keyProblem } from './idempotency.ts';
+import { type Claim, fingerprint, type IdempotencyWindow, keyProblem } from './idempotency.ts';
 import { recordAsUser } from './intake-auth.ts';
 import type { LoadShedder } from './shedding.ts';
 
@@ -112,11 +112,6 @@ export function parseBulk(
 
 function tooMany(count: number, max: number): BulkParse {
   return { ok: false, status: 413, error: `${count} ratings in one request; at most ${max}` };
-}
-
-/** What identifies a rating for its idempotency key: a retry must send the same rating. */
-export function fingerprint(s: Submission): string {
-  return JSON.stringify([s.battle, s.voices[0], s.voices[1], s.rating, s.researcher]);
 }
 
 export interface BulkOptions {

@@ -6,10 +6,10 @@ import { readExperimentPodEnv, type ExperimentPodEnv } from '../common/pod-env.t
 import { SPEC_BOUNDS, SPEC_DEFAULTS } from '../model/spec.ts';
 
 /**
- * How the pipeline sends, chosen from the profile and the runs of bench/README.md: several
- * idempotent sessions side by side (each holds one request with the broker at a time), and
- * requests small enough that kafkajs's grouping of messages per partition, which copies the
- * partition's array for every message, stays cheap.
+ * How the pipeline sends, chosen from the profile and the runs of bench/README.md,
+ * "bench:producer": several idempotent sessions side by side (each holds one request with the
+ * broker at a time), and requests small enough that kafkajs's grouping of messages per
+ * partition, which copies the partition's array for every message, stays cheap.
  */
 export const PRODUCER_TUNING = { sessions: 4, maxBatchSize: 1000 };
 

@@ -1,4 +1,4 @@
-import { IdempotencyWindow, keyProblem } from './idempotency.ts';
+import { fingerprint, IdempotencyWindow, keyProblem } from './idempotency.ts';
 
 const settle = () => new Promise((resolve) => setImmediate(resolve));
 
@@ -81,5 +81,26 @@ describe('IdempotencyWindow', () => {
     void w.claim('pending', 'A').then(() => (waited = true));
     await settle();
     expect(waited).toBe(false); // still remembered while in flight
+  });
+});
+
+describe('fingerprint', () => {
+  const good = {
+    battle: 'Zeus vs Thor',
+    voices: ['Beyoncé', 'Joan of Arc'],
+    rating: 2,
+    researcher: 'Dr. Ada',
+  };
+  it('differs whenever the rating does', () => {
+    const base = fingerprint(good as never);
+    expect(fingerprint({ ...good } as never)).toBe(base);
+    for (const change of [
+      { rating: 1 },
+      { researcher: 'Dr. Bo' },
+      { battle: 'Adam vs Eve' },
+      { voices: ['Joan of Arc', 'Beyoncé'] },
+    ]) {
+      expect(fingerprint({ ...good, ...change } as never)).not.toBe(base);
+    }
   });
 });

@@ -6,6 +6,7 @@
 // replica, or this one after a restart or after the window, is written again. The key travels in
 // the record (as the rating's id and in the IDEMPOTENCY_KEY_HEADER header) so that a consumer
 // can tell such records apart.
+import type { Submission } from '../ratings/rating.ts';
 
 /** Record header carried by ratings whose id the client chose. */
 export const IDEMPOTENCY_KEY_HEADER = 'idempotency-key';
@@ -19,6 +20,11 @@ export function keyProblem(key: unknown): string | undefined {
     return `id must be 1 to ${MAX_KEY_LENGTH} visible ASCII characters`;
   }
   return undefined;
+}
+
+/** What identifies a rating for its idempotency key: a retry must send the same rating. */
+export function fingerprint(s: Submission): string {
+  return JSON.stringify([s.battle, s.voices[0], s.voices[1], s.rating, s.researcher]);
 }
 
 export interface IdempotencyOptions {

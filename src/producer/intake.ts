@@ -5,8 +5,7 @@ import type { Logger } from '../common/logger.ts';
 import type { Catalog } from '../ratings/catalog.ts';
 import { createRating, type Rating, validateSubmission } from '../ratings/rating.ts';
 import { AckTimeout, acknowledgedWithin, refusedWhileUnavailable } from './ack.ts';
-import { fingerprint } from './bulk.ts';
-import { type Claim, type IdempotencyWindow, keyProblem } from './idempotency.ts';
+import { type Claim, fingerprint, type IdempotencyWindow, keyProblem } from './idempotency.ts';
 import { renderRecentRatingsPage, type PageModel } from './page.ts';
 import type { LoadShedder } from './shedding.ts';
 

@@ -1,6 +1,7 @@
 // The partition of a rating, computed once per battle instead of once per record. Kafka's default
 // partitioner hashes the key with murmur2; kafkajs computes it with a 64-bit Long emulation for
-// every message, which the producer profile showed as a tenth of the pipeline's CPU (bench/README.md).
+// every message, among the largest costs in the producer's profile (bench/README.md,
+// "bench:producer").
 // This is the same function in 32-bit integer arithmetic, remembered per key: a topic's keys are the
 // catalog's battles, a few dozen strings.
 import type { ICustomPartitioner } from 'kafkajs';

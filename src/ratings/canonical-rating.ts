@@ -1,8 +1,8 @@
 // The consumer's fast path for the one spelling our producers write (encodeRating: the fields in
 // the documented order, no whitespace, no escapes, ratedAt from Date#toISOString). The consumer
-// reads every record, and JSON.parse plus Date.parse were its largest self time (bench/README.md,
-// profile of the consumer). Anything else, including every malformed record, goes the general
-// way: these functions answer only where the answer equals the general one.
+// reads every record, and JSON.parse plus Date.parse were its largest self time (the consumer's
+// profile, bench/README.md, "bench:dataplane"). Anything else, including every malformed record,
+// goes the general way: these functions answer only where the answer equals the general one.
 
 /**
  * The object JSON.parse would return for `text`, when `text` is a rating spelled exactly as

@@ -1,61 +1,29 @@
-import type { PartitionCheckpoint as StoredCheckpoint, PreviousTopic } from '../api/v1alpha1.ts';
+import type { PartitionCheckpoint, PreviousTopic } from '../api/v1alpha1.ts';
 import {
-  addUpParts,
   applyLost,
   applyRejected,
   emptyCheckpoint,
-  foldVoices,
-  MAX_BATTLES,
-  fromStored,
-  MAX_PREVIOUS_TOPICS,
-  MAX_VOICES,
   mergeCheckpoints,
-  RatingTally,
   snapshot,
-  toStored,
   type CheckpointState,
-  type Counted,
-  type PartitionCheckpoint,
-  type Scored,
+  type InMemoryCheckpoint,
 } from './checkpoint.ts';
+import {
+  applyRating,
+  at,
+  NOW,
+  random,
+  randomRecord,
+  state,
+  VOICES,
+  type Record_,
+} from './checkpoint.fixtures.ts';
+import { MAX_PREVIOUS_TOPICS, MAX_VOICES, foldLeastRated } from './status-limits.ts';
+import { fromStored, toStored } from './stored-checkpoint.ts';
 import { computeTotals } from './totals.ts';
 
-// Names the CRD admits that a plain object would mistake for its own machinery.
-const VOICES = ['Big Bird', '__proto__', 'constructor', 'toString', 'hasOwnProperty', 'Joan 🎤 of Arc'];
-const NOW = new Date('2026-11-29T06:00:00Z');
-
-/** A small seeded generator (mulberry32) so that a failing case can be replayed. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-type Record_ = { battle: string; voices: [string, string]; rating: number } | 'invalid';
-
-function randomRecord(rand: () => number, voices: readonly string[] = VOICES): Record_ {
-  const pick = (n: number): number => Math.floor(rand() * n);
-  if (rand() < 0.1) return 'invalid';
-  const a = pick(voices.length);
-  const b = (a + 1 + pick(voices.length - 1)) % voices.length;
-  return { battle: `battle ${pick(40)}`, voices: [voices[a]!, voices[b]!], rating: pick(3) };
-}
-
-/** Counts one valid rating read at `nextOffset - 1`: a batch of one. */
-function applyRating(cp: PartitionCheckpoint, rating: Scored, nextOffset: number): void {
-  const tally = new RatingTally();
-  tally.add(rating);
-  tally.addTo(cp);
-  cp.offset = nextOffset;
-}
-
 /** Counts records [cp.offset, until) of a partition into cp, as a consumer does. */
-function countUpTo(cp: PartitionCheckpoint, records: Record_[], until: number): void {
+function countUpTo(cp: InMemoryCheckpoint, records: Record_[], until: number): void {
   for (let offset = cp.offset; offset < until; offset++) {
     const r = records[offset]!;
     if (r === 'invalid') applyRejected(cp, offset + 1);
@@ -64,8 +32,8 @@ function countUpTo(cp: PartitionCheckpoint, records: Record_[], until: number): 
 }
 
 const empty: CheckpointState = { partitions: [], previousTopics: [] };
-const merge = (state: CheckpointState, mine: PartitionCheckpoint[], topicId: string | undefined) =>
-  mergeCheckpoints(state, mine.map(toStored), topicId, NOW);
+const merge = (stored: CheckpointState, mine: InMemoryCheckpoint[], topicId: string | undefined) =>
+  mergeCheckpoints(stored, mine.map(toStored), topicId, NOW);
 
 describe('applyRating / applyRejected / applyLost', () => {
   it('adds the rating to both voices, counts what is gone, and moves the offset past each', () => {
@@ -88,175 +56,11 @@ describe('applyRating / applyRejected / applyLost', () => {
       lost: 7,
     });
   });
-
-  it('stores any name as an own key, and reads it back from JSON as a voice, not a prototype', () => {
-    const cp = emptyCheckpoint(0, 'T1');
-    for (const voice of VOICES) applyRating(cp, { battle: 'b', voices: [voice, 'Big Bird'], rating: 1 }, 1);
-    const wire = JSON.parse(JSON.stringify(toStored(cp))) as StoredCheckpoint;
-    expect(Object.keys(wire.sums!).sort()).toEqual([...VOICES].sort());
-    expect(Object.getPrototypeOf(wire.sums)).toBe(Object.prototype);
-    const back = fromStored(wire);
-    expect(back.sums.get('__proto__')).toBe(1);
-    expect(back.sums.get('constructor')).toBe(1);
-    expect(back.counts.get('Big Bird')).toBe(VOICES.length + 1); // once with itself
-  });
-});
-
-describe('RatingTally', () => {
-  /** One rating at a time, written out independently of RatingTally: what a batch must equal. */
-  function oneByOne(cp: Counted, { battle, voices, rating }: Scored): void {
-    for (const voice of voices) {
-      const count = cp.counts.get(voice) ?? 0;
-      const square = cp.squares.get(voice);
-      if (square !== undefined || count === 0) cp.squares.set(voice, (square ?? 0) + rating * rating);
-      cp.sums.set(voice, (cp.sums.get(voice) ?? 0) + rating);
-      cp.counts.set(voice, count + 1);
-    }
-    const battleCount = cp.battleCounts.get(battle);
-    if (battleCount !== undefined || cp.battleCounts.size < MAX_BATTLES) {
-      cp.battleSums.set(battle, (cp.battleSums.get(battle) ?? 0) + rating);
-      cp.battleCounts.set(battle, (battleCount ?? 0) + 1);
-    } else {
-      cp.otherBattles.sum += rating;
-      cp.otherBattles.count += 1;
-    }
-  }
-
-  // From a checkpoint that already names voices without squares (A7) and most of its battles
-  // (A5), over 40 battles: batches of any size end where one rating at a time ends.
-  it.each(Array.from({ length: 100 }, (_, i) => i + 1))(
-    'adds a batch as one rating at a time would, seed %i',
-    (seed) => {
-      const rand = random(seed);
-      const stored: StoredCheckpoint = {
-        partition: 0,
-        offset: 40,
-        sums: { 'Big Bird': 7, toString: 2 },
-        counts: { 'Big Bird': 5, toString: 2 },
-        battleSums: Object.fromEntries(
-          Array.from({ length: MAX_BATTLES - 3 }, (_, i) => [`battle ${i * 2}`, 1]),
-        ),
-        battleCounts: Object.fromEntries(
-          Array.from({ length: MAX_BATTLES - 3 }, (_, i) => [`battle ${i * 2}`, 1]),
-        ),
-      };
-      const ratings = Array.from({ length: 300 }, () => randomRecord(rand)).filter(
-        (r): r is Exclude<Record_, 'invalid'> => r !== 'invalid',
-      );
-      const expected = fromStored(stored);
-      ratings.forEach((r) => oneByOne(expected, r));
-
-      const batched = fromStored(stored);
-      const tally = new RatingTally();
-      for (const r of ratings) {
-        tally.add(r);
-        if (rand() < 0.05) tally.addTo(batched);
-      }
-      tally.addTo(batched);
-      for (const key of ['sums', 'counts', 'squares', 'battleSums', 'battleCounts'] as const) {
-        expect([...batched[key]].sort()).toEqual([...expected[key]].sort());
-      }
-      expect(batched.squares.has('Big Bird')).toBe(false);
-      expect(batched.otherBattles).toEqual(expected.otherBattles);
-      expect(batched.otherBattles.count).toBeGreaterThan(0);
-    },
-  );
-
-  it('is empty after adding, so that a batch is added once', () => {
-    const cp = emptyCheckpoint(0, 'T1');
-    const tally = new RatingTally();
-    tally.add({ battle: 'b', voices: ['a', 'b'], rating: 2 });
-    tally.addTo(cp);
-    tally.addTo(cp);
-    expect(cp.counts).toEqual(
-      new Map([
-        ['a', 1],
-        ['b', 1],
-      ]),
-    );
-    expect(cp.battleCounts).toEqual(new Map([['b', 1]]));
-  });
-});
-
-describe('squares and battles', () => {
-  it('keeps the sum of squares per voice, none for voices a checkpoint from before squares had counted', () => {
-    const cp = fromStored({ partition: 0, offset: 2, sums: { old: 3 }, counts: { old: 2 } });
-    applyRating(cp, { battle: 'b', voices: ['old', 'new'], rating: 2 }, 3);
-    applyRating(cp, { battle: 'b', voices: ['old', 'new'], rating: 1 }, 4);
-    expect(cp.squares).toEqual(new Map([['new', 5]]));
-    const back = fromStored(JSON.parse(JSON.stringify(toStored(cp))) as StoredCheckpoint);
-    applyRating(back, { battle: 'b', voices: ['old', 'new'], rating: 2 }, 5);
-    expect(back.squares).toEqual(new Map([['new', 9]]));
-    expect(back.counts.get('old')).toBe(5);
-  });
-
-  it('names the first MAX_BATTLES battles of a checkpoint and counts the others in otherBattles', () => {
-    const cp = emptyCheckpoint(0, 'T1');
-    let offset = 0;
-    for (let i = 0; i < MAX_BATTLES + 5; i++) {
-      applyRating(cp, { battle: `battle ${i}`, voices: ['a', 'b'], rating: 2 }, ++offset);
-    }
-    applyRating(cp, { battle: 'battle 0', voices: ['a', 'b'], rating: 1 }, ++offset);
-    applyRating(cp, { battle: `battle ${MAX_BATTLES}`, voices: ['a', 'b'], rating: 1 }, ++offset);
-    expect(cp.battleCounts.size).toBe(MAX_BATTLES);
-    expect(cp.battleCounts.get('battle 0')).toBe(2);
-    expect(cp.battleSums.get('battle 0')).toBe(3);
-    expect(cp.otherBattles).toEqual({ sum: 5 * 2 + 1, count: 6 });
-  });
-
-  it('retires squares and battles with their incarnation; a voice counted without squares has none', () => {
-    const withSquares: StoredCheckpoint = {
-      partition: 0,
-      topicId: 'OLD',
-      offset: 2,
-      sums: { a: 3, b: 3 },
-      counts: { a: 2, b: 2 },
-      squares: { a: 5, b: 5 },
-      battleSums: { x: 3 },
-      battleCounts: { x: 2 },
-    };
-    const without: StoredCheckpoint = {
-      partition: 1,
-      topicId: 'OLD',
-      offset: 1,
-      sums: { a: 1, c: 1 },
-      counts: { a: 1, c: 1 },
-    };
-    const merged = mergeCheckpoints(
-      { partitions: [withSquares, without], previousTopics: [] },
-      [],
-      'NEW',
-      NOW,
-    );
-    expect(merged.previousTopics[0]).toMatchObject({
-      sums: { a: 4, b: 3, c: 1 },
-      counts: { a: 3, b: 2, c: 1 },
-      squares: { b: 5 },
-      battleSums: { x: 3 },
-      battleCounts: { x: 2 },
-    });
-    const totals = computeTotals([], merged.previousTopics);
-    expect(totals.totals.find((t) => t.voice === 'b')?.squares).toBe(5);
-    expect(totals.totals.find((t) => t.voice === 'a')?.squares).toBeUndefined();
-  });
-
-  it('folds squares away with their voice', () => {
-    const cp = emptyCheckpoint(0, 'T1');
-    applyRating(cp, { battle: 'b', voices: ['gone', 'kept'], rating: 2 }, 1);
-    applyRating(cp, { battle: 'b', voices: ['kept', 'also'], rating: 1 }, 2);
-    foldVoices(cp, new Set(['kept', 'also']), 2);
-    expect(cp.squares).toEqual(
-      new Map([
-        ['kept', 5],
-        ['also', 1],
-      ]),
-    );
-  });
 });
 
 describe('fromStored / snapshot', () => {
   it('fills in the fields the status leaves out and copies, so counting does not write through', () => {
-    const stored: StoredCheckpoint = { partition: 0, offset: 5, sums: { 'Big Bird': 3 } };
+    const stored: PartitionCheckpoint = { partition: 0, offset: 5, sums: { 'Big Bird': 3 } };
     const cp = fromStored(stored);
     applyRating(cp, { battle: 'b', voices: ['Big Bird', 'Macho Man'], rating: 1 }, 6);
     expect(stored).toEqual({ partition: 0, offset: 5, sums: { 'Big Bird': 3 } });
@@ -284,30 +88,7 @@ describe('fromStored / snapshot', () => {
   });
 });
 
-describe('foldVoices', () => {
-  it('folds the least-rated voices outside the catalog into other, never catalog voices', () => {
-    const cp = emptyCheckpoint(0, 'T1');
-    for (let i = 0; i < 10; i++)
-      applyRating(cp, { battle: 'b', voices: [`gone-${i}`, 'kept'], rating: 1 }, i + 1);
-    applyRating(cp, { battle: 'b', voices: ['gone-9', 'kept'], rating: 2 }, 11);
-    const folded = foldVoices(cp, new Set(['kept', 'gone-0']), 4);
-    expect(folded).toEqual(['gone-1', 'gone-2', 'gone-3', 'gone-4', 'gone-5', 'gone-6', 'gone-7']);
-    expect([...cp.sums.keys()].sort()).toEqual(['gone-0', 'gone-8', 'gone-9', 'kept']);
-    expect(cp.other).toEqual({ sum: 7, count: 7 });
-  });
-});
-
 describe('mergeCheckpoints', () => {
-  const at = (partition: number, offset: number, topicId = 'T1'): StoredCheckpoint => ({
-    partition,
-    topicId,
-    offset,
-    sums: { 'Big Bird': offset },
-    counts: { 'Big Bird': offset },
-    rejected: 0,
-  });
-  const state = (...partitions: StoredCheckpoint[]): CheckpointState => ({ partitions, previousTopics: [] });
-
   it('keeps the higher offset per partition and sorts by partition', () => {
     const merged = mergeCheckpoints(state(at(0, 10), at(2, 7)), [at(2, 3), at(1, 4), at(0, 12)], 'T1', NOW);
     expect(merged.partitions).toEqual([at(0, 12), at(1, 4), at(2, 7)]);
@@ -325,55 +106,10 @@ describe('mergeCheckpoints', () => {
     ]);
   });
 
-  it('retires the checkpoints of another incarnation with their totals and what they had not counted', () => {
-    const old = { ...at(0, 100, 'T1'), end: 120, lost: 3 };
-    const merged = mergeCheckpoints(state(old, at(1, 50, 'T1')), [at(0, 7, 'T2')], 'T2', NOW);
-    expect(merged.partitions).toEqual([at(0, 7, 'T2')]);
-    expect(merged.retired).toEqual(['T1']);
-    expect(merged.previousTopics).toEqual([
-      {
-        topicId: 'T1',
-        incarnations: 1,
-        retiredAt: NOW.toISOString(),
-        offsets: [
-          { partition: 0, offset: 100, end: 120 },
-          { partition: 1, offset: 50, end: 50 },
-        ],
-        sums: { 'Big Bird': 150 },
-        counts: { 'Big Bird': 150 },
-        rejected: 0,
-        lost: 3 + 20,
-      },
-    ]);
-    const totals = computeTotals(merged.partitions, merged.previousTopics);
-    expect(totals.counted).toBe((150 + 7) / 2);
-    expect(totals.lost).toBe(23);
-  });
-
-  it('reports a late checkpoint of a retired incarnation as lost, once', () => {
-    const first = mergeCheckpoints(state({ ...at(0, 10, 'T1'), end: 10 }), [at(0, 1, 'T2')], 'T2', NOW);
-    const late = mergeCheckpoints(first, [{ ...at(0, 15, 'T1'), end: 18 }], 'T2', NOW);
-    expect(late.lateLost).toBe(8);
-    expect(late.previousTopics[0]!.lost).toBe(8);
-    const again = mergeCheckpoints(late, [{ ...at(0, 16, 'T1'), end: 18 }], 'T2', NOW);
-    expect(again.lateLost).toBe(0);
-    expect(again.previousTopics[0]!.lost).toBe(8);
-  });
-
   it('takes checkpoints from before topic IDs as the current incarnation', () => {
-    const legacy: StoredCheckpoint = { partition: 0, offset: 9, sums: {}, counts: {} };
+    const legacy: PartitionCheckpoint = { partition: 0, offset: 9, sums: {}, counts: {} };
     const merged = mergeCheckpoints(state(legacy), [at(0, 4, 'T1')], 'T1', NOW);
     expect(merged.partitions).toEqual([legacy]);
-  });
-
-  it(`combines the oldest incarnations beyond ${MAX_PREVIOUS_TOPICS}, keeping every total`, () => {
-    let s: CheckpointState = empty;
-    for (let i = 0; i <= MAX_PREVIOUS_TOPICS + 3; i++) {
-      s = mergeCheckpoints(s, [{ ...at(0, 2, `T${i}`), end: 2 }], `T${i}`, NOW);
-    }
-    expect(s.previousTopics).toHaveLength(MAX_PREVIOUS_TOPICS);
-    expect(s.previousTopics.reduce((n, p) => n + (p.incarnations ?? 1), 0)).toBe(MAX_PREVIOUS_TOPICS + 3);
-    expect(computeTotals(s.partitions, s.previousTopics).counted).toBe(MAX_PREVIOUS_TOPICS + 4);
   });
 });
 
@@ -388,7 +124,7 @@ class Model {
   readonly incarnations: { id: string; records: Record_[][]; logStart: number[] }[] = [];
   state: CheckpointState = empty;
   private readonly rand: () => number;
-  private readonly pending: { mine: PartitionCheckpoint[]; ends: Map<number, number> }[] = [];
+  private readonly pending: { mine: InMemoryCheckpoint[]; ends: Map<number, number> }[] = [];
 
   constructor(seed: number, partitions: number) {
     this.rand = random(seed);
@@ -436,7 +172,7 @@ class Model {
         cp.topicId = id;
         applyLost(cp, logStart[p]!);
         countUpTo(cp, records[p]!, cp.offset + this.pick(records[p]!.length - cp.offset + 1));
-        foldVoices(cp, catalog, 4);
+        foldLeastRated(cp, catalog, 4);
         return snapshot(cp);
       });
     const ends = new Map(records.map((r, p) => [p, r.length]));
@@ -466,7 +202,7 @@ class Model {
         stored !== undefined && (stored.topicId ?? id) === id ? fromStored(stored) : emptyCheckpoint(p, id);
       applyLost(cp, logStart[p]!);
       countUpTo(cp, partition, partition.length);
-      foldVoices(cp, catalog, 4);
+      foldLeastRated(cp, catalog, 4);
       return cp;
     });
     this.state = merge(this.state, last, id);
@@ -619,60 +355,3 @@ function accountedIn(entry: PreviousTopic): number {
     Object.values(entry.counts ?? {}).reduce((a, b) => a + b, 0) + (entry.otherVoices?.count ?? 0);
   return counts / 2 + (entry.rejected ?? 0) + (entry.lost ?? 0);
 }
-
-// The per-part accumulation the checkpoint merges and computeTotals (totals.ts) share.
-describe('addUpParts', () => {
-  it('adds every field of every part, and drops the square of a voice some part counted without one', () => {
-    const total = addUpParts([
-      {
-        sums: { a: 4, b: 4, ['__proto__']: 1 },
-        counts: { a: 2, b: 2, ['__proto__']: 1 },
-        squares: { a: 8, b: 8, ['__proto__']: 1 },
-        otherVoices: { sum: 3, count: 2 },
-        battleSums: { 'Adam vs Eve': 4 },
-        battleCounts: { 'Adam vs Eve': 3 },
-        otherBattles: { sum: 2, count: 1 },
-        rejected: 1,
-      },
-      { sums: { b: 1 }, counts: { b: 1 }, lost: 2 },
-      {
-        sums: { a: 1, b: 2 },
-        counts: { a: 1, b: 1 },
-        squares: { a: 1, b: 4 },
-        battleSums: { 'Adam vs Eve': 2, 'Cleopatra vs Marilyn': 5 },
-        battleCounts: { 'Adam vs Eve': 2, 'Cleopatra vs Marilyn': 2 },
-        otherBattles: { sum: 1, count: 1 },
-        rejected: 2,
-        lost: 3,
-      },
-    ]);
-    expect(total).toEqual({
-      sums: new Map([
-        ['a', 5],
-        ['b', 7],
-        ['__proto__', 1],
-      ]),
-      counts: new Map([
-        ['a', 3],
-        ['b', 4],
-        ['__proto__', 1],
-      ]),
-      squares: new Map([
-        ['a', 9],
-        ['__proto__', 1],
-      ]),
-      other: { sum: 3, count: 2 },
-      battleSums: new Map([
-        ['Adam vs Eve', 6],
-        ['Cleopatra vs Marilyn', 5],
-      ]),
-      battleCounts: new Map([
-        ['Adam vs Eve', 5],
-        ['Cleopatra vs Marilyn', 2],
-      ]),
-      otherBattles: { sum: 3, count: 2 },
-      rejected: 3,
-      lost: 5,
-    });
-  });
-});

@@ -182,8 +182,8 @@ export function createRating(
 
 /**
  * Strings as JSON writes them, remembered: battles, voices and researchers recur in almost every
- * rating, and a lookup costs a fraction of escaping them again (encodeRating went from about 1.8
- * to 0.7 µs, bench/README.md). Bounded: emptied when full, so that names seen once (client ids,
+ * rating, and a lookup costs a fraction of escaping them again (bench/README.md,
+ * "bench:producer"). Bounded: emptied when full, so that names seen once (client ids,
  * researchers from the intake) cannot grow it, and the recurring ones come back at once.
  */
 const quoted = new Map<string, string>();

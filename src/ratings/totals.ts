@@ -9,11 +9,9 @@ import type {
   PreviousTopic,
   VoiceTotal,
 } from '../api/v1alpha1.ts';
-import { addUpParts, MAX_VOICES } from './checkpoint.ts';
-import { addTally } from './voice-maps.ts';
-
-/** status.battles names at most this many battles (the CRD's maxItems); the rest are otherBattles. */
-export const MAX_BATTLE_TOTALS = 64;
+import { addUpParts } from './counted-parts.ts';
+import { addTally, compareNames } from './named-maps.ts';
+import { MAX_BATTLE_TOTALS, MAX_VOICES } from './status-limits.ts';
 
 export interface Totals {
   /**
@@ -91,10 +89,6 @@ export function computeTotals(
     battles,
     otherBattles,
   };
-}
-
-function compareNames(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 function bySum(a: VoiceTotal, b: VoiceTotal): number {

@@ -1,26 +1,27 @@
-// Voice-keyed maps at the boundary between memory and the status (assumption A6 of
-// checkpoint.ts): any string the CRD admits is a voice, "__proto__" and "constructor" included.
-// In memory voices are Map keys; on the wire they are own properties of null-prototype objects,
-// which JSON.stringify writes and JSON.parse reads back as own properties, never as prototypes.
+// Maps keyed by voice or battle name, at the boundary between memory and the status (assumption
+// A6 of checkpoint.ts): any string the CRD admits is a name, "__proto__" and "constructor"
+// included. In memory names are Map keys; on the wire they are own properties of null-prototype
+// objects, which JSON.stringify writes and JSON.parse reads back as own properties, never as
+// prototypes.
 
-/** A number of ratings and their sum, for voices counted without a name (folded). */
+/** A number of ratings and their sum, for voices or battles counted without a name (folded). */
 export interface Tally {
   sum: number;
   count: number;
 }
 
-/** A stored voice map (parsed JSON) as a Map: own properties only, nothing inherited. */
-export function voiceMap(record: Readonly<Record<string, number>> | undefined): Map<string, number> {
+/** A stored map of names (parsed JSON) as a Map: own properties only, nothing inherited. */
+export function mapFromRecord(record: Readonly<Record<string, number>> | undefined): Map<string, number> {
   const map = new Map<string, number>();
   if (record === undefined || record === null) return map;
-  for (const [voice, value] of Object.entries(record)) map.set(voice, Number(value));
+  for (const [name, value] of Object.entries(record)) map.set(name, Number(value));
   return map;
 }
 
 /** A Map as the stored form: a null-prototype object, so that no name can reach a prototype. */
-export function recordMap(map: ReadonlyMap<string, number>): Record<string, number> {
+export function recordFromMap(map: ReadonlyMap<string, number>): Record<string, number> {
   const record = Object.create(null) as Record<string, number>;
-  for (const [voice, value] of map) record[voice] = value;
+  for (const [name, value] of map) record[name] = value;
   return record;
 }
 
@@ -49,4 +50,9 @@ export function addSquares(
       into.set(voice, (into.get(voice) ?? 0) + square);
     }
   }
+}
+
+/** Code-unit order of names: stable ties wherever names are ranked. */
+export function compareNames(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }
