@@ -1,14 +1,23 @@
 // `npm run bench`: every benchmark of bench/, one after the other (they share the machine and the
-// stack, so never at once), each in its own process with its output shown as it comes; then one
-// summary table of the BENCH-RESULT lines (bench/results.ts), each figure marked met or NOT MET.
+// stack, so never at once), each in its own process with its output shown as it comes; then the
+// invocation's entry for bench/results/<date>.md: its time, command, commit and load, and one
+// Markdown table of the BENCH-RESULT lines (bench/results.ts), each figure marked met or NOT MET.
 // A benchmark that does not exist in this checkout is skipped with a note; one that fails is
 // listed as failed and makes the exit code 1. BENCH_ONLY=dataplane,intake runs a subset.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { onCleanup } from './cleanup.ts';
-import { parseResults, summaryTable, type SummaryRow } from './results.ts';
+import {
+  commandLine,
+  invocationHeading,
+  loadAverage,
+  parseResults,
+  resultsFile,
+  summaryTable,
+  type SummaryRow,
+} from './results.ts';
 
 /** The benchmarks, in the order they run. */
 export const BENCHES = ['controller.ts', 'dataplane.ts', 'intake.ts', 'intake-pod.ts', 'intake-auth.ts'];
@@ -66,7 +75,22 @@ function runBench(path: string, cleanup: ReturnType<typeof onCleanup>) {
   });
 }
 
+/** The checkout's commit, marked `-dirty` when it has uncommitted changes; undefined outside git. */
+function checkoutCommit(dir: string): string | undefined {
+  try {
+    return execFileSync('git', ['describe', '--always', '--dirty', '--exclude=*'], {
+      cwd: dir,
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    }).trim();
+  } catch {
+    return undefined;
+  }
+}
+
 async function main(): Promise<void> {
+  const started = new Date();
+  const loadAtStart = loadAverage();
   const here = dirname(fileURLToPath(import.meta.url));
   const plan = planBenches((file) => existsSync(join(here, file)), process.env.BENCH_ONLY);
   const cleanup = onCleanup();
@@ -90,7 +114,15 @@ async function main(): Promise<void> {
     await cleanup.run();
   }
   rows.push(...plan.skipped);
-  process.stdout.write(`\n=== summary\n${summaryTable(rows)}\n`);
+  const heading = invocationHeading({
+    command: commandLine(process.env, 'npm run bench'),
+    started,
+    ended: new Date(),
+    commit: checkoutCommit(here),
+    loadAtStart,
+    loadAtEnd: loadAverage(),
+  });
+  process.stdout.write(`\n=== summary, for ${resultsFile(started)}\n\n${heading}\n\n${summaryTable(rows)}\n`);
   if (failed) process.exitCode = 1;
 }
 

@@ -64,8 +64,8 @@ export function readYamlDocuments(path: string): KubeObject[] {
 
 /**
  * The lifetime of the tokens the bench hands out. The kubeconfig holds the token itself, which no
- * kubelet rotates: with an hour, a controller that was still converging 3,000 experiments an hour
- * into an invocation was refused (401) from then on.
+ * kubelet rotates: with an hour, a controller still converging the largest size was refused (401)
+ * once it expired (bench/results/2026-11-29.md, 23:22).
  */
 const TOKEN_SECONDS = 24 * 3600;
 

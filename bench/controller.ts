@@ -65,7 +65,8 @@ const EXTRA_SERVICE_CIDRS = [
 ];
 /**
  * The setup of the runs before 29 Nov 2026, to reproduce their steady-state writes: one consumer
- * replica per experiment and a ResourceQuota of 0 pods, so that no Deployment ever settles.
+ * replica per experiment and a ResourceQuota of 0 pods, so that no Deployment ever settles
+ * (bench/results/2026-11-29.md, 08:56).
  */
 const BLOCKED_PODS = process.env.BENCH_BLOCKED_PODS === '1';
 /** How long a phase of a run may take: 15 minutes, and 15 more per 1,000 experiments beyond 1,000. */

@@ -1,6 +1,6 @@
 // `npm run bench:dataplane`: data-plane throughput on the local stack's broker, next to Kafka's
 // own perf tools on the same broker. Prints tables and BENCH-RESULT lines (bench/results.ts); the
-// figures are recorded in bench/README.md. What it creates is deleted at the end, on failure,
+// figures are recorded in bench/results/<date>.md. What it creates is deleted at the end, on failure,
 // and on SIGINT/SIGTERM (bench/cleanup.ts).
 import { readStackEnv } from '../e2e/stack/stack.ts';
 import { kafkaLibDir } from '../e2e/stack/paths.ts';

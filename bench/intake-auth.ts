@@ -5,8 +5,8 @@
 // machine's load. With Kubernetes, the token's TokenReview and the LocalSubjectAccessReview are
 // cached (src/common/kube-auth.ts), so the figure is the steady-state cost of a cached decision.
 //
-//   source /work/coord/shared-stack.env   # or any running stack
-//   node bench/intake-auth.ts             # BENCH_SECONDS=10 BENCH_CONNECTIONS=64 BENCH_RUNS=3
+//   npm run bench:intake-auth   # BENCH_SECONDS=10 BENCH_CONNECTIONS=64 BENCH_RUNS=3
+// The stack is the one .local/stack.env names (STACK_LOCAL_DIR: another checkout's), started if need be.
 import autocannon from 'autocannon';
 import { useStack } from '../e2e/stack/harness.ts';
 import {

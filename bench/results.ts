@@ -121,11 +121,17 @@ const number = (v: number | null): string =>
       ? Math.round(v).toLocaleString('en-US')
       : String(Number(v.toPrecision(3)));
 
-/** The summary table: one line per figure, marked met or NOT MET, and one per bench without results. */
+/** A table cell: a pipe inside it would end the cell. */
+const cell = (text: string): string => text.replace(/\|/g, '\\|');
+
+/**
+ * The summary table, in Markdown as bench/results/<date>.md holds it: one row per figure, marked
+ * met or NOT MET, and one per bench without results. Columns are padded so it reads in a terminal.
+ */
 export function summaryTable(rows: readonly SummaryRow[]): string {
   const header = ['bench', 'figure', 'runs', 'value', 'target', 'met'];
   const cells = rows.map((row) =>
-    row.result === undefined
+    (row.result === undefined
       ? [row.bench, row.note ?? '', '', '', '', '']
       : [
           row.bench,
@@ -134,13 +140,52 @@ export function summaryTable(rows: readonly SummaryRow[]): string {
           number(row.result.value),
           String(row.result.target),
           row.result.met ? 'met' : 'NOT MET',
-        ],
+        ]
+    ).map(cell),
   );
   const widths = header.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i]!.length)));
-  const line = (c: string[]) =>
-    c
-      .map((cell, i) => cell.padEnd(widths[i]!))
-      .join('  ')
-      .trimEnd();
-  return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...cells.map(line)].join('\n');
+  const line = (c: string[]) => `| ${c.map((text, i) => text.padEnd(widths[i]!)).join(' | ')} |`;
+  return [line(header), line(widths.map((w) => '-'.repeat(w))), ...cells.map(line)].join('\n');
+}
+
+/** The variables that change what a benchmark measures, as they prefix its command line. */
+const SHAPING_VARIABLES = /^(BENCH_[A-Z_]+|NODE_OPTIONS|HEAP_GROWING_PERCENT|INTAKE_MAX_PENDING)$/;
+
+/** The command as it was run: the shaping variables that were set, in name order, then `script`. */
+export function commandLine(env: Readonly<Record<string, string | undefined>>, script: string): string {
+  const assignments = Object.entries(env)
+    .filter(([name, value]) => SHAPING_VARIABLES.test(name) && value !== undefined)
+    .sort(([a], [b]) => (a < b ? -1 : 1))
+    .map(([name, value]) => `${name}=${/^[\w.,:=/+-]*$/.test(value!) ? value : JSON.stringify(value)}`);
+  return [...assignments, script].join(' ');
+}
+
+/** One invocation of a runner: what bench/results/<date>.md records beside its runs. */
+export interface Invocation {
+  command: string;
+  started: Date;
+  ended: Date;
+  /** The checkout's commit (`-dirty` with uncommitted changes), if known. */
+  commit?: string;
+  loadAtStart: string;
+  loadAtEnd: string;
+}
+
+const utcTime = (d: Date): string => d.toISOString().slice(11, 16);
+
+/** Where an invocation's entry goes: the results file of the UTC day it started. */
+export function resultsFile(started: Date): string {
+  return `bench/results/${started.toISOString().slice(0, 10)}.md`;
+}
+
+/** The entry's heading and its command, commit and machine lines, in the form of bench/results/. */
+export function invocationHeading(invocation: Invocation): string {
+  const { command, started, ended, commit, loadAtStart, loadAtEnd } = invocation;
+  return [
+    `## ${utcTime(started)}–${utcTime(ended)} · ${command}`,
+    '',
+    `- Command: \`${command}\`.`,
+    `- Commit: ${commit === undefined ? 'unknown' : `\`${commit}\``}.`,
+    `- Machine: load average ${loadAtStart} at the start, ${loadAtEnd} at the end.`,
+  ].join('\n');
 }
