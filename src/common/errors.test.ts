@@ -1,5 +1,6 @@
 import { AckTimeout } from '../producer/ack.ts';
 import { InvalidSpecError } from '../model/spec.ts';
+import { ApplyFailuresError } from '../model/status/outcome.ts';
 import { CatalogError } from '../ratings/catalog.ts';
 import { ConfigError } from './env.ts';
 import {
@@ -52,6 +53,23 @@ describe('the coded errors of the project', () => {
     ],
     [new KafkaMetadataError('x'), 'KafkaMetadataError', 'RATINGS_KAFKA_METADATA_FAILED', 'transient', false],
     [new AckTimeout('x'), 'AckTimeout', 'RATINGS_KAFKA_ACK_TIMEOUT', 'transient', false],
+    [
+      new ApplyFailuresError([
+        { what: 'Role a/b', message: 'forbidden', terminal: true },
+        { what: 'Deployment a/b', message: 'timeout', terminal: false },
+      ]),
+      'ApplyFailuresError',
+      'RATINGS_APPLY_FAILED',
+      'transient',
+      false,
+    ],
+    [
+      new ApplyFailuresError([{ what: 'Role a/b', message: 'forbidden', terminal: true }]),
+      'ApplyFailuresError',
+      'RATINGS_APPLY_FAILED',
+      'terminal',
+      false,
+    ],
   ])('%s is named %s, has code %s, is %s, user-facing: %s', (err, name, code, errorClass, userFacing) => {
     expect(err).toBeInstanceOf(CodedError);
     expect(err.name).toBe(name);

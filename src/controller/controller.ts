@@ -16,7 +16,7 @@ import {
   labelledExperimentKey,
 } from './mapping.ts';
 import type { ControllerMetrics } from './metrics.ts';
-import { ApplyFailuresError, Reconciler, type Caches } from './reconciler.ts';
+import { Reconciler, type Caches } from './reconciler.ts';
 import { isTransient } from '../common/errors.ts';
 import { objectKey, resources, type KubeObject, type ResourceType } from '../common/kube-resources.ts';
 import type { Change } from './store.ts';
@@ -50,49 +50,7 @@ export class Controller {
   constructor(options: ControllerOptions) {
     this.options = options;
     const { client, config, logger } = options;
-    // Cached objects keep what the controller reads, each repeated string once.
-    const strings = new StringPool();
-    const transform = <T extends KubeObject>(obj: T): T => strings.intern(stripManagedFields(obj));
-    const informer = <T extends KubeObject>(
-      type: ResourceType,
-      scope: { namespace?: string; labelSelector?: string },
-    ) => new Informer<T>({ client, type, logger, transform, ...scope });
-
-    const namespace = config.watchNamespace;
-    this.caches = {
-      // Staged experiments are filtered out by the API server: never cached, never reconciled.
-      experiments: new Informer<RatingExperiment & KubeObject>({
-        client,
-        type: resources.ratingExperiment,
-        logger,
-        transform,
-        namespace,
-        labelSelector: UNSTAGED_SELECTOR,
-        matches: (exp) => !isStaged(exp),
-      }),
-      // Topics and Kafka clusters live in the Kafka namespace, wherever the experiments are.
-      kafkaTopics: informer(resources.kafkaTopic, { labelSelector: MANAGED_SELECTOR }),
-      kafkas: informer<Kafka & KubeObject>(resources.kafka, {}),
-      children: new Map([
-        ...OWNED_KINDS.map(
-          (t) => [t.kind, informer(t, { namespace, labelSelector: MANAGED_SELECTOR })] as const,
-        ),
-        // NetworkPolicies are watched (and need RBAC) only when the option makes them children.
-        ...(config.networkPolicy !== undefined
-          ? [
-              [
-                resources.networkPolicy.kind,
-                informer(resources.networkPolicy, { namespace, labelSelector: MANAGED_SELECTOR }),
-              ] as const,
-            ]
-          : []),
-        // Cluster-scoped: the intakes' TokenReview bindings, whatever the watched namespace.
-        [
-          resources.clusterRoleBinding.kind,
-          informer(resources.clusterRoleBinding, { labelSelector: MANAGED_SELECTOR }),
-        ] as const,
-      ]),
-    };
+    this.caches = createCaches(client, config, logger);
     this.informers = [
       this.caches.experiments,
       this.caches.kafkaTopics,
@@ -109,7 +67,12 @@ export class Controller {
       networkPolicy: config.networkPolicy,
       intakeReviewerClusterRole: config.intakeReviewerClusterRole,
     });
+    this.enqueueOnChanges();
+    options.metrics.trackQueueDepth(() => this.queue.depth);
+  }
 
+  /** Maps every change in the caches to the keys of the experiments it concerns. */
+  private enqueueOnChanges(): void {
     this.caches.experiments.onChange((change) => {
       if (change.type === 'delete') {
         const key = objectKey(change.object);
@@ -130,7 +93,6 @@ export class Controller {
     this.caches.kafkas.onChange((c: Change<Kafka & KubeObject>) => {
       for (const key of experimentsUsingKafka(c.object, this.caches.experiments.list())) this.queue.add(key);
     });
-    options.metrics.trackQueueDepth(() => this.queue.depth);
   }
 
   /** Starts the informers; keys accumulate in the queue until startWorkers(). */
@@ -191,7 +153,7 @@ export class Controller {
         if (result.requeueAfterMs !== undefined) this.queue.addAfter(key, result.requeueAfterMs);
       } catch (err) {
         metrics.reconciles.inc({ result: 'error' });
-        const transient = err instanceof ApplyFailuresError ? err.transient : isTransient(err);
+        const transient = isTransient(err);
         metrics.reconcileErrors.inc({ class: transient ? 'transient' : 'terminal' });
         if (transient) {
           metrics.retries.inc();
@@ -214,4 +176,43 @@ export class Controller {
       }
     }
   }
+}
+
+/** The informers of everything the controller reads, each cached object stripped and interned. */
+function createCaches(client: KubeClient, config: ControllerConfig, logger: Logger): Caches {
+  // Cached objects keep what the controller reads, each repeated string once.
+  const strings = new StringPool();
+  const transform = <T extends KubeObject>(obj: T): T => strings.intern(stripManagedFields(obj));
+  const informer = <T extends KubeObject>(
+    type: ResourceType,
+    scope: { namespace?: string; labelSelector?: string },
+  ) => new Informer<T>({ client, type, logger, transform, ...scope });
+  const namespace = config.watchNamespace;
+  const owned = (type: ResourceType) =>
+    [type.kind, informer(type, { namespace, labelSelector: MANAGED_SELECTOR })] as const;
+  return {
+    // Staged experiments are filtered out by the API server: never cached, never reconciled.
+    experiments: new Informer<RatingExperiment & KubeObject>({
+      client,
+      type: resources.ratingExperiment,
+      logger,
+      transform,
+      namespace,
+      labelSelector: UNSTAGED_SELECTOR,
+      matches: (exp) => !isStaged(exp),
+    }),
+    // Topics and Kafka clusters live in the Kafka namespace, wherever the experiments are.
+    kafkaTopics: informer(resources.kafkaTopic, { labelSelector: MANAGED_SELECTOR }),
+    kafkas: informer<Kafka & KubeObject>(resources.kafka, {}),
+    children: new Map([
+      ...OWNED_KINDS.map(owned),
+      // NetworkPolicies are watched (and need RBAC) only when the option makes them children.
+      ...(config.networkPolicy !== undefined ? [owned(resources.networkPolicy)] : []),
+      // Cluster-scoped: the intakes' TokenReview bindings, whatever the watched namespace.
+      [
+        resources.clusterRoleBinding.kind,
+        informer(resources.clusterRoleBinding, { labelSelector: MANAGED_SELECTOR }),
+      ] as const,
+    ]),
+  };
 }

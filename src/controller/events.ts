@@ -5,9 +5,16 @@
 import { randomBytes } from 'node:crypto';
 import type { Logger } from '../common/logger.ts';
 import type { KubeClient } from '../common/kube-client.ts';
-import type { EventSpec } from './plan.ts';
 import { resources, type KubeObject } from '../common/kube-resources.ts';
 import { FIELD_MANAGER } from './field-manager.ts';
+
+/** An Event to record about an experiment, as the reconcile decided it. */
+export interface EventSpec {
+  type: 'Normal' | 'Warning';
+  reason: string;
+  action: string;
+  note: string;
+}
 
 const REPORTING_CONTROLLER = 'ratings.conglombo.io/ratings-operator';
 /** events.k8s.io/v1 limits `note` to 1 KiB. */

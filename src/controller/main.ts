@@ -1,7 +1,7 @@
 // `ratings-operator controller`: the operator's control plane.
 import { ConfigError } from '../common/env.ts';
-import { startProbeServer } from '../common/probe-server.ts';
-import { createLogger } from '../common/logger.ts';
+import { startProbeServer, type HttpServer } from '../common/probe-server.ts';
+import { createLogger, type Logger } from '../common/logger.ts';
 import { onShutdown } from '../common/shutdown.ts';
 import { readConfig, type ControllerConfig } from './config.ts';
 import { loadCredentials } from '../common/kube-credentials.ts';
@@ -15,15 +15,7 @@ import { KubeAuth } from '../common/kube-auth.ts';
 
 export async function main(): Promise<void> {
   const logger = createLogger('controller');
-  let config: ControllerConfig;
-  try {
-    config = readConfig();
-  } catch (err) {
-    if (!(err instanceof ConfigError)) throw err;
-    process.stderr.write(`ratings-operator controller: ${err.message}\n`);
-    process.exit(2);
-  }
-
+  const config = readConfigOrExit();
   const metrics = new ControllerMetrics();
   const client = new KubeClient(loadCredentials(), {
     onRequest: metrics.countRequest,
@@ -41,54 +33,14 @@ export async function main(): Promise<void> {
     });
   };
   const elector = config.leaderElection.enabled
-    ? new LeaderElector({
-        client,
-        logger,
-        namespace: config.leaderElection.namespace,
-        name: config.leaderElection.leaseName,
-        identity: config.podName,
-        leaseDurationSeconds: config.leaderElection.leaseDurationSeconds,
-        renewDeadlineSeconds: config.leaderElection.renewDeadlineSeconds,
-        retryPeriodSeconds: config.leaderElection.retryPeriodSeconds,
-        onStartedLeading: startWorkers,
-        // Another replica may already lead: stop at once rather than reconcile alongside it.
-        onStoppedLeading: () => {
-          metrics.leader.set(0);
-          process.exit(1);
-        },
-      })
+    ? leaderElector(client, logger, config, startWorkers, () => metrics.leader.set(0))
     : undefined;
-
   const server = await startProbeServer({
     port: config.port,
     logger,
     notReadyReason: () => controller.notReadyReason(),
   });
-  const metricsServer = config.metrics.secure
-    ? await startMetricsServer({
-        port: config.metrics.port,
-        registry: metrics.registry,
-        // Its own client: reviews are requests, not writes (api_writes_total stays 0 in steady state).
-        auth: new KubeAuth(
-          new KubeClient(loadCredentials(), {
-            onRequest: (verb, type) => metrics.apiRequests.inc({ verb, kind: type.kind }),
-            userAgent: `ratings-operator-controller/${config.podName}`,
-            requestTimeoutMs: config.requestTimeoutMs,
-          }),
-        ),
-        certDir: config.metrics.certDir,
-        tls: metricsTls(config.metrics.certDir, config.podName),
-        logger,
-      })
-    : await startProbeServer({
-        port: config.metrics.port,
-        host: '127.0.0.1',
-        logger: logger.child({
-          metrics: 'plain HTTP, unauthenticated, 127.0.0.1 only (METRICS_SECURE=false)',
-        }),
-        registry: metrics.registry,
-        notReadyReason: () => controller.notReadyReason(),
-      });
+  const metricsServer = await serveMetrics(config, logger, metrics, controller);
 
   controller.startInformers();
   if (elector === undefined) startWorkers();
@@ -111,5 +63,74 @@ export async function main(): Promise<void> {
     await server.close();
     await metricsServer.close();
     client.close();
+  });
+}
+
+function readConfigOrExit(): ControllerConfig {
+  try {
+    return readConfig();
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    process.stderr.write(`ratings-operator controller: ${err.message}\n`);
+    process.exit(2);
+  }
+}
+
+function leaderElector(
+  client: KubeClient,
+  logger: Logger,
+  config: ControllerConfig,
+  onStartedLeading: () => void,
+  onLostLead: () => void,
+): LeaderElector {
+  const { leaderElection } = config;
+  return new LeaderElector({
+    client,
+    logger,
+    namespace: leaderElection.namespace,
+    name: leaderElection.leaseName,
+    identity: config.podName,
+    leaseDurationSeconds: leaderElection.leaseDurationSeconds,
+    renewDeadlineSeconds: leaderElection.renewDeadlineSeconds,
+    retryPeriodSeconds: leaderElection.retryPeriodSeconds,
+    onStartedLeading,
+    // Another replica may already lead: stop at once rather than reconcile alongside it.
+    onStoppedLeading: () => {
+      onLostLead();
+      process.exit(1);
+    },
+  });
+}
+
+/** /metrics over TLS for authorized scrapers, or, with METRICS_SECURE=false, plain on loopback only. */
+async function serveMetrics(
+  config: ControllerConfig,
+  logger: Logger,
+  metrics: ControllerMetrics,
+  controller: Controller,
+): Promise<HttpServer> {
+  if (!config.metrics.secure) {
+    return startProbeServer({
+      port: config.metrics.port,
+      host: '127.0.0.1',
+      logger: logger.child({ metrics: 'plain HTTP, unauthenticated, 127.0.0.1 only (METRICS_SECURE=false)' }),
+      registry: metrics.registry,
+      notReadyReason: () => controller.notReadyReason(),
+    });
+  }
+  return startMetricsServer({
+    port: config.metrics.port,
+    registry: metrics.registry,
+    // Its own client: reviews are requests, not writes (api_writes_total stays 0 in steady state).
+    auth: new KubeAuth(
+      new KubeClient(loadCredentials(), {
+        onRequest: (verb, type) => metrics.apiRequests.inc({ verb, kind: type.kind }),
+        userAgent: `ratings-operator-controller/${config.podName}`,
+        requestTimeoutMs: config.requestTimeoutMs,
+      }),
+    ),
+    certDir: config.metrics.certDir,
+    tls: metricsTls(config.metrics.certDir, config.podName),
+    logger,
   });
 }

@@ -41,7 +41,9 @@ describe('labelledExperimentKey', () => {
     const labels = topicLabels({ namespace: 'appdev', name: 'erb' }, 'kafka');
     expect(labelledExperimentKey({ metadata: { namespace: 'queuing', labels } })).toBe('appdev/erb');
     expect(
-      labelledExperimentKey({ metadata: { namespace: 'queuing', labels: { 'strimzi.io/cluster': 'kafka' } } }),
+      labelledExperimentKey({
+        metadata: { namespace: 'queuing', labels: { 'strimzi.io/cluster': 'kafka' } },
+      }),
     ).toBeUndefined();
   });
 });

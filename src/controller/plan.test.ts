@@ -6,20 +6,18 @@ import {
   ANNOTATION_APPLIED_HASH,
   childEvents,
   childWrite,
-  planStatus,
   planSync,
-  readyTransition,
   type ChildWrite,
-  type Observed,
-  type StatusPlan,
   type SyncOutcome,
   type SyncPlan,
 } from './plan.ts';
+import { planStatus, type StatusPlan } from './status.ts';
 import type { ApplyFailure } from '../model/index.ts';
 import type { KubeObject } from '../common/kube-resources.ts';
 
 const IMAGE = 'ghcr.io/conglombo/ratings-operator:test';
 const NOW = new Date('2026-11-21T12:00:00Z');
+const nothingWritten: SyncOutcome = { written: [], deleted: [], failures: [] };
 
 function experiment(spec: Record<string, unknown> = {}): RatingExperiment {
   return {
@@ -46,7 +44,7 @@ class FakeCluster {
   readonly objects = new Map<string, KubeObject>();
   key = (o: KubeObject) => `${o.kind}/${o.metadata?.namespace ?? ''}/${o.metadata?.name}`;
   /** `kafkaObject` null: the Kafka resource does not exist. */
-  observed(exp: RatingExperiment, kafkaObject: Kafka | null = kafka): Observed {
+  observed(exp: RatingExperiment, kafkaObject: Kafka | null = kafka): Parameters<typeof planSync>[0] {
     return { experiment: exp, kafka: kafkaObject ?? undefined, live: (d) => this.objects.get(this.key(d)) };
   }
   /** What the API server holds after an apply: the object plus defaults and status. */
@@ -106,7 +104,7 @@ function reconcile(
     cluster.objects.delete(`${d.type.kind}/${d.namespace}/${d.name}`);
     outcome.deleted.push(d);
   }
-  return { plan, ...planStatus(observed, plan, outcome, now) };
+  return { plan, ...planStatus(exp, { phase: 'sync', plan, outcome }, now) };
 }
 
 function converge(cluster: FakeCluster, exp: RatingExperiment, now = NOW): RatingExperiment {
@@ -262,7 +260,7 @@ describe('planSync and planStatus', () => {
     const observed = cluster.observed(experiment(), null);
     const plan = planSync(observed, IMAGE);
     expect(plan.writes).toEqual([]);
-    const r = planStatus(observed, plan, { written: [], deleted: [], failures: [] }, NOW);
+    const r = planStatus(observed.experiment, { phase: 'sync', plan, outcome: nothingWritten }, NOW);
     expect(condition(r, 'Ready')).toMatchObject({ status: 'False', reason: 'KafkaNotFound' });
     expect(r.events).toEqual([expect.objectContaining({ type: 'Warning', reason: 'KafkaNotFound' })]);
 
@@ -270,9 +268,8 @@ describe('planSync and planStatus', () => {
     const observedAgain = cluster.observed(again, null);
     expect(
       planStatus(
-        observedAgain,
-        planSync(observedAgain, IMAGE),
-        { written: [], deleted: [], failures: [] },
+        again,
+        { phase: 'sync', plan: planSync(observedAgain, IMAGE), outcome: nothingWritten },
         NOW,
       ),
     ).toEqual({ status: undefined, events: [] });
@@ -287,7 +284,7 @@ describe('planSync and planStatus', () => {
     const plan = planSync(observed, IMAGE);
     expect(plan.writes).toHaveLength(6);
     expect(
-      planStatus(observed, plan, { written: [], deleted: [], failures: [] }, NOW).status?.bootstrapServers,
+      planStatus(exp, { phase: 'sync', plan, outcome: nothingWritten }, NOW).status?.bootstrapServers,
     ).toBe('broker:9092');
   });
 
@@ -484,42 +481,5 @@ describe('childWrite', () => {
     expect(() =>
       childWrite({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'x' } }, undefined),
     ).toThrow('no resource type for v1/Secret');
-  });
-});
-
-describe('readyTransition', () => {
-  const ready = (status: 'True' | 'False', reason: string) => ({
-    type: 'Ready',
-    status,
-    reason,
-    message: 'm',
-    observedGeneration: 1,
-    lastTransitionTime: '2026-01-01T00:00:00Z',
-  });
-
-  it('says nothing while Ready keeps its status and reason', () => {
-    expect(readyTransition([ready('False', 'Progressing')], [ready('False', 'Progressing')])).toEqual([]);
-  });
-
-  it('says nothing while Ready is False for reasons that only need time', () => {
-    expect(readyTransition(undefined, [ready('False', 'TopicPending')])).toEqual([]);
-    expect(readyTransition([ready('False', 'TopicPending')], [ready('False', 'Progressing')])).toEqual([]);
-  });
-
-  it('is Normal when Ready turns True or stops being True, Warning when a person must act', () => {
-    expect(readyTransition([ready('False', 'Progressing')], [ready('True', 'Reconciled')])[0]?.type).toBe(
-      'Normal',
-    );
-    expect(readyTransition([ready('True', 'Reconciled')], [ready('False', 'Progressing')])[0]?.type).toBe(
-      'Normal',
-    );
-    expect(
-      readyTransition([ready('True', 'Reconciled')], [ready('False', 'ProgressDeadlineExceeded')])[0],
-    ).toEqual({
-      type: 'Warning',
-      reason: 'ProgressDeadlineExceeded',
-      action: 'Reconcile',
-      note: 'm',
-    });
   });
 });

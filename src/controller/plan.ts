@@ -1,37 +1,36 @@
-// What one reconcile of a live experiment must write, decided from what the caches hold (the
-// children whose live state lacks part of the desired state, planSync), then, once the writes
-// are done, the controller's status fields from what they achieved and the Events that tell
-// users about it (planStatus). Pure: the reconciler does the I/O.
-import type { Condition, RatingExperiment } from '../api/v1alpha1.ts';
-import { ConditionType, GROUP, Reason } from '../api/v1alpha1.ts';
+// What one reconcile of a live experiment must write, decided from what the caches hold: the
+// children whose live state lacks part of the desired state. Pure: the reconciler does the I/O,
+// and the status that follows from the writes is decided in status.ts.
+import type { RatingExperiment } from '../api/v1alpha1.ts';
+import { GROUP } from '../api/v1alpha1.ts';
 import {
-  LABEL_COMPONENT,
-  acknowledgedLostOf,
   childList,
-  computeConditions,
   desiredChildren,
-  desiredStatus,
-  labelledExperiment,
   experimentRef,
   intakeReviewerBindingName,
-  lostOf,
-  msUntilStale,
+  labelledExperiment,
   resolveBootstrap,
   resolveSpec,
-  statusNeedsUpdate,
   topicConflict,
   topicReady,
   usesRecordedLegacyTopic,
   type ApplyFailure,
   type BootstrapResult,
   type ChildrenOptions,
-  type ControllerStatus,
-  type DesiredCondition,
+  type DesiredChildren,
   type Kafka,
   type KafkaTopic,
+  type ResolvedSpec,
 } from '../model/index.ts';
 import type { V1Deployment } from '@kubernetes/client-node';
-import { typeOf, type KubeObject, type ResourceType } from '../common/kube-resources.ts';
+import {
+  apiVersionOf,
+  resources,
+  typeOf,
+  type KubeObject,
+  type ResourceType,
+} from '../common/kube-resources.ts';
+import type { EventSpec } from './events.ts';
 import { digest, firstDifference } from './semantic.ts';
 
 /**
@@ -66,13 +65,6 @@ export interface ChildDelete {
   routine?: boolean;
 }
 
-export interface EventSpec {
-  type: 'Normal' | 'Warning';
-  reason: string;
-  action: string;
-  note: string;
-}
-
 /** What one reconcile must write, decided before any write. */
 export interface SyncPlan {
   writes: ChildWrite[];
@@ -82,7 +74,7 @@ export interface SyncPlan {
   conflict?: string;
   /** The Kafka topic the experiment uses (undefined while the spec is invalid). */
   topicName?: string;
-  /** What planStatus judges besides the outcome of the writes. */
+  /** What the status judges besides the outcome of the writes. */
   observed: {
     specProblems: readonly string[];
     bootstrap?: BootstrapResult;
@@ -104,59 +96,69 @@ export interface SyncOutcome {
   failures: ApplyFailure[];
 }
 
-export interface StatusPlan {
-  /** Set when the controller's status fields must be written. */
-  status?: ControllerStatus;
-  /** Events on transitions (Events about child writes follow the writes that succeed). */
-  events: EventSpec[];
-  /** The topic's incarnation changed from one known ID to another. */
-  topicRecreated?: { from: string; to: string };
-  /** Reconcile again after this long even without an event (a checkpoint that may turn stale). */
-  requeueAfterMs?: number;
-}
-
-/** Reasons of a False Ready that need a person rather than time. */
-const WARNING_REASONS = new Set<string>([
-  Reason.InvalidSpec,
-  Reason.KafkaNotFound,
-  Reason.BootstrapUnresolved,
-  Reason.TopicConflict,
-  Reason.TopicNotReady,
-  Reason.ProgressDeadlineExceeded,
-  Reason.DeploymentUnavailable,
-  Reason.ApplyRefused,
-  Reason.ApplyFailed,
-  Reason.RatingsLost,
-  Reason.CheckpointStale,
-]);
+type PlanOptions = Pick<ChildrenOptions, 'networkPolicy' | 'intakeReviewerClusterRole'>;
 
 /**
  * The writes of one reconcile. The producer and consumer Deployments are applied only once the
  * experiment's own KafkaTopic is Ready (so that no client ever meets a missing topic, which
  * Kafka could auto-create, or a topic of someone else); on a TopicConflict they are deleted.
  */
-export function planSync(
+export function planSync(observed: Observed, image: string, options: PlanOptions = {}): SyncPlan {
+  const exp = observed.experiment;
+  const resolved = resolveSpec(exp);
+  const bootstrap = resolved.ok ? resolveBootstrap(exp, observed.kafka) : undefined;
+  const specProblems = resolved.ok ? [] : resolved.problems;
+  const plan: SyncPlan = { writes: [], deletes: [], observed: { specProblems, bootstrap } };
+  if (!resolved.ok) return plan;
+  if (bootstrap?.ok !== true) return { ...plan, topicName: resolved.spec.topic.name };
+
+  const { spec, children, conflict, liveTopic } = chooseTopic(observed, image, bootstrap, options);
+  const topic = conflict === undefined ? liveTopic : undefined;
+  plan.conflict = conflict;
+  plan.topicName = spec.topic.name;
+  planChildren(plan, observed, children, topicReady(topic).ok);
+  plan.writes.push(...intakeReviewerWrite(observed, children.intakeReviewerBinding));
+  plan.deletes.push(...intakeReviewerDelete(observed, children.intakeReviewerBinding));
+
+  const deleted = new Set(plan.deletes.map((d) => d.name));
+  const liveDeployment = (d: V1Deployment) =>
+    deleted.has(d.metadata?.name ?? '')
+      ? undefined
+      : (observed.live(d as KubeObject) as V1Deployment | undefined);
+  plan.observed = {
+    ...plan.observed,
+    topic,
+    producer: liveDeployment(children.producerDeployment),
+    consumer: liveDeployment(children.consumerDeployment),
+    checkpointIntervalSeconds: spec.consumer.checkpointIntervalSeconds,
+  };
+  return plan;
+}
+
+interface TopicChoice {
+  spec: ResolvedSpec;
+  children: DesiredChildren;
+  /** Set when the KafkaTopic belongs to another experiment or to nobody we know. */
+  conflict?: string;
+  liveTopic?: KafkaTopic;
+}
+
+/**
+ * The experiment's topic and the children built for it. A legacy experiment whose recorded default
+ * topic belongs to another experiment moves to its own namespaced default.
+ */
+function chooseTopic(
   observed: Observed,
   image: string,
-  options: Pick<ChildrenOptions, 'networkPolicy' | 'intakeReviewerClusterRole'> = {},
-): SyncPlan {
+  bootstrap: Extract<BootstrapResult, { ok: true }>,
+  options: PlanOptions,
+): TopicChoice {
   const exp = observed.experiment;
   const ref = experimentRef(exp);
-  let resolved = resolveSpec(exp);
-  const bootstrap = resolved.ok ? resolveBootstrap(exp, observed.kafka) : undefined;
-  const plan: SyncPlan = {
-    writes: [],
-    deletes: [],
-    observed: { specProblems: resolved.ok ? [] : resolved.problems, bootstrap },
-  };
-  if (!resolved.ok) return plan;
-  if (bootstrap?.ok !== true) {
-    plan.topicName = resolved.spec.topic.name;
-    return plan;
-  }
-
-  const childrenFor = (keepRecordedTopic: boolean) =>
-    desiredChildren(exp, {
+  const choice = (keepRecordedTopic: boolean): TopicChoice => {
+    const resolved = resolveSpec(exp, { keepRecordedTopic });
+    if (!resolved.ok) throw new Error('unreachable: the spec resolved once already');
+    const children = desiredChildren(exp, {
       image,
       bootstrapServers: bootstrap.bootstrapServers,
       bootstrapSource: bootstrap.source,
@@ -164,32 +166,33 @@ export function planSync(
       networkPolicy: options.networkPolicy,
       intakeReviewerClusterRole: options.intakeReviewerClusterRole,
     });
-  let children = childrenFor(true);
-  let liveTopic = observed.live(children.kafkaTopic as KubeObject) as KafkaTopic | undefined;
-  let conflict = topicConflict(ref, liveTopic, labelledExperiment);
-  if (conflict !== undefined && usesRecordedLegacyTopic(exp)) {
-    // Its legacy default topic belongs to another experiment: move to its own namespaced default.
-    resolved = resolveSpec(exp, { keepRecordedTopic: false });
-    children = childrenFor(false);
-    liveTopic = observed.live(children.kafkaTopic as KubeObject) as KafkaTopic | undefined;
-    conflict = topicConflict(ref, liveTopic, labelledExperiment);
-  }
-  const topic = conflict === undefined ? liveTopic : undefined;
-  const deployments = new Set<unknown>([children.producerDeployment, children.consumerDeployment]);
-  const topicUsable = topicReady(topic).ok;
+    const liveTopic = observed.live(children.kafkaTopic as KubeObject) as KafkaTopic | undefined;
+    const conflict = topicConflict(ref, liveTopic, labelledExperiment);
+    return { spec: resolved.spec, children, liveTopic, ...(conflict !== undefined && { conflict }) };
+  };
+  const recorded = choice(true);
+  return recorded.conflict !== undefined && usesRecordedLegacyTopic(exp) ? choice(false) : recorded;
+}
 
+/** The writes and deletes of the namespaced children and the KafkaTopic, in apply order. */
+function planChildren(
+  plan: SyncPlan,
+  observed: Observed,
+  children: DesiredChildren,
+  topicUsable: boolean,
+): void {
+  const deployments = new Set<unknown>([children.producerDeployment, children.consumerDeployment]);
   for (const child of childList(children) as KubeObject[]) {
     const live = observed.live(child);
-    if (conflict !== undefined && child === children.kafkaTopic) continue;
+    if (plan.conflict !== undefined && child === children.kafkaTopic) continue;
     if (deployments.has(child)) {
-      if (conflict !== undefined) {
+      if (plan.conflict !== undefined) {
         if (live !== undefined) {
-          const type = typeOf(child)!;
           plan.deletes.push({
-            type,
+            type: typeOf(child)!,
             namespace: child.metadata?.namespace ?? '',
             name: child.metadata?.name ?? '',
-            why: `its topic is not the experiment's own: ${conflict}`,
+            why: `its topic is not the experiment's own: ${plan.conflict}`,
           });
         }
         continue;
@@ -200,28 +203,7 @@ export function planSync(
     const write = childWrite(child, live);
     if (write !== undefined) plan.writes.push(write);
   }
-
-  plan.writes.push(...intakeReviewerWrite(observed, children.intakeReviewerBinding));
-  plan.deletes.push(...intakeReviewerDelete(observed, children.intakeReviewerBinding));
-
-  const deleted = new Set(plan.deletes.map((d) => d.name));
-  const liveDeployment = (d: V1Deployment) =>
-    deleted.has(d.metadata?.name ?? '')
-      ? undefined
-      : (observed.live(d as KubeObject) as V1Deployment | undefined);
-  plan.conflict = conflict;
-  plan.topicName = resolved.ok ? resolved.spec.topic.name : undefined;
-  plan.observed = {
-    ...plan.observed,
-    topic,
-    producer: liveDeployment(children.producerDeployment),
-    consumer: liveDeployment(children.consumerDeployment),
-    checkpointIntervalSeconds: resolved.ok ? resolved.spec.consumer.checkpointIntervalSeconds : undefined,
-  };
-  return plan;
 }
-
-const CLUSTER_ROLE_BINDING = { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRoleBinding' };
 
 function intakeReviewerWrite(observed: Observed, desired: KubeObject | undefined): ChildWrite[] {
   if (desired === undefined) return [];
@@ -234,126 +216,19 @@ function intakeReviewerDelete(observed: Observed, desired: KubeObject | undefine
   if (desired !== undefined) return [];
   const ref = experimentRef(observed.experiment);
   const name = intakeReviewerBindingName(ref);
-  const live = observed.live({ ...CLUSTER_ROLE_BINDING, metadata: { name } });
+  const type = resources.clusterRoleBinding;
+  const live = observed.live({ apiVersion: apiVersionOf(type), kind: type.kind, metadata: { name } });
   const owner = live === undefined ? undefined : labelledExperiment(live);
   if (owner?.namespace !== ref.namespace || owner.name !== ref.name) return [];
   return [
     {
-      type: typeOf({ ...CLUSTER_ROLE_BINDING })!,
+      type,
       namespace: '',
       name,
       why: 'the intake no longer authenticates (spec.producer.intake.authentication None)',
       routine: true,
     },
   ];
-}
-
-/**
- * The controller's status after the writes: conditions from what the reconcile achieved (the
- * Deployments as the API server answered our writes, refused writes as Ready=False with the
- * server's message), the topic's incarnation, and the Events of the transitions.
- */
-export function planStatus(
-  observed: Observed,
-  plan: SyncPlan,
-  outcome: SyncOutcome,
-  now: Date,
-  options: { deleting?: boolean } = {},
-): StatusPlan {
-  const exp = observed.experiment;
-  const ref = experimentRef(exp);
-  const after = (d: V1Deployment | undefined): V1Deployment | undefined => {
-    if (d === undefined) return undefined;
-    const name = d.metadata?.name;
-    if (outcome.deleted.some((x) => x.name === name)) return undefined;
-    const written = outcome.written.find((w) => w.kind === 'Deployment' && w.metadata?.name === name);
-    return (written as V1Deployment | undefined) ?? d;
-  };
-  // A Deployment created by this reconcile is absent from the plan's view: take the server's answer.
-  const createdDeployment = (component: 'producer' | 'consumer') =>
-    outcome.written.find(
-      (w) =>
-        w.kind === 'Deployment' &&
-        w.metadata?.labels?.[LABEL_COMPONENT] === component &&
-        w.metadata?.namespace === ref.namespace,
-    ) as V1Deployment | undefined;
-  const lost = lostOf(exp.status);
-  const conditions = computeConditions({
-    generation: ref.generation,
-    specProblems: plan.observed.specProblems,
-    bootstrap: plan.observed.bootstrap,
-    topic: plan.observed.topic,
-    topicConflict: plan.conflict,
-    producerDeployment: after(plan.observed.producer) ?? createdDeployment('producer'),
-    consumerDeployment: after(plan.observed.consumer) ?? createdDeployment('consumer'),
-    deleting: options.deleting,
-    applyFailures: outcome.failures,
-    lost,
-    acknowledgedLost: acknowledgedLostOf(exp.metadata?.annotations),
-    checkpoints:
-      plan.observed.checkpointIntervalSeconds === undefined
-        ? undefined
-        : {
-            lag: exp.status?.lag,
-            checkpointedAt: exp.status?.checkpointedAt,
-            intervalSeconds: plan.observed.checkpointIntervalSeconds,
-          },
-    now,
-  });
-  const topicId = plan.observed.topic?.status?.topicId || undefined;
-  const status = desiredStatus(
-    exp.status,
-    {
-      generation: ref.generation,
-      conditions,
-      topic: plan.topicName,
-      topicId,
-      bootstrapServers:
-        plan.observed.bootstrap?.ok === true ? plan.observed.bootstrap.bootstrapServers : undefined,
-    },
-    now,
-  );
-  const events = [
-    ...readyTransition(exp.status?.conditions, conditions),
-    ...lossTransition(exp.status?.conditions, conditions),
-  ];
-  const previousId = exp.status?.topicId;
-  let topicRecreated: StatusPlan['topicRecreated'];
-  if (previousId && topicId && previousId !== topicId && exp.status?.topic === plan.topicName) {
-    topicRecreated = { from: previousId, to: topicId };
-    events.push({
-      type: 'Warning',
-      reason: 'TopicRecreated',
-      action: 'Reconcile',
-      note: `topic ${plan.topicName ?? ''} was deleted and created again (topic ID ${previousId} -> ${topicId}); records of the old incarnation are no longer in Kafka, their totals stay in the status`,
-    });
-  }
-  const checkpoints =
-    plan.observed.checkpointIntervalSeconds === undefined
-      ? undefined
-      : {
-          lag: exp.status?.lag,
-          checkpointedAt: exp.status?.checkpointedAt,
-          intervalSeconds: plan.observed.checkpointIntervalSeconds,
-        };
-  return {
-    status: statusNeedsUpdate(exp.status, status) ? status : undefined,
-    events,
-    ...(topicRecreated !== undefined && { topicRecreated }),
-    ...(msUntilStale(checkpoints, now) !== undefined && { requeueAfterMs: msUntilStale(checkpoints, now) }),
-  };
-}
-
-/** A Warning when TotalsExact turns False, or its count of lost ratings changes. */
-export function lossTransition(
-  before: readonly Condition[] | undefined,
-  after: readonly DesiredCondition[],
-): EventSpec[] {
-  const old = before?.find((c) => c.type === ConditionType.TotalsExact);
-  const next = after.find((c) => c.type === ConditionType.TotalsExact);
-  if (next === undefined || next.status !== 'False') return [];
-  if (old?.status === 'False' && old.message === next.message) return [];
-  return [{ type: 'Warning', reason: next.reason, action: 'Reconcile', note: next.message }];
 }
 
 /** The write a child needs, or undefined when the live object already has the desired state. */
@@ -402,23 +277,4 @@ export function childEvents(writes: readonly ChildWrite[]): EventSpec[] {
     });
   }
   return events;
-}
-
-/**
- * An Event when Ready turns True or stops being True, or when it turns False for a reason that
- * needs a person (a Warning); nothing while it merely progresses or stays the same.
- */
-export function readyTransition(
-  before: readonly Condition[] | undefined,
-  after: readonly DesiredCondition[],
-): EventSpec[] {
-  const old = before?.find((c) => c.type === ConditionType.Ready);
-  const next = after.find((c) => c.type === ConditionType.Ready);
-  if (next === undefined || (old?.status === next.status && old.reason === next.reason)) return [];
-  const warning = next.status !== 'True' && WARNING_REASONS.has(next.reason);
-  const readyChanged = (old?.status === 'True') !== (next.status === 'True');
-  if (!warning && !readyChanged) return [];
-  return [
-    { type: warning ? 'Warning' : 'Normal', reason: next.reason, action: 'Reconcile', note: next.message },
-  ];
 }

@@ -1,46 +1,39 @@
 // One reconcile of one experiment: level-triggered (everything is read again from the caches,
-// whatever event caused it) and idempotent (in steady state it writes nothing).
+// whatever event caused it) and idempotent (in steady state it writes nothing). Each path is a
+// short chain of named steps; docs/design.md lists them in order.
+//
+//   sync      observe → planSync → applyPlan → planStatus → report → (throw the failures)
+//   staged    read → planStatus(staged) → report → removeFinalizer
+//   deleting  planStatus(deleting) → report → removeTopics → removeIntakeBinding → removeFinalizer
 import type { RatingExperiment } from '../api/v1alpha1.ts';
-import { FINALIZER } from '../api/v1alpha1.ts';
 import type { Logger } from '../common/logger.ts';
 import {
-  LABEL_EXPERIMENT_NAME,
-  LABEL_EXPERIMENT_NAMESPACE,
-  LABEL_MANAGED_BY,
-  computeConditions,
-  intakeReviewerBindingName,
-  desiredStatus,
+  ApplyFailuresError,
   kafkaTopicResourceName,
   resolveSpec,
-  stagedConditions,
-  statusNeedsUpdate,
   topicNameOf,
   usesRecordedLegacyTopic,
-  type ApplyFailure,
   type Kafka,
 } from '../model/index.ts';
 import type { ControllerConfig } from './config.ts';
-import type { EventRecorder } from './events.ts';
-import { FIELD_MANAGER } from './field-manager.ts';
+import type { EventRecorder, EventSpec } from './events.ts';
+import { addFinalizer, hasFinalizer, removeFinalizer } from './finalizer.ts';
 import { stripManagedFields, type Informer } from './informer.ts';
-import { isTransient } from '../common/errors.ts';
-import { errorMessage, isNotFound } from '../common/kube-errors.ts';
 import type { KubeClient } from '../common/kube-client.ts';
 import { metricLabels, type ControllerMetrics } from './metrics.ts';
 import { afterLeaving, labelledExperimentKey } from './mapping.ts';
-import {
-  childEvents,
-  planStatus,
-  planSync,
-  type ChildWrite,
-  type Observed,
-  type SyncOutcome,
-} from './plan.ts';
+import { applyPlan, type ApplyContext } from './apply.ts';
+import { childEvents, planSync, type Observed } from './plan.ts';
+import { planStatus, type StatusPlan } from './status.ts';
+import { writeStatus } from './status-writer.ts';
+import { removeIntakeBinding, removeTopics } from './teardown.ts';
 import { objectKey, resources, splitKey, typeOf, type KubeObject } from '../common/kube-resources.ts';
+
+type Experiment = RatingExperiment & KubeObject;
 
 /** The informers the reconciler reads from. */
 export interface Caches {
-  experiments: Informer<RatingExperiment & KubeObject>;
+  experiments: Informer<Experiment>;
   kafkas: Informer<Kafka & KubeObject>;
   kafkaTopics: Informer<KubeObject>;
   /** Children by kind: Deployment, Service, ServiceAccount, Role, RoleBinding, ClusterRoleBinding (NetworkPolicy). */
@@ -66,28 +59,15 @@ export interface ReconcileResult {
   requeueAfterMs?: number;
 }
 
-/**
- * Some writes of a reconcile failed. The status already says so (Ready=False with the API
- * server's message); `transient` says whether retrying with backoff can help.
- */
-export class ApplyFailuresError extends Error {
-  readonly failures: readonly ApplyFailure[];
-  readonly transient: boolean;
-  constructor(failures: readonly ApplyFailure[]) {
-    super(`could not apply ${failures.map((f) => `${f.what}: ${f.message}`).join('; ')}`);
-    this.name = 'ApplyFailuresError';
-    this.failures = failures;
-    this.transient = failures.some((f) => !f.terminal);
-  }
-}
-
 export class Reconciler {
   private readonly options: ReconcilerOptions;
+  private readonly applyContext: ApplyContext;
   /** Keys of managed experiments that left the cache without being deleted: staged, or gone. */
   private readonly left = new Set<string>();
 
   constructor(options: ReconcilerOptions) {
     this.options = options;
+    this.applyContext = { ...options, cacheOf: (obj) => this.cacheOf(obj) };
   }
 
   /** A managed experiment left the cache while not being deleted (see mayHaveBeenStaged). */
@@ -108,19 +88,30 @@ export class Reconciler {
     }
     this.left.delete(key);
     if (cached.metadata?.deletionTimestamp) {
-      await this.finalize(cached);
+      await this.finalize(cached, { cached: true });
       return {};
     }
-    const exp = await this.ensureFinalizer(cached);
+    const exp = await addFinalizer(this.options.client, cached);
+    if (exp !== cached) this.options.caches.experiments.assume(exp);
     return this.sync(exp);
   }
 
-  private async sync(exp: RatingExperiment & KubeObject): Promise<ReconcileResult> {
-    const { client, recorder, logger, image, metrics, networkPolicy } = this.options;
+  private async sync(exp: Experiment): Promise<ReconcileResult> {
+    const { image, networkPolicy, intakeReviewerClusterRole } = this.options;
+    const plan = planSync(await this.observe(exp), image, { networkPolicy, intakeReviewerClusterRole });
+    const { outcome, applied } = await applyPlan(this.applyContext, exp, plan);
+    const next = planStatus(exp, { phase: 'sync', plan, outcome }, new Date());
+    await this.report(exp, next, { cached: true, childEvents: childEvents(applied) });
+    if (outcome.failures.length > 0) throw new ApplyFailuresError(outcome.failures);
+    return next.requeueAfterMs === undefined ? {} : { requeueAfterMs: next.requeueAfterMs };
+  }
+
+  /** What planSync judges: the experiment, its Kafka, and each desired child's live state. */
+  private async observe(exp: Experiment): Promise<Observed> {
     const kafkaRef = exp.spec?.kafka;
     const kafka = kafkaRef && this.options.caches.kafkas.get(kafkaRef.namespace, kafkaRef.cluster);
     const uncachedTopics = new Map((await this.uncachedTopics(exp)).map((t) => [objectKey(t), t]));
-    const observed: Observed = {
+    return {
       experiment: exp,
       kafka,
       live: (desired) =>
@@ -128,100 +119,28 @@ export class Reconciler {
           ? uncachedTopics.get(objectKey(desired))
           : this.cached(desired),
     };
-    const plan = planSync(observed, image, {
-      networkPolicy,
-      intakeReviewerClusterRole: this.options.intakeReviewerClusterRole,
-    });
+  }
 
-    // Every write is attempted, so that one failing child does not hold back the others. In the
-    // plan's order, one after the other: a RoleBinding is refused while its Role does not exist
-    // yet (the API server checks the binder holds the Role's permissions), and pods must not start
-    // before their ServiceAccount.
-    const outcome: SyncOutcome = { written: [], deleted: [], failures: [] };
-    const applied: ChildWrite[] = [];
-    for (const write of plan.writes) {
-      const what = `${write.type.kind} ${write.object.metadata?.namespace}/${write.object.metadata?.name}`;
-      try {
-        const live = await client.apply(write.type, write.object, FIELD_MANAGER);
-        this.informerFor(write.object)?.assume(live);
-        outcome.written.push(stripManagedFields(live));
-        applied.push(write);
-        logger.info({ experiment: objectKey(exp), change: write.change }, `applied ${what}`);
-      } catch (err) {
-        outcome.failures.push(this.failure(what, err));
-      }
-    }
-    for (const removal of plan.deletes) {
-      const what = `${removal.type.kind} ${removal.namespace}/${removal.name}`;
-      try {
-        await client.delete(removal.type, removal.namespace, removal.name);
-        outcome.deleted.push(removal);
-        logger[removal.routine === true ? 'info' : 'warn'](
-          { experiment: objectKey(exp), why: removal.why },
-          `deleted ${what}`,
-        );
-        await recorder.record(exp, {
-          type: removal.routine === true ? 'Normal' : 'Warning',
-          reason: 'Deleted',
-          action: 'Delete',
-          note: `deleted ${what}: ${removal.why}`,
-        });
-      } catch (err) {
-        outcome.failures.push(this.failure(what, err));
-      }
-    }
-
-    const next = planStatus(observed, plan, outcome, new Date());
-    // Events are best effort (record() never throws): sent alongside the status write, not before it.
-    const recorded = Promise.all(
-      [...childEvents(applied), ...next.events].map((event) => recorder.record(exp, event)),
-    );
+  /**
+   * Tells what planStatus decided: its Events (best effort: record() never throws) alongside the
+   * status write, the metrics, and the experiment as written (undefined when it is gone).
+   */
+  private async report(
+    exp: Experiment,
+    next: StatusPlan,
+    options: { cached: boolean; childEvents?: EventSpec[] },
+  ): Promise<Experiment | undefined> {
+    const { client, recorder, metrics, caches } = this.options;
+    const events = [...(options.childEvents ?? []), ...next.events];
+    const recorded = Promise.all(events.map((event) => recorder.record(exp, event)));
     if (next.topicRecreated !== undefined) metrics.topicRecreations.inc(metricLabels(exp));
-    if (next.status !== undefined) {
-      // A merge patch keeps fields it does not name: clear a topicId the new status no longer has.
-      const clearTopicId = next.status.topicId === undefined && exp.status?.topicId !== undefined;
-      try {
-        const written = await client.mergePatch<RatingExperiment & KubeObject>(
-          resources.ratingExperiment,
-          exp.metadata?.namespace ?? '',
-          exp.metadata?.name ?? '',
-          { status: { ...next.status, ...(clearTopicId && { topicId: null }) } },
-          FIELD_MANAGER,
-          'status',
-        );
-        this.options.caches.experiments.assume(written);
-      } catch (err) {
-        if (!isNotFound(err)) throw err;
-      }
-    }
+    const written =
+      next.status === undefined
+        ? exp
+        : await writeStatus(client, exp, next.status, options.cached ? caches.experiments : undefined);
     await recorded;
     metrics.observeExperiment(exp, next.status?.conditions ?? exp.status?.conditions ?? []);
-    if (outcome.failures.length > 0) throw new ApplyFailuresError(outcome.failures);
-    return next.requeueAfterMs === undefined ? {} : { requeueAfterMs: next.requeueAfterMs };
-  }
-
-  private failure(what: string, err: unknown): ApplyFailure {
-    const terminal = !isTransient(err);
-    this.options.metrics.applyFailures.inc({ class: terminal ? 'terminal' : 'transient' });
-    return { what, message: errorMessage(err), terminal };
-  }
-
-  /** Adds our finalizer before anything is created, so that the topic is never left behind. */
-  private async ensureFinalizer(exp: RatingExperiment & KubeObject): Promise<RatingExperiment & KubeObject> {
-    const finalizers = exp.metadata?.finalizers ?? [];
-    if (finalizers.includes(FINALIZER)) return exp;
-    // Conditional on resourceVersion: a 409 means our cache is stale, and the retry re-reads it.
-    const patched = await this.options.client.mergePatch<RatingExperiment & KubeObject>(
-      resources.ratingExperiment,
-      exp.metadata?.namespace ?? '',
-      exp.metadata?.name ?? '',
-      {
-        metadata: { finalizers: [...finalizers, FINALIZER], resourceVersion: exp.metadata?.resourceVersion },
-      },
-      FIELD_MANAGER,
-    );
-    this.options.caches.experiments.assume(patched);
-    return stripManagedFields(patched);
+    return written;
   }
 
   /**
@@ -231,165 +150,49 @@ export class Reconciler {
    * being deleted as well is finalized as usual. Staged objects never enter the cache.
    */
   private async releaseIfStaged(namespace: string, name: string): Promise<void> {
-    const { client, recorder, caches } = this.options;
-    const read = await client.get<RatingExperiment & KubeObject>(resources.ratingExperiment, namespace, name);
+    const read = await this.options.client.get<Experiment>(resources.ratingExperiment, namespace, name);
     const live = read && stripManagedFields(read);
     const action = afterLeaving(live);
     if (live === undefined || action === 'none') return;
-    if (action === 'finalize') {
-      await this.finalize(live, { cache: false });
-      return;
-    }
-    const key = objectKey(live);
-    const topics = caches.kafkaTopics.list().filter((t) => labelledExperimentKey(t) === key);
+    if (action === 'finalize') return this.finalize(live, { cached: false });
+    const topics = this.labelledTopics(live);
     const kept =
       topics.length === 0
         ? 'its KafkaTopic'
         : topics.map((t) => `KafkaTopic ${t.metadata?.namespace}/${t.metadata?.name}`).join(', ');
-    const generation = live.metadata?.generation ?? 0;
-    const status = desiredStatus(
-      live.status,
-      { generation, conditions: stagedConditions(generation, kept) },
-      new Date(),
-    );
-    let exp = live;
-    if (statusNeedsUpdate(live.status, status)) {
-      exp = await client.mergePatch<RatingExperiment & KubeObject>(
-        resources.ratingExperiment,
-        namespace,
-        name,
-        { status },
-        FIELD_MANAGER,
-        'status',
-      );
-    }
-    await recorder.record(live, {
-      type: 'Normal',
-      reason: 'Staged',
-      action: 'Release',
-      note: status.conditions[0]?.message ?? '',
-    });
-    // Conditional on resourceVersion: a change in between makes this fail, and the retry reads again.
-    await client.mergePatch(
-      resources.ratingExperiment,
-      namespace,
-      name,
-      {
-        metadata: {
-          finalizers: (exp.metadata?.finalizers ?? []).filter((f) => f !== FINALIZER),
-          resourceVersion: exp.metadata?.resourceVersion,
-        },
-      },
-      FIELD_MANAGER,
-    );
+    const next = planStatus(live, { phase: 'staged', kept }, new Date());
+    const exp = await this.report(live, next, { cached: false });
+    if (exp !== undefined) await removeFinalizer(this.options.client, exp);
   }
 
   /**
-   * Deletion: the KafkaTopic is deleted (deletionPolicy Delete) or kept with its data and
-   * released (Retain: the labels tying it to the experiment are removed, so the operator
-   * never touches it again and a new experiment of the same name does not adopt it silently;
-   * `strimzi.io/cluster` stays, so Strimzi keeps managing the topic). Then the finalizer goes.
+   * Deletion: Ready=False (Deleting) while the finalizer runs, then the KafkaTopic by its
+   * deletionPolicy and the intake's ClusterRoleBinding, then the finalizer goes. The removal of
+   * the finalizer names the resourceVersion of the status just written.
    */
-  private async finalize(
-    cached: RatingExperiment & KubeObject,
-    options: { cache: boolean } = { cache: true },
-  ): Promise<void> {
-    const finalizers = cached.metadata?.finalizers ?? [];
-    if (!finalizers.includes(FINALIZER)) return;
-    const { client, recorder } = this.options;
-    const exp = await this.reportDeleting(cached, options);
-    const resolved = resolveSpec(exp);
-    const policy = resolved.ok ? resolved.spec.deletionPolicy : (exp.spec?.deletionPolicy ?? 'Delete');
-    for (const topic of await this.topicsOf(exp)) {
-      const { namespace = '', name = '' } = topic.metadata ?? {};
-      if (policy === 'Retain') {
-        const labels = {
-          [LABEL_MANAGED_BY]: null,
-          [LABEL_EXPERIMENT_NAMESPACE]: null,
-          [LABEL_EXPERIMENT_NAME]: null,
-        };
-        await client.mergePatch(
-          resources.kafkaTopic,
-          namespace,
-          name,
-          { metadata: { labels } },
-          FIELD_MANAGER,
-        );
-        await recorder.record(exp, {
-          type: 'Normal',
-          reason: 'TopicRetained',
-          action: 'Delete',
-          note: `kept KafkaTopic ${namespace}/${name} and its data (deletionPolicy Retain); it is no longer managed`,
-        });
-      } else if (await client.delete(resources.kafkaTopic, namespace, name)) {
-        await recorder.record(exp, {
-          type: 'Normal',
-          reason: 'TopicDeleted',
-          action: 'Delete',
-          note: `deleted KafkaTopic ${namespace}/${name} (deletionPolicy Delete)`,
-        });
-      }
-    }
-    // A cluster-scoped binding cannot be owned by a namespaced experiment: removed here too.
-    const binding = intakeReviewerBindingName({
-      namespace: exp.metadata?.namespace ?? '',
-      name: exp.metadata?.name ?? '',
-    });
-    if (await client.delete(resources.clusterRoleBinding, '', binding)) {
-      await recorder.record(exp, {
-        type: 'Normal',
-        reason: 'Deleted',
-        action: 'Delete',
-        note: `deleted ClusterRoleBinding ${binding}`,
-      });
-    }
-    await client.mergePatch(
-      resources.ratingExperiment,
-      exp.metadata?.namespace ?? '',
-      exp.metadata?.name ?? '',
-      {
-        metadata: {
-          finalizers: finalizers.filter((f) => f !== FINALIZER),
-          resourceVersion: exp.metadata?.resourceVersion,
-        },
-      },
-      FIELD_MANAGER,
-    );
+  private async finalize(cached: Experiment, options: { cached: boolean }): Promise<void> {
+    if (!hasFinalizer(cached)) return;
+    const exp = await this.report(cached, planStatus(cached, { phase: 'deleting' }, new Date()), options);
+    if (exp === undefined) return;
+    await removeTopics(this.options, exp, await this.topicsOf(exp));
+    await removeIntakeBinding(this.options, exp);
+    await removeFinalizer(this.options.client, exp);
   }
 
-  /**
-   * Ready=False, reason Deleting, while the finalizer runs (until the experiment is gone). Returns
-   * the experiment as written, whose resourceVersion the finalizer's removal must name.
-   */
-  private async reportDeleting(
-    exp: RatingExperiment & KubeObject,
-    options: { cache: boolean },
-  ): Promise<RatingExperiment & KubeObject> {
-    const generation = exp.metadata?.generation ?? 0;
-    const status = desiredStatus(
-      exp.status,
-      { generation, conditions: computeConditions({ generation, deleting: true }) },
-      new Date(),
-    );
-    if (!statusNeedsUpdate(exp.status, status)) return exp;
-    const written = await this.options.client.mergePatch<RatingExperiment & KubeObject>(
-      resources.ratingExperiment,
-      exp.metadata?.namespace ?? '',
-      exp.metadata?.name ?? '',
-      { status },
-      FIELD_MANAGER,
-      'status',
-    );
-    if (options.cache) this.options.caches.experiments.assume(written);
-    return stripManagedFields(written);
+  private labelledTopics(exp: Experiment): KubeObject[] {
+    const key = objectKey(exp);
+    return this.options.caches.kafkaTopics.list().filter((t) => labelledExperimentKey(t) === key);
   }
 
   /** The experiment's KafkaTopics: by label from the cache, plus its desired one read directly in case the cache lags. */
-  private async topicsOf(exp: RatingExperiment & KubeObject): Promise<KubeObject[]> {
+  private async topicsOf(exp: Experiment): Promise<KubeObject[]> {
     const key = objectKey(exp);
-    const topics = this.options.caches.kafkaTopics.list().filter((t) => labelledExperimentKey(t) === key);
+    const topics = this.labelledTopics(exp);
     for (const desired of await this.uncachedTopics(exp)) {
-      if (labelledExperimentKey(desired) === key && !topics.some((t) => objectKey(t) === objectKey(desired))) {
+      if (
+        labelledExperimentKey(desired) === key &&
+        !topics.some((t) => objectKey(t) === objectKey(desired))
+      ) {
         topics.push(desired);
       }
     }
@@ -402,7 +205,7 @@ export class Reconciler {
    * over. For a legacy experiment whose topic another experiment holds, also its namespaced default,
    * which the plan then moves to.
    */
-  private async uncachedTopics(exp: RatingExperiment & KubeObject): Promise<KubeObject[]> {
+  private async uncachedTopics(exp: Experiment): Promise<KubeObject[]> {
     const resolved = resolveSpec(exp);
     if (!resolved.ok) return [];
     const namespace = resolved.spec.kafka.namespace;
@@ -417,7 +220,11 @@ export class Reconciler {
       return live;
     };
     const current = await lookup(topicNameOf(exp));
-    if (usesRecordedLegacyTopic(exp) && current !== undefined && labelledExperimentKey(current) !== objectKey(exp)) {
+    if (
+      usesRecordedLegacyTopic(exp) &&
+      current !== undefined &&
+      labelledExperimentKey(current) !== objectKey(exp)
+    ) {
       await lookup(topicNameOf(exp, { keepRecordedTopic: false }));
     }
     return fetched;
@@ -425,12 +232,12 @@ export class Reconciler {
 
   private cached(desired: KubeObject): KubeObject | undefined {
     const { namespace = '', name = '' } = desired.metadata ?? {};
-    const informer = this.informerFor(desired);
+    const informer = this.cacheOf(desired);
     if (informer === undefined) throw new Error(`no cache for ${desired.kind}`);
     return informer.get(namespace, name);
   }
 
-  private informerFor(obj: KubeObject): Informer<KubeObject> | undefined {
+  private cacheOf(obj: KubeObject): Informer<KubeObject> | undefined {
     return typeOf(obj) === resources.kafkaTopic
       ? this.options.caches.kafkaTopics
       : this.options.caches.children.get(obj.kind ?? '');

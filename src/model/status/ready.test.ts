@@ -1,6 +1,6 @@
 import type { BootstrapResult } from '../bootstrap.ts';
 import { acknowledgedLostOf } from './loss.ts';
-import { computeConditions, stagedConditions } from './ready.ts';
+import { computeConditions, deletingConditions, stagedConditions } from './ready.ts';
 import { msUntilStale, staleAfterMs } from './checkpoints.ts';
 import { desiredStatus, statusNeedsUpdate } from './conditions.ts';
 import { ANNOTATION_ACKNOWLEDGED_LOST } from '../../api/v1alpha1.ts';
@@ -122,12 +122,6 @@ describe('computeConditions', () => {
     expect(c.Stalled?.status).toBe('False');
   });
 
-  it('is Deleting while the finalizer runs', () => {
-    const c = byType(computeConditions({ ...allReady, deleting: true }));
-    expect(c.Ready).toMatchObject({ status: 'False', reason: 'Deleting' });
-    expect(c.Reconciling).toMatchObject({ status: 'True', reason: 'Deleting' });
-  });
-
   it('keeps TotalsExact False once ratings were lost; Ready follows until the loss is acknowledged', () => {
     const lost = byType(computeConditions({ ...allReady, lost: 3 }));
     expect(lost.TotalsExact).toMatchObject({ status: 'False', reason: 'RatingsLost' });
@@ -208,13 +202,6 @@ describe('computeConditions', () => {
     expect(conflict.Stalled).toMatchObject({ status: 'True', reason: 'TopicConflict' });
   });
 
-  it('is not Ready while deleting', () => {
-    expect(byType(computeConditions({ ...allReady, deleting: true })).Ready).toMatchObject({
-      status: 'False',
-      reason: 'Deleting',
-    });
-  });
-
   it('is deterministic', () => {
     expect(JSON.stringify(computeConditions(allReady))).toBe(
       JSON.stringify(computeConditions({ ...allReady })),
@@ -243,5 +230,25 @@ describe('stagedConditions', () => {
     expect(statusNeedsUpdate(next, desiredStatus(next, { generation: 3, conditions: staged }, now))).toBe(
       false,
     );
+  });
+});
+
+describe('deletingConditions', () => {
+  it('is Deleting and Reconciling, not Stalled, while the finalizer runs', () => {
+    const c = byType(deletingConditions(7));
+    expect(c.Ready).toMatchObject({ status: 'False', reason: 'Deleting', observedGeneration: 7 });
+    expect(c.Reconciling).toMatchObject({ status: 'True', reason: 'Deleting' });
+    expect(c.Stalled).toMatchObject({ status: 'False', reason: 'Deleting' });
+  });
+
+  it('leaves the children and the totals as last observed: a loss stays reported while deleting', () => {
+    const before = computeConditions({ ...allReady, lost: 3 });
+    const t0 = new Date('2026-01-01T00:00:00Z');
+    const existing = desiredStatus(undefined, { generation: 7, conditions: before }, t0);
+    const deleting = desiredStatus(existing, { generation: 7, conditions: deletingConditions(7) }, t0);
+    const c = Object.fromEntries(deleting.conditions.map((x) => [x.type, x]));
+    expect(c.TotalsExact).toMatchObject({ status: 'False', reason: 'RatingsLost' });
+    expect(c.TopicReady).toMatchObject({ status: 'True' });
+    expect(c.Ready).toMatchObject({ status: 'False', reason: 'Deleting' });
   });
 });

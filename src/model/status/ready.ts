@@ -25,8 +25,6 @@ export interface ConditionInputs {
   /** The Deployments as this reconcile left them (the API server's answer to our write, else the cache). */
   producerDeployment?: V1Deployment;
   consumerDeployment?: V1Deployment;
-  /** metadata.deletionTimestamp is set. */
-  deleting?: boolean;
   /** The writes of this reconcile that failed. */
   applyFailures?: readonly ApplyFailure[];
   /** status.lost: acknowledged ratings the consumers found gone before they were counted. */
@@ -131,18 +129,11 @@ function childHealth(inputs: ConditionInputs): ChildHealth[] {
   ];
 }
 
-/** Ready when something before the children decides it: deletion, the spec, Kafka, failed writes. */
+/** Ready when something before the children decides it: the spec, Kafka, failed writes. */
 function blockedVerdict(inputs: ConditionInputs): Verdict | undefined {
   const problems = inputs.specProblems ?? [];
   const waiting = bootstrapWait(inputs);
   const failures = inputs.applyFailures ?? [];
-  if (inputs.deleting) {
-    return {
-      ready: { ok: false, reason: Reason.Deleting, message: 'the experiment is being deleted' },
-      stalled: false,
-      remedy: SPEC_REMEDY,
-    };
-  }
   if (problems.length > 0) {
     const message = `the spec is invalid: ${problems.join('; ')}`;
     return { ready: { ok: false, reason: Reason.InvalidSpec, message }, stalled: true, remedy: SPEC_REMEDY };
@@ -223,5 +214,26 @@ export function stagedConditions(generation: number, kept: string): DesiredCondi
     condition(ConditionType.Ready, FALSE, message),
     condition(ConditionType.Reconciling, FALSE, 'staged: not managed'),
     condition(ConditionType.Stalled, FALSE, 'staged: not managed'),
+  ];
+}
+
+/**
+ * The conditions written once the finalizer runs: Ready=False (Deleting) and Reconciling until the
+ * experiment is gone. The children's conditions and the totals' are not among them: they stay as
+ * last observed, which is still what they were.
+ */
+export function deletingConditions(generation: number): DesiredCondition[] {
+  const message = 'the experiment is being deleted';
+  const condition = (type: string, status: ConditionStatus, text: string) => ({
+    type,
+    status,
+    observedGeneration: generation,
+    reason: Reason.Deleting,
+    message: text,
+  });
+  return [
+    condition(ConditionType.Ready, FALSE, message),
+    condition(ConditionType.Reconciling, TRUE, message),
+    condition(ConditionType.Stalled, FALSE, 'not stalled'),
   ];
 }

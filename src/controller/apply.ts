@@ -1,0 +1,80 @@
+// The I/O of a sync plan: every write and delete is attempted, so that one failing child does not
+// hold back the others, one after the other in the plan's order (a RoleBinding is refused while
+// its Role does not exist yet, as the API server checks that the binder holds the Role's
+// permissions, and pods must not start before their ServiceAccount). What failed is collected for
+// the status rather than thrown.
+import type { RatingExperiment } from '../api/v1alpha1.ts';
+import { isTransient } from '../common/errors.ts';
+import type { KubeClient } from '../common/kube-client.ts';
+import { errorMessage } from '../common/kube-errors.ts';
+import { objectKey, type KubeObject } from '../common/kube-resources.ts';
+import type { Logger } from '../common/logger.ts';
+import type { ApplyFailure } from '../model/index.ts';
+import type { EventRecorder } from './events.ts';
+import { FIELD_MANAGER } from './field-manager.ts';
+import { stripManagedFields, type Informer } from './informer.ts';
+import type { ControllerMetrics } from './metrics.ts';
+import type { ChildWrite, SyncOutcome, SyncPlan } from './plan.ts';
+
+export interface ApplyContext {
+  client: KubeClient;
+  recorder: EventRecorder;
+  logger: Logger;
+  metrics: ControllerMetrics;
+  /** The cache that holds objects of this kind, to put the server's answers into at once. */
+  cacheOf(obj: KubeObject): Informer<KubeObject> | undefined;
+}
+
+export interface Applied {
+  outcome: SyncOutcome;
+  /** The writes that succeeded, for the Events about them. */
+  applied: ChildWrite[];
+}
+
+export async function applyPlan(
+  ctx: ApplyContext,
+  exp: RatingExperiment & KubeObject,
+  plan: SyncPlan,
+): Promise<Applied> {
+  const outcome: SyncOutcome = { written: [], deleted: [], failures: [] };
+  const applied: ChildWrite[] = [];
+  for (const write of plan.writes) {
+    const what = `${write.type.kind} ${write.object.metadata?.namespace}/${write.object.metadata?.name}`;
+    try {
+      const live = await ctx.client.apply(write.type, write.object, FIELD_MANAGER);
+      ctx.cacheOf(write.object)?.assume(live);
+      outcome.written.push(stripManagedFields(live));
+      applied.push(write);
+      ctx.logger.info({ experiment: objectKey(exp), change: write.change }, `applied ${what}`);
+    } catch (err) {
+      outcome.failures.push(failure(ctx, what, err));
+    }
+  }
+  for (const removal of plan.deletes) {
+    const what = `${removal.type.kind} ${removal.namespace}/${removal.name}`;
+    try {
+      await ctx.client.delete(removal.type, removal.namespace, removal.name);
+      outcome.deleted.push(removal);
+      const routine = removal.routine === true;
+      ctx.logger[routine ? 'info' : 'warn'](
+        { experiment: objectKey(exp), why: removal.why },
+        `deleted ${what}`,
+      );
+      await ctx.recorder.record(exp, {
+        type: routine ? 'Normal' : 'Warning',
+        reason: 'Deleted',
+        action: 'Delete',
+        note: `deleted ${what}: ${removal.why}`,
+      });
+    } catch (err) {
+      outcome.failures.push(failure(ctx, what, err));
+    }
+  }
+  return { outcome, applied };
+}
+
+function failure(ctx: ApplyContext, what: string, err: unknown): ApplyFailure {
+  const terminal = !isTransient(err);
+  ctx.metrics.applyFailures.inc({ class: terminal ? 'terminal' : 'transient' });
+  return { what, message: errorMessage(err), terminal };
+}
