@@ -4,7 +4,7 @@
 // shipped source and marks its replacement; the install fails with a clear message when a passage
 // is missing (kafkajs was upgraded: check upstream, then update or drop the patch). Plain
 // JavaScript, no dependencies: it runs before anything else is built.
-// Why each one exists, with the profile behind it: bench/README.md ("kafkajs, patched at install").
+// Why each one exists, with the profile behind it: bench/results/2026-11-29.md ("kafkajs, patched at install").
 // What proves each one: src/common/kafkajs-patches.test.ts (the same bytes or results as shipped).
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';

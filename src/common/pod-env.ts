@@ -1,4 +1,4 @@
-// What the producer and consumer pods are told by their environment (DESIGN.md section 6), and
+// What the producer and consumer pods are told by their environment (docs/design.md section 6), and
 // where they find their topic: the environment overrides what the experiment says.
 import { hostname } from 'node:os';
 import type { RatingExperiment } from '../api/v1alpha1.ts';

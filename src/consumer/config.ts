@@ -1,5 +1,5 @@
 // The consumer's configuration: the pod's environment first, then what its experiment says.
-// Every problem is reported at once, with a non-zero exit (DESIGN.md section 6).
+// Every problem is reported at once, with a non-zero exit (docs/design.md section 6).
 import type { RatingExperiment } from '../api/v1alpha1.ts';
 import { EnvReader } from '../common/env.ts';
 import { readKubeRequestTimeout } from '../common/kube-request.ts';

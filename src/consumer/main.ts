@@ -1,5 +1,5 @@
 // `ratings-operator consumer`: counts the experiment topic exactly once into the experiment
-// status (DESIGN.md sections 5 and 6).
+// status (docs/design.md sections 5 and 6).
 import { createKafkaClient } from '../common/kafka.ts';
 import type { RatingExperimentStatus } from '../api/v1alpha1.ts';
 import { ExperimentSource } from '../common/experiment-source.ts';

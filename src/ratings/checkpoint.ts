@@ -1,7 +1,7 @@
 // Per-partition checkpoints: the totals of every record of one incarnation of a partition below
 // an offset, and how earlier incarnations of the topic are kept.
 //
-// Why merging by "higher offset wins" keeps the totals exact (DESIGN.md section 5):
+// Why merging by "higher offset wins" keeps the totals exact (docs/design.md section 5):
 // a checkpoint (topic incarnation T, partition p, offset N, sums, counts, rejected, lost) is
 // *exact* when it covers precisely the records of p in incarnation T at offsets below N, each
 // once: every record counted as a rating, rejected, or (gone before it was read) lost. An empty

@@ -1,4 +1,4 @@
-// The rating wire format (DESIGN.md §5), shared by the producer that writes it and the consumer
+// The rating wire format (docs/design.md §5), shared by the producer that writes it and the consumer
 // that counts it. Pure functions only.
 //
 // Decisions, applied the same way to Kafka records and to HTTP submissions:
