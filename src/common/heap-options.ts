@@ -7,7 +7,7 @@
 // from the heap's cap, as if the cap were the machine's: under 256 MB of old generation it lets
 // the heap grow by at most 30% over what survived the last full collection (its setting for small
 // devices), so a busy process in a 256Mi pod spends its time in full collections. The data-plane
-// pods get it (src/model/children.ts, heapEnv).
+// pods get it (src/model/heap.ts, heapEnv, which owns the variables' names and the pods' sizing).
 //
 // HEAP_OPTIMIZE_FOR_SIZE: V8's --optimize-for-size, which trades CPU for memory: a young
 // generation kept small and every full collection one that compacts to give memory back. The
@@ -15,6 +15,7 @@
 // spends its time waiting for the API server, not computing (what it saves: bench/README.md,
 // “bench:controller”).
 import { setFlagsFromString } from 'node:v8';
+import { HEAP_VARIABLES } from '../model/heap.ts';
 import { EnvReader } from './env.ts';
 
 export interface HeapOptions {
@@ -26,10 +27,10 @@ export interface HeapOptions {
 export function readHeapOptions(source: Record<string, string | undefined> = process.env): HeapOptions {
   const env = new EnvReader(source);
   const growingPercent =
-    env.optionalString('HEAP_GROWING_PERCENT') === undefined
+    env.optionalString(HEAP_VARIABLES.growingPercent) === undefined
       ? undefined
-      : env.integer('HEAP_GROWING_PERCENT', 0, { min: 1, max: 1000 });
-  const optimizeForSize = env.boolean('HEAP_OPTIMIZE_FOR_SIZE', false);
+      : env.integer(HEAP_VARIABLES.growingPercent, 0, { min: 1, max: 1000 });
+  const optimizeForSize = env.boolean(HEAP_VARIABLES.optimizeForSize, false);
   env.done();
   return { ...(growingPercent !== undefined ? { growingPercent } : {}), optimizeForSize };
 }

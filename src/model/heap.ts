@@ -3,6 +3,16 @@
 // src/common/heap-options.ts).
 import { parseQuantity } from './quantity.ts';
 
+/**
+ * The variables that carry the V8 settings Node refuses in NODE_OPTIONS: written into the pods
+ * here (and into config/manager and the chart for the controller), read and applied by every
+ * process at start (src/common/heap-options.ts).
+ */
+export const HEAP_VARIABLES = {
+  growingPercent: 'HEAP_GROWING_PERCENT',
+  optimizeForSize: 'HEAP_OPTIMIZE_FOR_SIZE',
+} as const;
+
 /** Of a container's memory limit, the share all V8 old generations together may fill. */
 const HEAP_SHARE_OF_MEMORY_LIMIT = 0.5;
 /** No isolate is given less old generation than this, however small the limit. */
@@ -59,5 +69,5 @@ const HEAP_GROWING_PERCENT = 100;
 export function heapEnv(memoryLimit: unknown, isolates: number): Record<string, string> {
   const nodeOptions = heapOptions(memoryLimit, isolates);
   if (nodeOptions === undefined) return {};
-  return { NODE_OPTIONS: nodeOptions, HEAP_GROWING_PERCENT: String(HEAP_GROWING_PERCENT) };
+  return { NODE_OPTIONS: nodeOptions, [HEAP_VARIABLES.growingPercent]: String(HEAP_GROWING_PERCENT) };
 }
