@@ -55,6 +55,7 @@ export const resources = {
   role: resource('rbac.authorization.k8s.io', 'v1', 'roles', 'Role'),
   roleBinding: resource('rbac.authorization.k8s.io', 'v1', 'rolebindings', 'RoleBinding'),
   networkPolicy: resource('networking.k8s.io', 'v1', 'networkpolicies', 'NetworkPolicy'),
+  podDisruptionBudget: resource('policy', 'v1', 'poddisruptionbudgets', 'PodDisruptionBudget'),
   clusterRoleBinding: resource(
     'rbac.authorization.k8s.io',
     'v1',

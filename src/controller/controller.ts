@@ -35,6 +35,7 @@ const OWNED_KINDS: ResourceType[] = [
   resources.role,
   resources.roleBinding,
   resources.service,
+  resources.podDisruptionBudget,
   resources.deployment,
 ];
 

@@ -135,6 +135,8 @@ describe('planSync and planStatus', () => {
       'RoleBinding erb-ratings',
       'Service erb-producer',
       'Service erb-consumer',
+      'PodDisruptionBudget erb-producer',
+      'PodDisruptionBudget erb-consumer',
       'KafkaTopic appdev.erb-ratings',
     ]);
     expect(r.plan.writes.every((w) => w.change === 'create')).toBe(true);
@@ -282,7 +284,7 @@ describe('planSync and planStatus', () => {
     });
     const observed = cluster.observed(exp, null);
     const plan = planSync(observed, IMAGE);
-    expect(plan.writes).toHaveLength(6);
+    expect(plan.writes).toHaveLength(8);
     expect(
       planStatus(exp, { phase: 'sync', plan, outcome: nothingWritten }, NOW).status?.bootstrapServers,
     ).toBe('broker:9092');

@@ -69,10 +69,39 @@ describe('desiredChildren', () => {
       ['rbac.authorization.k8s.io/v1', 'RoleBinding', 'appdev', 'erb-voices-ratings'],
       ['v1', 'Service', 'appdev', 'erb-voices-producer'],
       ['v1', 'Service', 'appdev', 'erb-voices-consumer'],
+      ['policy/v1', 'PodDisruptionBudget', 'appdev', 'erb-voices-producer'],
+      ['policy/v1', 'PodDisruptionBudget', 'appdev', 'erb-voices-consumer'],
       ['apps/v1', 'Deployment', 'appdev', 'erb-voices-producer'],
       ['apps/v1', 'Deployment', 'appdev', 'erb-voices-consumer'],
       ['kafka.strimzi.io/v1', 'KafkaTopic', 'queuing', 'appdev.erb-voices-ratings'],
     ]);
+  });
+
+  it('lets one pod of each role be evicted at a time, even with one replica, and never holds a drain on unready pods', () => {
+    for (const [budget, deployment] of [
+      [children.producerDisruptionBudget, children.producerDeployment],
+      [children.consumerDisruptionBudget, children.consumerDeployment],
+    ] as const) {
+      expect(budget.spec).toEqual({
+        maxUnavailable: 1,
+        selector: deployment.spec?.selector,
+        unhealthyPodEvictionPolicy: 'AlwaysAllow',
+      });
+    }
+  });
+
+  it('spreads the replicas of each role over nodes where it can, and still schedules on one node', () => {
+    for (const deployment of [children.producerDeployment, children.consumerDeployment]) {
+      expect(deployment.spec?.template.spec?.topologySpreadConstraints).toEqual([
+        {
+          maxSkew: 1,
+          topologyKey: 'kubernetes.io/hostname',
+          whenUnsatisfiable: 'ScheduleAnyway',
+          labelSelector: deployment.spec?.selector,
+          matchLabelKeys: ['pod-template-hash'],
+        },
+      ]);
+    }
   });
 
   it('makes the experiment the controller of every child in its namespace', () => {

@@ -6,6 +6,7 @@ import type {
   V1ClusterRoleBinding,
   V1Deployment,
   V1NetworkPolicy,
+  V1PodDisruptionBudget,
   V1Role,
   V1RoleBinding,
   V1Service,
@@ -17,7 +18,13 @@ import { ownerReference } from './metadata.ts';
 import { consumerName, experimentRef, kafkaTopicResourceName, producerName, topicLabels } from './names.ts';
 import type { ApiServerEndpoints } from './network-policy.ts';
 import { desiredNetworkPolicy } from './network-policy.ts';
-import { HTTP_PORT, dataPlaneDeployment, dataPlaneService, type PodOptions } from './pod.ts';
+import {
+  HTTP_PORT,
+  dataPlaneDeployment,
+  dataPlaneDisruptionBudget,
+  dataPlaneService,
+  type PodOptions,
+} from './pod.ts';
 import type { ResolvedSpec } from './spec.ts';
 import { mustResolveSpec } from './spec.ts';
 import type { KafkaTopic } from './strimzi.ts';
@@ -42,6 +49,9 @@ export interface DesiredChildren {
   consumerDeployment: V1Deployment;
   producerService: V1Service;
   consumerService: V1Service;
+  /** One eviction at a time per role (dataPlaneDisruptionBudget). */
+  producerDisruptionBudget: V1PodDisruptionBudget;
+  consumerDisruptionBudget: V1PodDisruptionBudget;
   /** Only with options.networkPolicy. */
   networkPolicy?: V1NetworkPolicy;
   /** In the Kafka namespace: no owner reference, tracked by labels and a finalizer. */
@@ -67,6 +77,8 @@ export function desiredChildren(exp: RatingExperiment, options: ChildrenOptions)
     consumerDeployment: dataPlaneDeployment(exp, spec, 'consumer', consumerName(ref.name), options),
     producerService: dataPlaneService(exp, 'producer', producerName(ref.name)),
     consumerService: dataPlaneService(exp, 'consumer', consumerName(ref.name)),
+    producerDisruptionBudget: dataPlaneDisruptionBudget(exp, 'producer', producerName(ref.name)),
+    consumerDisruptionBudget: dataPlaneDisruptionBudget(exp, 'consumer', consumerName(ref.name)),
     ...(options.networkPolicy !== undefined && {
       networkPolicy: desiredNetworkPolicy(ref, ownerReference(exp), spec, {
         apiServer: options.networkPolicy.apiServer,
@@ -85,16 +97,27 @@ export function desiredChildren(exp: RatingExperiment, options: ChildrenOptions)
   };
 }
 
-/** The children as a list, in apply order (the NetworkPolicy, when there is one, before the pods). */
+/** The children as a list, in apply order (the budgets and the NetworkPolicy, when there is one, before the pods). */
 export function childList(
   children: DesiredChildren,
-): (V1ServiceAccount | V1Role | V1RoleBinding | V1Service | V1NetworkPolicy | V1Deployment | KafkaTopic)[] {
+): (
+  | V1ServiceAccount
+  | V1Role
+  | V1RoleBinding
+  | V1Service
+  | V1PodDisruptionBudget
+  | V1NetworkPolicy
+  | V1Deployment
+  | KafkaTopic
+)[] {
   return [
     children.serviceAccount,
     children.role,
     children.roleBinding,
     children.producerService,
     children.consumerService,
+    children.producerDisruptionBudget,
+    children.consumerDisruptionBudget,
     ...(children.networkPolicy !== undefined ? [children.networkPolicy] : []),
     children.producerDeployment,
     children.consumerDeployment,

@@ -1,6 +1,8 @@
 // The data plane's pods and Services: one image in two modes (producer, consumer), hardened to
 // the restricted Pod Security Standard, with heaps bounded by the container's memory limit.
 import type {
+  V1PodDisruptionBudget,
+  V1TopologySpreadConstraint,
   V1Container,
   V1Deployment,
   V1EnvVar,
@@ -88,10 +90,54 @@ export function dataPlaneDeployment(
           enableServiceLinks: false,
           terminationGracePeriodSeconds: TERMINATION_GRACE_SECONDS[role],
           securityContext: podSecurityContext(),
+          topologySpreadConstraints: spreadOverNodes(selectorLabels(ref.name, role)),
           containers: [container(role, spec, ref, options)],
           volumes: [{ name: 'tmp', emptyDir: {} }],
         },
       },
+    },
+  };
+}
+
+/**
+ * Replicas of one role on different nodes where the cluster can, so that one node lost or drained
+ * takes as few of them as possible. ScheduleAnyway: a cluster of one node (the local stack, a
+ * developer's kind) still runs every replica. Counted per rollout (pod-template-hash), so that the
+ * pods of an old ReplicaSet do not skew where the new ones go.
+ */
+function spreadOverNodes(selector: Record<string, string>): V1TopologySpreadConstraint[] {
+  return [
+    {
+      maxSkew: 1,
+      topologyKey: 'kubernetes.io/hostname',
+      whenUnsatisfiable: 'ScheduleAnyway',
+      labelSelector: { matchLabels: selector },
+      matchLabelKeys: ['pod-template-hash'],
+    },
+  ];
+}
+
+/**
+ * At most one pod of a role evicted at a time (a drain, a node upgrade). maxUnavailable rather than
+ * minAvailable: with one replica a minAvailable of 1 would block every drain forever, while one
+ * eviction at a time only makes that replica move. The consumers' totals stay exact through any
+ * eviction (their checkpoints are the argument of src/ratings/checkpoint.ts); the budget keeps a
+ * drain from stopping every counting pod at once. Pods that are not ready may always be evicted,
+ * so that a crash-looping pod never holds a drain.
+ */
+export function dataPlaneDisruptionBudget(
+  exp: RatingExperiment,
+  role: DataPlaneRole,
+  name: string,
+): V1PodDisruptionBudget {
+  return {
+    apiVersion: 'policy/v1',
+    kind: 'PodDisruptionBudget',
+    metadata: childMetadata(exp, name, role),
+    spec: {
+      maxUnavailable: 1,
+      selector: { matchLabels: selectorLabels(experimentRef(exp).name, role) },
+      unhealthyPodEvictionPolicy: 'AlwaysAllow',
     },
   };
 }
