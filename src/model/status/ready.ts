@@ -197,43 +197,47 @@ function childrenVerdict(
 }
 
 /**
+ * Ready, Reconciling and Stalled only, all with one reason: what the controller writes when it no
+ * longer judges the children (staged, deleting). mergeConditions keeps the other conditions as
+ * last observed.
+ */
+function summaryOnly(
+  generation: number,
+  reason: string,
+  conditions: Record<'Ready' | 'Reconciling' | 'Stalled', [ConditionStatus, string]>,
+): DesiredCondition[] {
+  return (['Ready', 'Reconciling', 'Stalled'] as const).map((type) => ({
+    type: ConditionType[type],
+    status: conditions[type][0],
+    observedGeneration: generation,
+    reason,
+    message: conditions[type][1],
+  }));
+}
+
+/**
  * The conditions written once when a managed experiment is staged: Ready=False (Staged), neither
- * reconciling nor stalled. The children's conditions are not among them, so mergeConditions keeps
- * them as last observed. `kept` names what stays behind unmanaged (e.g. its KafkaTopic).
+ * reconciling nor stalled. `kept` names what stays behind unmanaged (e.g. its KafkaTopic).
  */
 export function stagedConditions(generation: number, kept: string): DesiredCondition[] {
   const message = `labelled ${LABEL_STAGED}=true: the operator released this experiment and no longer manages it; its children are left as they are, and deleting it will not delete ${kept}; remove the label to hand it back`;
-  const condition = (type: string, status: ConditionStatus, text: string) => ({
-    type,
-    status,
-    observedGeneration: generation,
-    reason: Reason.Staged,
-    message: text,
+  return summaryOnly(generation, Reason.Staged, {
+    Ready: [FALSE, message],
+    Reconciling: [FALSE, 'staged: not managed'],
+    Stalled: [FALSE, 'staged: not managed'],
   });
-  return [
-    condition(ConditionType.Ready, FALSE, message),
-    condition(ConditionType.Reconciling, FALSE, 'staged: not managed'),
-    condition(ConditionType.Stalled, FALSE, 'staged: not managed'),
-  ];
 }
 
 /**
  * The conditions written once the finalizer runs: Ready=False (Deleting) and Reconciling until the
- * experiment is gone. The children's conditions and the totals' are not among them: they stay as
- * last observed, which is still what they were.
+ * experiment is gone. The children's and the totals' conditions stay as last observed, which is
+ * still what they were.
  */
 export function deletingConditions(generation: number): DesiredCondition[] {
   const message = 'the experiment is being deleted';
-  const condition = (type: string, status: ConditionStatus, text: string) => ({
-    type,
-    status,
-    observedGeneration: generation,
-    reason: Reason.Deleting,
-    message: text,
+  return summaryOnly(generation, Reason.Deleting, {
+    Ready: [FALSE, message],
+    Reconciling: [TRUE, message],
+    Stalled: [FALSE, 'not stalled'],
   });
-  return [
-    condition(ConditionType.Ready, FALSE, message),
-    condition(ConditionType.Reconciling, TRUE, message),
-    condition(ConditionType.Stalled, FALSE, 'not stalled'),
-  ];
 }
