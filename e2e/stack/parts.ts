@@ -222,9 +222,9 @@ function controllerManager({ ports: p, kubeconfigs }: PartsContext): StackProces
           `--cluster-signing-cert-file=${pkiFiles.caCert}`,
           `--cluster-signing-key-file=${pkiFiles.caKey}`,
           '--cluster-name=ratings-local',
-          // Above the default client rate (20/s, burst 30): at 6,000 Deployments (bench/controller.ts
-          // at 3,000 experiments) the Deployment controller's own rate limiter held it back for most
-          // of an hour (bench/README.md).
+          // Above the default client rate (20/s, burst 30): with thousands of experiments, the
+          // Deployment controller's own rate limiter held their Deployments back for a long time
+          // (bench/README.md, "bench:controller").
           '--kube-api-qps=100',
           '--kube-api-burst=200',
           '--leader-elect=false',
