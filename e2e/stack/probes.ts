@@ -42,6 +42,7 @@ export function httpGet(
   });
 }
 
+/** Whether a GET answers 200. */
 export async function httpOk(url: string, options: Parameters<typeof httpGet>[1] = {}): Promise<boolean> {
   const result = await httpGet(url, options);
   return result !== undefined && result.status === 200;
