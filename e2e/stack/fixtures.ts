@@ -12,7 +12,9 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
+import { KubeClient } from '../../src/common/kube-client.ts';
+import { loadCredentials } from '../../src/common/kube-credentials.ts';
+import { resources, type KubeObject } from '../../src/common/kube-resources.ts';
 import { kubectlPath, nodeNetwork, paths, repoRoot } from './paths.ts';
 
 const execFileAsync = promisify(execFile);
@@ -152,21 +154,19 @@ function kafkaStatus(): object {
 }
 
 async function currentHash(): Promise<string | undefined> {
-  const kc = new KubeConfig();
-  kc.loadFromFile(paths.kubeconfig);
-  const api = kc.makeApiClient(CustomObjectsApi);
+  const client = new KubeClient(loadCredentials({ KUBECONFIG: paths.kubeconfig }));
   try {
-    const kafka = (await api.getNamespacedCustomObject({
-      group: 'kafka.strimzi.io',
-      version: 'v1',
-      namespace: KAFKA_NAMESPACE,
-      plural: 'kafkas',
-      name: KAFKA_NAME,
-    })) as { metadata?: { annotations?: Record<string, string> }; status?: { listeners?: unknown[] } };
-    if (kafka.status?.listeners === undefined) return undefined;
+    const kafka = await client.get<KubeObject & { status?: { listeners?: unknown[] } }>(
+      resources.kafka,
+      KAFKA_NAMESPACE,
+      KAFKA_NAME,
+    );
+    if (kafka?.status?.listeners === undefined) return undefined;
     return kafka.metadata?.annotations?.[HASH_ANNOTATION];
   } catch {
     return undefined;
+  } finally {
+    client.close();
   }
 }
 

@@ -3,7 +3,7 @@
 // that it does real work only when a pin changes.
 //
 //   etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kubectl
-//       `go build` of e2e/stack/components (go.mod pins k8s.io/kubernetes and etcd); the Go
+//       `go build` of e2e/stack/modules/kubernetes (its go.mod pins k8s.io/kubernetes and etcd); the Go
 //       build cache makes an unchanged rebuild take seconds, the stamp makes it take none.
 //   Kafka broker + tools
 //       jars from Maven Central through e2e/stack/kafka/pom.xml (`kafka.version`).
@@ -33,11 +33,12 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { binDir, cacheDir, kafkaLibDir, logFile, nodeBinDir, paths, repoRoot } from './paths.ts';
 
-const componentsDir = join(repoRoot, 'e2e', 'stack', 'components');
 const modulesDir = join(repoRoot, 'e2e', 'stack', 'modules');
+/** The Go module that pins and builds Kubernetes and etcd. */
+export const kubernetesModuleDir = join(modulesDir, 'kubernetes');
 const kafkaPomDir = join(repoRoot, 'e2e', 'stack', 'kafka');
 
-/** Programs built from e2e/stack/components, by the name they get in the cache's bin/. */
+/** Programs built from e2e/stack/modules/kubernetes, by the name they get in the cache's bin/. */
 export const goPrograms: Record<string, string> = {
   'kube-apiserver': 'k8s.io/kubernetes/cmd/kube-apiserver',
   'kube-controller-manager': 'k8s.io/kubernetes/cmd/kube-controller-manager',
@@ -113,7 +114,8 @@ function note(message: string): void {
  */
 export function kubernetesVersionFlags(goMod: string): string {
   const match = /^\s*k8s\.io\/kubernetes (v(\d+)\.(\d+)\.\d+)\s*$/m.exec(goMod);
-  if (match === null) throw new InstallError('e2e/stack/components/go.mod does not pin k8s.io/kubernetes');
+  if (match === null)
+    throw new InstallError('e2e/stack/modules/kubernetes/go.mod does not pin k8s.io/kubernetes');
   const [, gitVersion, major, minor] = match;
   return ['k8s.io/component-base/version', 'k8s.io/client-go/pkg/version']
     .flatMap((pkg) => [
@@ -130,18 +132,18 @@ export async function ensureGoPrograms(): Promise<boolean> {
   const goPath = which('go');
   if (goPath === undefined) {
     throw new InstallError(
-      'Go is not on PATH: the local stack builds etcd and Kubernetes from e2e/stack/components with `go build` (Go >= the version in go.mod)',
+      'Go is not on PATH: the local stack builds etcd and Kubernetes from e2e/stack/modules/kubernetes with `go build` (Go >= the version in go.mod)',
     );
   }
   const goVersion = spawnSync(goPath, ['version'], { encoding: 'utf8' }).stdout.trim();
-  const ldflags = `-s -w ${kubernetesVersionFlags(readFileSync(join(componentsDir, 'go.mod'), 'utf8'))}`;
+  const ldflags = `-s -w ${kubernetesVersionFlags(readFileSync(join(kubernetesModuleDir, 'go.mod'), 'utf8'))}`;
   // Named for this program set: a checkout without the node's programs (same Kubernetes pin)
   // keeps its own stamp beside this one instead of rebuilding over it.
   const stampFile = join(binDir(), '.stamp-with-node');
   const stamp = hashOf([
     goVersion,
     ldflags,
-    ...['go.mod', 'go.sum', 'tools.go'].map((f) => readFileSync(join(componentsDir, f))),
+    ...['go.mod', 'go.sum', 'tools.go'].map((f) => readFileSync(join(kubernetesModuleDir, f))),
   ]);
   const allPresent = Object.keys(goPrograms).every((name) => existsSync(join(binDir(), name)));
   if (allPresent && readStamp(stampFile) === stamp) return false;
@@ -160,7 +162,7 @@ export async function ensureGoPrograms(): Promise<boolean> {
       'go build of the Kubernetes and etcd programs',
       goPath,
       ['build', '-trimpath', `-ldflags=${ldflags}`, '-o', `${staging}/`, ...Object.values(goPrograms)],
-      componentsDir,
+      kubernetesModuleDir,
       logFile('build-go'),
     );
     renameSync(join(staging, 'server'), join(staging, 'etcd'));

@@ -9,9 +9,9 @@ import type * as Stack from './stack.ts';
 
 export default async function globalSetup(): Promise<void> {
   const { ensureStack, paths } = (await import(new URL('./stack.ts', import.meta.url).href)) as typeof Stack;
-  const { startedComponents } = await ensureStack();
-  if (startedComponents.length > 0) {
-    writeFileSync(paths.startedByTestsMarker, `${JSON.stringify(startedComponents)}\n`);
+  const { startedProcesses } = await ensureStack();
+  if (startedProcesses.length > 0) {
+    writeFileSync(paths.startedByTestsMarker, `${JSON.stringify(startedProcesses)}\n`);
   } else {
     rmSync(paths.startedByTestsMarker, { force: true });
   }

@@ -449,7 +449,7 @@ export function writeContainerdConfig(): void {
   );
 }
 
-/** The kubelet's configuration file; its flags are in components.ts. */
+/** The kubelet's configuration file; its flags are in parts.ts. */
 export function writeKubeletConfig(p: Ports): void {
   for (const dir of [nodeDirs.kubeletRoot, nodeDirs.kubeletCerts, nodeDirs.podLogs, nodeDirs.volumePlugins])
     mkdirSync(dir, { recursive: true });

@@ -59,12 +59,12 @@ export const paths = {
   startedByTestsMarker: join(localDir, 'stack-started-by-tests'),
 } as const;
 
-export function logFile(component: string): string {
-  return join(paths.logs, `${component}.log`);
+export function logFile(name: string): string {
+  return join(paths.logs, `${name}.log`);
 }
 
-export function pidFile(component: string): string {
-  return join(paths.pids, `${component}.pid`);
+export function pidFile(name: string): string {
+  return join(paths.pids, `${name}.pid`);
 }
 
 /** A port from the environment variable `name`, else `fallback`. */

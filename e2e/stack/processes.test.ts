@@ -4,7 +4,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Component } from './components.ts';
+import type { StackProcess } from './part.ts';
 import { pidFile } from './paths.ts';
 import { startDetached, stopProcess, withFileLock } from './processes.ts';
 import { waitHealthy } from './stack.ts';
@@ -38,18 +38,18 @@ describe('waitHealthy', () => {
     const spec = { command: 'sleep', args: ['30'], identity: 'sleep' };
     const pid = startDetached(name, spec);
     try {
-      // A concurrent start of the same component: its process exited at once (port in use) and
+      // A concurrent start of the same process: its process exited at once (port in use) and
       // its pid is what the pid file now names.
       const failed = spawn('true');
       await new Promise((resolve) => failed.on('exit', resolve));
       writeFileSync(pidFile(name), `${failed.pid}\n`);
       const becomesHealthy = Date.now() + 1_000;
-      const component = {
+      const part = {
         name,
         identity: 'sleep',
         healthy: () => Promise.resolve(Date.now() > becomesHealthy),
-      } as unknown as Component;
-      await expect(waitHealthy(component, pid, spec, 10_000)).resolves.toBeUndefined();
+      } as unknown as StackProcess;
+      await expect(waitHealthy(part, pid, spec, 10_000)).resolves.toBeUndefined();
     } finally {
       writeFileSync(pidFile(name), `${pid}\n`);
       await stopProcess(name, 'sleep', 1_000);

@@ -50,12 +50,12 @@ function isZombie(pid: number): boolean {
   }
 }
 
-/** Where the command line a component was started with is recorded (beside its pid file). */
+/** Where the command line a process was started with is recorded (beside its pid file). */
 export function commandFile(name: string): string {
   return pidFile(name).replace(/\.pid$/, '.cmd');
 }
 
-/** The command line a running component was started with, if recorded. */
+/** The command line a running process was started with, if recorded. */
 export function recordedCommand(name: string): string | undefined {
   const file = commandFile(name);
   return existsSync(file) ? readFileSync(file, 'utf8').trimEnd() : undefined;
@@ -68,7 +68,7 @@ export function readPid(name: string): number | undefined {
   return Number.isInteger(pid) && pid > 1 ? pid : undefined;
 }
 
-/** The recorded pid of a component if that process is alive and is the one we started. */
+/** The recorded pid of a named process if it is alive and is the one we started. */
 export function livePid(name: string, identity: string): number | undefined {
   const pid = readPid(name);
   if (pid === undefined) return undefined;
@@ -77,7 +77,7 @@ export function livePid(name: string, identity: string): number | undefined {
   return pid;
 }
 
-/** Starts a component in the background with its output in .local/logs/<name>.log (the previous log kept as .log.1). */
+/** Starts a process in the background with its output in .local/logs/<name>.log (the previous log kept as .log.1). */
 export function startDetached(name: string, spec: ProcessSpec): number {
   mkdirSync(paths.logs, { recursive: true });
   mkdirSync(paths.pids, { recursive: true });
@@ -169,7 +169,7 @@ function signalGroup(pid: number, signal: NodeJS.Signals): void {
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
- * Stops the recorded process of a component and everything in its process group: SIGTERM,
+ * Stops the process recorded under `name` and everything in its process group: SIGTERM,
  * then SIGKILL after `graceMs`. Returns whether something was running.
  */
 export async function stopProcess(name: string, identity: string, graceMs = 15_000): Promise<boolean> {

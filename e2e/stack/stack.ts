@@ -7,13 +7,12 @@
 //   addScrapeTarget(job, targets, labels?) / removeScrapeTarget(job)   file_sd JSON for Prometheus
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { components } from './components.ts';
-import type { Component } from './components.ts';
-import { ensureClusterDns, ensureStrimziFixtures } from './fixtures.ts';
-import { buildPauseImage, buildProjectImage, importImages, removeBuildContainers } from './image.ts';
+import { removeBuildContainers } from './image.ts';
 import { installAll } from './install.ts';
 import { cacheDir, kubectlPath, localDir, logFile, paths, ports, repoRoot } from './paths.ts';
-import { crictl, ensureNodeNetwork, keepContainmentFirst, nodeLeftovers, teardownNode } from './node.ts';
+import { ensureNodeNetwork, keepContainmentFirst, nodeLeftovers, teardownNode } from './node.ts';
+import { dependencyOrder, type StackPart, type StackProcess, type StackStep } from './part.ts';
+import { stackParts } from './parts.ts';
 import { ensurePki, writeKubeconfigs } from './pki.ts';
 import {
   commandLine,
@@ -43,7 +42,7 @@ export class StackError extends Error {
   }
 }
 
-export type ComponentReport = {
+export type PartReport = {
   name: string;
   state: 'reused' | 'started' | 'skipped' | 'applied';
   seconds: number;
@@ -87,58 +86,58 @@ function writeStackEnv(env: StackEnv): void {
   renameSync(`${paths.stackEnv}.tmp`, paths.stackEnv);
 }
 
-/** A lock so that two stack:up (say two jest runs) do not start the same component twice. */
+/** A lock so that two stack:up (say two jest runs) do not start the same process twice. */
 function withLock<T>(fn: () => Promise<T>): Promise<T> {
   mkdirSync(paths.local, { recursive: true });
   return withFileLock(join(paths.local, 'stack.lock'), 20 * 60_000, fn);
 }
 
-function failure(component: Component, spec: ProcessSpec | undefined, why: string): StackError {
+function failure(part: StackProcess, spec: ProcessSpec | undefined, why: string): StackError {
   const lines = [
-    `${component.name} failed to start: ${why}`,
+    `${part.name} failed to start: ${why}`,
     `  command: ${spec === undefined ? '(not started)' : commandLine(spec)}`,
-    `  log: ${logFile(component.name)}`,
-    `--- last lines of ${logFile(component.name)} ---`,
-    tailFile(logFile(component.name), 30),
+    `  log: ${logFile(part.name)}`,
+    `--- last lines of ${logFile(part.name)} ---`,
+    tailFile(logFile(part.name), 30),
     '---',
   ];
   return new StackError(lines.join('\n'));
 }
 
 export async function waitHealthy(
-  component: Component,
+  part: StackProcess,
   pid: number,
   spec: ProcessSpec,
   timeoutMs: number,
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    if (await component.healthy()) return;
+    if (await part.healthy()) return;
     // The process this start is about, not whatever the pid file names by now: a concurrent
     // start that lost the race for the port overwrites it with a pid that exits at once.
     if (!processAlive(pid, spec.identity)) {
-      throw failure(component, spec, `the process (pid ${pid}) exited`);
+      throw failure(part, spec, `the process (pid ${pid}) exited`);
     }
     if (Date.now() > deadline) {
-      throw failure(component, spec, `not healthy after ${Math.round(timeoutMs / 1000)}s`);
+      throw failure(part, spec, `not healthy after ${Math.round(timeoutMs / 1000)}s`);
     }
     await sleep(250);
   }
 }
 
-/** Brings one component to healthy: reuses a healthy recorded process, else (re)starts it. */
-async function bringUp(component: Component): Promise<ComponentReport> {
+/** Brings one process to healthy: reuses a healthy recorded process, else (re)starts it. */
+async function bringUp(part: StackProcess): Promise<PartReport> {
   const started = Date.now();
   const seconds = () => (Date.now() - started) / 1000;
-  if (component.present !== undefined && !component.present()) {
-    return { name: component.name, state: 'skipped', seconds: 0 };
+  if (part.present !== undefined && !part.present()) {
+    return { name: part.name, state: 'skipped', seconds: 0 };
   }
-  const spec = await component.prepare();
-  let existing = livePid(component.name, spec.identity);
-  const recorded = recordedCommand(component.name);
+  const spec: ProcessSpec = { ...(await part.prepare()), identity: part.identity };
+  let existing = livePid(part.name, spec.identity);
+  const recorded = recordedCommand(part.name);
   // A stack whose state lives outside this checkout is shared with others (STACK_LOCAL_DIR).
   const sharedStack = localDir !== join(repoRoot, '.local');
-  const startedByAnotherCheckout = component.fromCheckout === true && sharedStack;
+  const startedByAnotherCheckout = part.fromCheckout === true && sharedStack;
   if (
     existing !== undefined &&
     recorded !== undefined &&
@@ -146,52 +145,69 @@ async function bringUp(component: Component): Promise<ComponentReport> {
     !startedByAnotherCheckout
   ) {
     // Started with other flags, ports or environment (e.g. the stack's code changed): restart it.
-    log(`${component.name} (pid ${existing}) runs with a different command line: restarting it`);
-    await stopProcess(component.name, spec.identity, component.stopGraceMs);
+    log(`${part.name} (pid ${existing}) runs with a different command line: restarting it`);
+    await stopProcess(part.name, spec.identity, part.stopGraceMs);
     existing = undefined;
   }
   if (existing !== undefined) {
-    if (await component.healthy()) return { name: component.name, state: 'reused', seconds: seconds() };
+    if (await part.healthy()) return { name: part.name, state: 'reused', seconds: seconds() };
     // Still starting (another stack:up) or wedged: give it a moment, then restart it.
     try {
-      await waitHealthy(component, existing, spec, 10_000);
-      return { name: component.name, state: 'reused', seconds: seconds() };
+      await waitHealthy(part, existing, spec, 10_000);
+      return { name: part.name, state: 'reused', seconds: seconds() };
     } catch {
-      log(`${component.name} (pid ${existing}) is running but not healthy: restarting it`);
-      await stopProcess(component.name, spec.identity, component.stopGraceMs);
+      log(`${part.name} (pid ${existing}) is running but not healthy: restarting it`);
+      await stopProcess(part.name, spec.identity, part.stopGraceMs);
     }
   }
-  for (const port of component.ports) {
+  for (const port of part.ports) {
     if (await portInUse(port)) {
       throw failure(
-        component,
+        part,
         spec,
         `port ${port} on 127.0.0.1 is already in use by a process the stack did not start (set the STACK_*_PORT variables to move the stack)`,
       );
     }
   }
-  const pid = startDetached(component.name, spec);
-  await waitHealthy(component, pid, spec, component.startTimeoutMs);
-  if (component.warmUp !== undefined) {
-    await component.warmUp().catch((err: unknown) => {
-      throw failure(component, spec, `warm-up failed: ${err instanceof Error ? err.message : String(err)}`);
+  const pid = startDetached(part.name, spec);
+  await waitHealthy(part, pid, spec, part.startTimeoutMs);
+  if (part.warmUp !== undefined) {
+    await part.warmUp().catch((err: unknown) => {
+      throw failure(part, spec, `warm-up failed: ${err instanceof Error ? err.message : String(err)}`);
     });
   }
-  return { name: component.name, state: 'started', seconds: seconds() };
+  return { name: part.name, state: 'started', seconds: seconds() };
+}
+
+/** Makes sure of one step; `applied` when it had to change something. */
+async function ensureStep(step: StackStep): Promise<PartReport> {
+  const started = Date.now();
+  const changed = await step.ensure();
+  return { name: step.name, state: changed ? 'applied' : 'reused', seconds: (Date.now() - started) / 1000 };
+}
+
+function describe(part: StackPart, report: PartReport): string {
+  if (report.state === 'skipped') return `${report.name.padEnd(24)} skipped (not present)`;
+  const how = {
+    started: 'started, ready in',
+    reused: part.kind === 'step' ? 'in place, checked in' : 'already running, checked in',
+    applied: 'applied in',
+  }[report.state];
+  return `${report.name.padEnd(24)} ${how} ${report.seconds.toFixed(1)}s`;
 }
 
 export type EnsureResult = {
   /** Whether any process was started (rather than all reused). */
   started: boolean;
-  /** The names of the components this call started. */
-  startedComponents: string[];
+  /** The names of the processes this call started. */
+  startedProcesses: string[];
   env: StackEnv;
-  reports: ComponentReport[];
+  reports: PartReport[];
 };
 
 /**
- * Brings the stack up: installs what is missing, starts every part that is not running and
- * healthy (each as soon as what it needs is ready), installs the Strimzi fixtures, writes
+ * Brings the stack up: installs what is missing, then brings up every part (parts.ts) as soon as
+ * what it needs is ready, reusing the processes that run and are healthy, and writes
  * .local/stack.env. `started` is true when at least one process was started.
  */
 export async function ensureStack(options: { quiet?: boolean } = {}): Promise<EnsureResult> {
@@ -207,73 +223,23 @@ export async function ensureStack(options: { quiet?: boolean } = {}): Promise<En
     ensureNodeNetwork();
     ensurePki();
     const kubeconfigs = writeKubeconfigs(p.apiserver);
-    // The image builds need no running part of the stack: they start now (one after the other,
-    // they share buildah's store), the imports wait for containerd.
-    const pauseBuilt = buildPauseImage();
-    const projectBuilt = pauseBuilt.then(() => buildProjectImage());
-    for (const build of [pauseBuilt, projectBuilt]) build.catch(() => undefined);
     for (const dir of [paths.logs, paths.pids, paths.data, paths.prometheusTargets])
       mkdirSync(dir, { recursive: true });
-    const list = components(p, installed, kubeconfigs);
+    const parts = dependencyOrder(stackParts({ ports: p, installed, kubeconfigs }));
 
-    const reports: ComponentReport[] = [];
+    const reports: PartReport[] = [];
     const ready = new Map<string, Promise<void>>();
-    const schedule = (name: string, needs: string[], work: () => Promise<ComponentReport>) => {
+    for (const part of parts) {
       const promise = (async () => {
-        for (const need of needs) {
-          const dependency = ready.get(need);
-          if (dependency === undefined) throw new StackError(`${name} needs unknown component ${need}`);
-          await dependency;
-        }
-        const report = await work();
+        // In dependency order, so every part it needs is in `ready` already.
+        for (const need of part.needs) await ready.get(need);
+        const report = await (part.kind === 'process' ? bringUp(part) : ensureStep(part));
         reports.push(report);
-        const how = {
-          started: 'started, ready in',
-          reused: ['strimzi-fixtures', 'cluster-dns', 'pause-image', 'image'].includes(name)
-            ? 'in place, checked in'
-            : 'already running, checked in',
-          applied: 'applied in',
-          skipped: 'skipped',
-        }[report.state];
-        say(
-          `${report.name.padEnd(24)} ${how}${report.state === 'skipped' ? ' (not present)' : ` ${report.seconds.toFixed(1)}s`}`,
-          report.state === 'started' || report.state === 'applied',
-        );
+        say(describe(part, report), report.state === 'started' || report.state === 'applied');
       })();
       // Failures surface through Promise.allSettled below; avoid unhandled-rejection noise.
       promise.catch(() => undefined);
-      ready.set(name, promise);
-    };
-    for (const component of list) {
-      if (component.name === 'kube-controller-manager') {
-        schedule('strimzi-fixtures', ['kube-apiserver'], async () => {
-          const begun = Date.now();
-          const applied = await ensureStrimziFixtures(p.kafkaPods);
-          return {
-            name: 'strimzi-fixtures',
-            state: applied ? 'applied' : 'reused',
-            seconds: (Date.now() - begun) / 1000,
-          };
-        });
-        schedule('cluster-dns', ['kube-apiserver'], async () => {
-          const begun = Date.now();
-          await ensureClusterDns();
-          return { name: 'cluster-dns', state: 'reused', seconds: (Date.now() - begun) / 1000 };
-        });
-      }
-      if (component.name === 'kubelet') {
-        schedule('pause-image', ['containerd'], async () => {
-          const begun = Date.now();
-          await importImages(await pauseBuilt);
-          return { name: 'pause-image', state: 'reused', seconds: (Date.now() - begun) / 1000 };
-        });
-        schedule('image', ['containerd'], async () => {
-          const begun = Date.now();
-          await importImages(await projectBuilt);
-          return { name: 'image', state: 'reused', seconds: (Date.now() - begun) / 1000 };
-        });
-      }
-      schedule(component.name, component.needs, () => bringUp(component));
+      ready.set(part.name, promise);
     }
     const results = await Promise.allSettled([...ready.values()]);
     // A part that failed also fails everything that needs it: report each error once.
@@ -289,40 +255,41 @@ export async function ensureStack(options: { quiet?: boolean } = {}): Promise<En
     keepContainmentFirst();
     const env = stackEnvFor();
     writeStackEnv(env);
-    const startedComponents = reports.filter((r) => r.state === 'started').map((r) => r.name);
+    const startedProcesses = reports.filter((r) => r.state === 'started').map((r) => r.name);
     say(
       `stack ready in ${((Date.now() - t0) / 1000).toFixed(1)}s; environment in ${paths.stackEnv}`,
-      startedComponents.length > 0,
+      startedProcesses.length > 0,
     );
-    return { started: startedComponents.length > 0, startedComponents, env, reports };
+    return { started: startedProcesses.length > 0, startedProcesses, env, reports };
   });
 }
 
+/** The stack's processes, in dependency order (stopping needs no installed program). */
+function stackProcesses(): StackProcess[] {
+  const installed = { prometheus: 'prometheus', openssl: 'openssl', java: 'java' };
+  return dependencyOrder(stackParts({ ports: ports(), installed, kubeconfigs: {} })).filter(
+    (part) => part.kind === 'process',
+  );
+}
+
 /**
- * Stops every process the stack recorded (or only the components named in `only`), dependents
+ * Stops every process the stack recorded (or only the processes named in `only`), dependents
  * first, and checks that their ports are free.
  */
 export async function stopStack(only?: string[]): Promise<{ stopped: string[]; busyPorts: number[] }> {
   return withLock(async () => {
-    const p = ports();
-    const stub = { prometheus: 'prometheus', openssl: 'openssl', java: 'java' };
-    const list = components(p, stub, {}).filter((c) => only === undefined || only.includes(c.name));
+    const all = stackProcesses();
+    const list = all.filter((part) => only === undefined || only.includes(part.name));
     const stopped: string[] = [];
-    // Dependents first: stand-ins, the node, then the control plane, then storage and the broker.
-    for (const component of [...list].reverse()) {
-      if (component.name === 'containerd' && livePid(component.name, component.identity) !== undefined) {
-        // The kubelet is stopped by now: stop and remove the pods through the CRI, so that their
-        // network (veths, IP leases) and mounts are released properly.
-        crictl(['rmp', '--all', '--force']);
+    for (const part of [...list].reverse()) {
+      if (part.beforeStop !== undefined && livePid(part.name, part.identity) !== undefined) part.beforeStop();
+      if (await stopProcess(part.name, part.identity, part.stopGraceMs)) {
+        stopped.push(part.name);
+        log(`stopped ${part.name}`);
       }
-      if (await stopProcess(component.name, component.identity, component.stopGraceMs)) {
-        stopped.push(component.name);
-        log(`stopped ${component.name}`);
-      }
-      component.afterStop?.();
+      part.afterStop?.();
     }
-    const all = components(p, stub, {});
-    if (all.every((c) => livePid(c.name, c.identity) === undefined)) {
+    if (all.every((part) => livePid(part.name, part.identity) === undefined)) {
       // Nothing of the stack runs: the host gets back what the node changed.
       await removeBuildContainers();
       teardownNode();
@@ -330,7 +297,7 @@ export async function stopStack(only?: string[]): Promise<{ stopped: string[]; b
       if (left.length > 0) log(`the node left behind: ${left.join(', ')}`);
     }
     const busyPorts: number[] = [];
-    for (const port of list.flatMap((c) => c.ports)) {
+    for (const port of list.flatMap((part) => part.ports)) {
       if (await portInUse(port)) busyPorts.push(port);
     }
     if (only === undefined) rmSync(paths.stackEnv, { force: true });

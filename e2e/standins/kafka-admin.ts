@@ -13,8 +13,9 @@ export function createKafkaAdmin(brokers: string[], clientId: string, logger: Lo
 
 /**
  * The partitions of one topic, undefined when Kafka has no such topic. Asks for that topic only:
- * listing every topic on each reconcile made the stand-in quadratic (at 3,000 KafkaTopics its
- * Metadata requests timed out and topics stayed unready).
+ * listing every topic on each reconcile made the stand-in quadratic, and with thousands of
+ * KafkaTopics its Metadata requests timed out and topics stayed unready (bench/README.md,
+ * "bench:controller").
  */
 async function topicPartitions(admin: Admin, name: string) {
   try {

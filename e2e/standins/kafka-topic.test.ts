@@ -100,17 +100,10 @@ describe('planTopic', () => {
 });
 
 describe('conflictingOwner', () => {
-  const older = kafkaTopic(
-    'older',
-    { topicName: 'shared' },
-    { creationTimestamp: new Date('2026-01-01T00:00:00Z') },
-  );
-  const newer = kafkaTopic(
-    'newer',
-    { topicName: 'shared' },
-    { creationTimestamp: new Date('2026-01-02T00:00:00Z') },
-  );
-  const other = kafkaTopic('other', {}, { creationTimestamp: new Date('2025-01-01T00:00:00Z') });
+  // Timestamps as the API server sends them.
+  const older = kafkaTopic('older', { topicName: 'shared' }, { creationTimestamp: '2026-01-01T00:00:00Z' });
+  const newer = kafkaTopic('newer', { topicName: 'shared' }, { creationTimestamp: '2026-01-02T00:00:00Z' });
+  const other = kafkaTopic('other', {}, { creationTimestamp: '2025-01-01T00:00:00Z' });
 
   it('gives the topic to the oldest KafkaTopic asking for it', () => {
     const all = [newer, older, other];
@@ -120,7 +113,7 @@ describe('conflictingOwner', () => {
   });
 
   it('ignores rivals that are being deleted', () => {
-    const leaving = { ...older, metadata: { ...older.metadata, deletionTimestamp: new Date() } };
+    const leaving = { ...older, metadata: { ...older.metadata, deletionTimestamp: '2026-01-03T00:00:00Z' } };
     expect(conflictingOwner(newer, [leaving, newer])).toBeUndefined();
   });
 });

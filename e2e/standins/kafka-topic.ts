@@ -1,10 +1,7 @@
 // Pure logic of the topic-operator stand-in: what a KafkaTopic asks for, what to change in
 // Kafka to get there, and the status that reports it. No I/O here.
-import type { KubernetesObject, V1ObjectMeta } from '@kubernetes/client-node';
+import type { KubeObject, ObjectMeta } from '../../src/common/kube-resources.ts';
 
-export const KAFKA_TOPIC_GROUP = 'kafka.strimzi.io';
-export const KAFKA_TOPIC_VERSION = 'v1';
-export const KAFKA_TOPIC_PLURAL = 'kafkatopics';
 /** The finalizer Strimzi's topic operator puts on KafkaTopics; deleting one deletes the topic. */
 export const TOPIC_FINALIZER = 'strimzi.io/topic-operator';
 
@@ -24,9 +21,8 @@ export interface KafkaTopicStatus {
   conditions?: Condition[];
 }
 
-/** Metadata fields arrive as JSON strings from the watch even where the client types say Date. */
-export interface KafkaTopic extends KubernetesObject {
-  metadata: V1ObjectMeta;
+export interface KafkaTopic extends KubeObject {
+  metadata: ObjectMeta;
   spec?: {
     topicName?: string;
     partitions?: number;
@@ -137,7 +133,9 @@ export function conflictingOwner(kt: KafkaTopic, all: readonly KafkaTopic[]): Ka
 }
 
 function compareAge(a: KafkaTopic, b: KafkaTopic): number {
-  const time = (kt: KafkaTopic) => new Date(kt.metadata.creationTimestamp ?? 0).getTime();
+  // A string on the wire (RFC 3339).
+  const time = (kt: KafkaTopic) =>
+    new Date((kt.metadata.creationTimestamp as string | undefined) ?? 0).getTime();
   const key = (kt: KafkaTopic) => `${kt.metadata.namespace ?? ''}/${kt.metadata.name ?? ''}`;
   return time(a) - time(b) || key(a).localeCompare(key(b));
 }

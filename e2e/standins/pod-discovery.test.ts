@@ -1,7 +1,6 @@
-import type { V1Pod } from '@kubernetes/client-node';
-import { podTarget } from './pod-discovery.ts';
+import { podTarget, type Pod } from './pod-discovery.ts';
 
-const pod = (over: { annotations?: Record<string, string>; phase?: string; podIP?: string }): V1Pod => ({
+const pod = (over: { annotations?: Record<string, string>; phase?: string; podIP?: string }): Pod => ({
   metadata: {
     name: 'p',
     namespace: 'ns',

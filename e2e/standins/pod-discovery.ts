@@ -10,20 +10,28 @@
 import { realpathSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { CoreV1Api, type V1Pod } from '@kubernetes/client-node';
 import { EnvReader } from '../../src/common/env.ts';
-import { loadKubeConfig } from '../../src/common/kube.ts';
+import { KubeClient } from '../../src/common/kube-client.ts';
+import { loadCredentials } from '../../src/common/kube-credentials.ts';
+import type { KubeObject, ResourceType } from '../../src/common/kube-resources.ts';
 import { createLogger } from '../../src/common/logger.ts';
 import { onShutdown } from '../../src/common/shutdown.ts';
-import { describeError } from './describe-error.ts';
 import { startHealthServer } from './health-server.ts';
 
 const INTERVAL_MS = 2_000;
 
+const pods: ResourceType = { group: '', version: 'v1', plural: 'pods', kind: 'Pod', namespaced: true };
+
+/** The fields of a Pod that discovery reads. */
+export interface Pod extends KubeObject {
+  spec?: { containers: { name?: string; ports?: { containerPort: number }[] }[] };
+  status?: { phase?: string; podIP?: string };
+}
+
 export type TargetGroup = { targets: string[]; labels: Record<string, string> };
 
 /** The scrape target of a pod, as Prometheus' pod-role discovery with the usual relabelling finds it. */
-export function podTarget(pod: V1Pod): TargetGroup | undefined {
+export function podTarget(pod: Pod): TargetGroup | undefined {
   const annotations = pod.metadata?.annotations ?? {};
   if (annotations['prometheus.io/scrape'] !== 'true') return undefined;
   if (pod.status?.phase !== 'Running' || pod.metadata?.deletionTimestamp !== undefined) return undefined;
@@ -50,14 +58,14 @@ async function main(): Promise<void> {
   env.done();
   const logger = createLogger('pod-discovery-standin').child({ standin: true });
   logger.info("starting the pod-discovery STAND-IN (Prometheus' kubernetes_sd, missing from Debian's build)");
-  const core = loadKubeConfig().makeApiClient(CoreV1Api);
+  const client = new KubeClient(loadCredentials(), { userAgent: 'pod-discovery-standin' });
   const file = join(dir, 'pods.json');
   let listed = false;
   let written = '';
   const health = await startHealthServer(healthPort, () => (listed ? undefined : 'pods not listed yet'));
   const sync = async () => {
     try {
-      const { items } = await core.listPodForAllNamespaces();
+      const { items } = await client.list<Pod>(pods);
       const groups = items.flatMap((pod) => podTarget(pod) ?? []);
       const content = `${JSON.stringify(groups, null, 2)}\n`;
       if (content !== written) {
@@ -68,13 +76,14 @@ async function main(): Promise<void> {
       }
       listed = true;
     } catch (err) {
-      logger.warn({ err: describeError(err) }, 'listing pods failed; retrying');
+      logger.warn({ err }, 'listing pods failed; retrying');
     }
   };
   await sync();
   const timer = setInterval(() => void sync(), INTERVAL_MS);
   onShutdown(logger, async () => {
     clearInterval(timer);
+    client.close();
     await health.close();
   });
 }

@@ -4,16 +4,12 @@ import kafkajs, { type Admin } from 'kafkajs';
 import { randomSuffix, useStack, type StackHandle } from '../stack/harness.ts';
 import { eventually } from '../stack/eventually.ts';
 import { fetchTopicId } from '../../src/common/kafka-metadata.ts';
-import {
-  KAFKA_TOPIC_GROUP,
-  KAFKA_TOPIC_PLURAL,
-  KAFKA_TOPIC_VERSION,
-  TOPIC_FINALIZER,
-  type KafkaTopic,
-} from './kafka-topic.ts';
+import { resources } from '../../src/common/kube-resources.ts';
+import { TOPIC_FINALIZER, type KafkaTopic } from './kafka-topic.ts';
 
 const { ConfigResourceTypes } = kafkajs;
-const coordinates = { group: KAFKA_TOPIC_GROUP, version: KAFKA_TOPIC_VERSION, plural: KAFKA_TOPIC_PLURAL };
+const { group, version, plural } = resources.kafkaTopic;
+const coordinates = { group, version, plural };
 
 let stack: StackHandle;
 let api: CustomObjectsApi;
@@ -34,7 +30,7 @@ async function create(name: string, spec: KafkaTopic['spec']): Promise<void> {
     ...coordinates,
     namespace,
     body: {
-      apiVersion: `${KAFKA_TOPIC_GROUP}/${KAFKA_TOPIC_VERSION}`,
+      apiVersion: `${group}/${version}`,
       kind: 'KafkaTopic',
       metadata: { name, labels: { 'strimzi.io/cluster': 'kafka' } },
       spec,

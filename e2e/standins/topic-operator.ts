@@ -5,24 +5,19 @@
 //
 // Env: KUBECONFIG (admin), KAFKA_BOOTSTRAP_SERVERS, HEALTH_PORT (GET /healthz is 200 once the
 // KafkaTopics are listed and Kafka answers), LOG_LEVEL.
-import { CustomObjectsApi, type KubernetesListObject } from '@kubernetes/client-node';
 import { EnvReader } from '../../src/common/env.ts';
-import { loadKubeConfig } from '../../src/common/kube.ts';
+import { fetchTopicId } from '../../src/common/kafka-metadata.ts';
+import { KubeClient } from '../../src/common/kube-client.ts';
+import { loadCredentials } from '../../src/common/kube-credentials.ts';
+import { objectKey, resources, splitKey } from '../../src/common/kube-resources.ts';
 import { createLogger } from '../../src/common/logger.ts';
 import { onShutdown } from '../../src/common/shutdown.ts';
+import { Informer } from '../../src/controller/informer.ts';
 import { startHealthServer } from './health-server.ts';
-import { fetchTopicId } from '../../src/common/kafka-metadata.ts';
 import { createKafkaAdmin } from './kafka-admin.ts';
-import {
-  KAFKA_TOPIC_GROUP,
-  KAFKA_TOPIC_PLURAL,
-  KAFKA_TOPIC_VERSION,
-  type KafkaTopic,
-} from './kafka-topic.ts';
+import type { KafkaTopic } from './kafka-topic.ts';
 import { KeyedQueue } from './keyed-queue.ts';
 import { TopicReconciler } from './topic-reconciler.ts';
-import { describeError } from './describe-error.ts';
-import { WatchedCollection } from './watched-collection.ts';
 
 /** Reconcile everything this often too, so that Kafka-side drift and refusals get retried. */
 const RESYNC_MS = 30_000;
@@ -36,63 +31,53 @@ async function main(): Promise<void> {
 
   const logger = createLogger('topic-operator-standin').child({ standin: true });
   logger.info({ brokers }, "starting the topic-operator STAND-IN (not Strimzi's topic operator)");
-  const kubeConfig = loadKubeConfig();
-  const api = kubeConfig.makeApiClient(CustomObjectsApi);
+  const client = new KubeClient(loadCredentials(), { userAgent: 'topic-operator-standin' });
   const admin = createKafkaAdmin(brokers ?? [], 'topic-operator-standin', logger);
   let kafkaConnected = false;
 
-  const key = (kt: KafkaTopic) => `${kt.metadata.namespace ?? ''}/${kt.metadata.name ?? ''}`;
-  const topics: WatchedCollection<KafkaTopic> = new WatchedCollection<KafkaTopic>({
-    kubeConfig,
-    path: `/apis/${KAFKA_TOPIC_GROUP}/${KAFKA_TOPIC_VERSION}/${KAFKA_TOPIC_PLURAL}`,
-    list: async () =>
-      (await api.listClusterCustomObject({
-        group: KAFKA_TOPIC_GROUP,
-        version: KAFKA_TOPIC_VERSION,
-        plural: KAFKA_TOPIC_PLURAL,
-      })) as KubernetesListObject<KafkaTopic>,
-    logger,
-    onChange: (kt) => queue.add(key(kt)),
-  });
+  // KafkaTopics of every namespace, listed and then watched (the controller's informer).
+  const topics = new Informer<KafkaTopic>({ client, type: resources.kafkaTopic, logger });
+  topics.onChange((change) => queue.add(objectKey(change.object)));
   const reconciler = new TopicReconciler({
     admin,
-    api,
+    client,
     logger,
-    get: (namespace, name) => topics.get(name, namespace),
+    get: (namespace, name) => topics.get(namespace, name),
     all: () => topics.list(),
     topicId: (name) =>
       fetchTopicId(name, { brokers: brokers ?? [], clientId: 'topic-operator-standin', timeoutMs: 10_000 }),
   });
   const queue = new KeyedQueue({
     handle: (k) => {
-      const [namespace = '', name = ''] = k.split('/');
+      const { namespace, name } = splitKey(k);
       return reconciler.reconcile(namespace, name);
     },
-    onError: (k, err, retryInMs) =>
-      logger.warn({ kafkaTopic: k, err: describeError(err), retryInMs }, 'reconcile failed'),
+    onError: (k, err, retryInMs) => logger.warn({ kafkaTopic: k, err, retryInMs }, 'reconcile failed'),
   });
 
   const health = await startHealthServer(healthPort, () => {
-    if (!topics.isSynced()) return 'KafkaTopics not listed yet';
+    if (!topics.hasSynced()) return 'KafkaTopics not listed yet';
     if (!kafkaConnected) return 'Kafka not connected yet';
     return undefined;
   });
-  const resync = setInterval(() => topics.list().forEach((kt) => queue.add(key(kt))), RESYNC_MS);
+  const resync = setInterval(() => topics.list().forEach((kt) => queue.add(objectKey(kt))), RESYNC_MS);
 
   onShutdown(logger, async () => {
     clearInterval(resync);
     await topics.stop();
     await queue.stop();
     await admin.disconnect();
+    client.close();
     await health.close();
   });
 
   await connectWithRetry(
     () => admin.connect(),
-    (err, delay) => logger.warn({ err: describeError(err), retryInMs: delay }, 'Kafka not reachable yet'),
+    (err, delay) => logger.warn({ err, retryInMs: delay }, 'Kafka not reachable yet'),
   );
   kafkaConnected = true;
-  await topics.start();
+  topics.start();
+  await topics.waitForSync();
   logger.info({ healthPort }, 'watching KafkaTopics');
 }
 

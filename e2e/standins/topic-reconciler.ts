@@ -1,13 +1,11 @@
 // Reconciles one KafkaTopic: finalizer, topic in Kafka, status. Kafka's refusals become a
 // Ready=False status; connection trouble is thrown so that the queue retries with backoff.
-import { PatchStrategy, setHeaderOptions, type CustomObjectsApi } from '@kubernetes/client-node';
 import type { Admin } from 'kafkajs';
+import type { KubeClient } from '../../src/common/kube-client.ts';
+import { resources } from '../../src/common/kube-resources.ts';
 import type { Logger } from '../../src/common/logger.ts';
 import { applyTopicAction, deleteTopicIfPresent, kafkaRefusal, observeTopic } from './kafka-admin.ts';
 import {
-  KAFKA_TOPIC_GROUP,
-  KAFKA_TOPIC_PLURAL,
-  KAFKA_TOPIC_VERSION,
   TOPIC_FINALIZER,
   conflictingOwner,
   desiredTopic,
@@ -20,11 +18,12 @@ import {
   type TopicOutcome,
 } from './kafka-topic.ts';
 
-const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
+/** Who the API server records as writing the finalizer and the status. */
+const FIELD_MANAGER = 'topic-operator-standin';
 
 export interface TopicReconcilerOptions {
   admin: Admin;
-  api: CustomObjectsApi;
+  client: KubeClient;
   logger: Logger;
   /** The informer's cache: the current KafkaTopic by key, and all of them (for name conflicts). */
   get: (namespace: string, name: string) => KafkaTopic | undefined;
@@ -53,9 +52,13 @@ export class TopicReconciler {
     const outcome = await this.converge(kt);
     const status = topicStatus(kt, outcome, new Date());
     if (sameStatus(kt.status, status)) return;
-    await this.options.api.patchNamespacedCustomObjectStatus(
-      { ...this.coordinates(kt), body: { status } },
-      mergePatch,
+    await this.options.client.mergePatch(
+      resources.kafkaTopic,
+      namespace,
+      name,
+      { status },
+      FIELD_MANAGER,
+      'status',
     );
     this.options.logger.info(
       { namespace, name, topic: status.topicName, ready: outcome.ready, message: outcome.message },
@@ -118,23 +121,13 @@ export class TopicReconciler {
 
   /** Replaces the finalizer list, guarded by resourceVersion so a concurrent change is not lost. */
   private async patchFinalizers(kt: KafkaTopic, finalizers: string[]): Promise<void> {
-    await this.options.api.patchNamespacedCustomObject(
-      {
-        ...this.coordinates(kt),
-        body: { metadata: { finalizers, resourceVersion: kt.metadata.resourceVersion } },
-      },
-      mergePatch,
+    await this.options.client.mergePatch(
+      resources.kafkaTopic,
+      kt.metadata.namespace ?? '',
+      kt.metadata.name ?? '',
+      { metadata: { finalizers, resourceVersion: kt.metadata.resourceVersion } },
+      FIELD_MANAGER,
     );
-  }
-
-  private coordinates(kt: KafkaTopic) {
-    return {
-      group: KAFKA_TOPIC_GROUP,
-      version: KAFKA_TOPIC_VERSION,
-      plural: KAFKA_TOPIC_PLURAL,
-      namespace: kt.metadata.namespace ?? '',
-      name: kt.metadata.name ?? '',
-    };
   }
 }
 

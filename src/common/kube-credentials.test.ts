@@ -1,4 +1,7 @@
-import { credentialsFromKubeconfig, type Kubeconfig } from './kube-credentials.ts';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { credentialsFromKubeconfig, loadCredentials, type Kubeconfig } from './kube-credentials.ts';
 
 const files: Record<string, string> = {
   '/cfg/ca.pem': 'CA',
@@ -84,5 +87,36 @@ describe('credentialsFromKubeconfig', () => {
     expect(() => credentialsFromKubeconfig({ ...config({}), clusters: [] }, '/cfg', read)).toThrow(
       'the kubeconfig has no cluster "c" with a server',
     );
+  });
+});
+
+describe('loadCredentials', () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'kube-credentials-test-'));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('reads the file the given environment names', () => {
+    const path = join(dir, 'kubeconfig');
+    writeFileSync(
+      path,
+      JSON.stringify({
+        apiVersion: 'v1',
+        kind: 'Config',
+        clusters: [{ name: 'c', cluster: { server: 'https://127.0.0.1:16443' } }],
+        users: [{ name: 'u', user: { token: 't' } }],
+        contexts: [{ name: 'ctx', context: { cluster: 'c', user: 'u' } }],
+        'current-context': 'ctx',
+      }),
+    );
+    const creds = loadCredentials({ KUBECONFIG: path });
+    expect(creds.server.href).toBe('https://127.0.0.1:16443/');
+    expect(creds.authorization()).toBe('Bearer t');
+  });
+
+  it('names a KUBECONFIG that does not exist', () => {
+    const missing = join(dir, 'missing');
+    expect(() => loadCredentials({ KUBECONFIG: missing })).toThrow(`KUBECONFIG points to ${missing}`);
   });
 });

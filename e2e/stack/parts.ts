@@ -1,186 +1,122 @@
-// The parts of the local stack: how each one is started, how its health is checked, and what it
-// needs before it can start. stack.ts brings them up in dependency order.
+// Every part of the local stack, each declared once: what it is (a process or a step), what it
+// needs, and how it becomes ready. The `needs` here are the stack's whole dependency graph;
+// stack.ts starts the parts in that order (each as soon as what it needs is ready) and stops the
+// processes in the reverse order.
 import { execFile, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { request as httpRequest } from 'node:http';
-import { request as httpsRequest } from 'node:https';
-import { connect } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { Kafka, logLevel } from 'kafkajs';
+import { ensureClusterDns, ensureStrimziFixtures } from './fixtures.ts';
+import { buildPauseImage, buildProjectImage, importImages } from './image.ts';
 import type { Installed } from './install.ts';
-import { binDir, kafkaLibDir, nodeBinDir, nodeNetwork, paths, repoRoot } from './paths.ts';
-import type { Ports } from './paths.ts';
 import {
   containerdSocket,
+  crictl,
   nodeDirs,
   writeContainerdConfig,
   writeCorefile,
   writeKubeProxyConfig,
   writeKubeletConfig,
 } from './node.ts';
+import type { StackPart, StackProcess, StackStep } from './part.ts';
+import { binDir, kafkaLibDir, nodeBinDir, nodeNetwork, paths, repoRoot } from './paths.ts';
+import type { Ports } from './paths.ts';
 import { pkiFiles, writeIfChanged } from './pki.ts';
-import type { ProcessSpec } from './processes.ts';
-
-export type Component = {
-  name: string;
-  /** A string the process's command line contains (guards against a recycled pid). */
-  identity: string;
-  /** Components that must be ready first. */
-  needs: string[];
-  /** Ports it listens on (checked free before it starts, and after the stack stops). */
-  ports: number[];
-  /** Prepares config and data, returns the process to start. */
-  prepare: () => ProcessSpec | Promise<ProcessSpec>;
-  healthy: () => Promise<boolean>;
-  /** How long a fresh start may take to become healthy. */
-  startTimeoutMs: number;
-  /** Runs once after a fresh start became healthy (e.g. to create internal state lazily made on first use). */
-  warmUp?: () => Promise<void>;
-  /** How long SIGTERM may take before SIGKILL. */
-  stopGraceMs: number;
-  /** Runs after the process stopped (e.g. to remove what it left, such as iptables rules). */
-  afterStop?: () => void;
-  /** Optional components are skipped when `present()` is false (e.g. a stand-in not written yet). */
-  present?: () => boolean;
-  /**
-   * Its command line names the checkout that started it (a script of the repository). A checkout
-   * sharing the stack through STACK_LOCAL_DIR reuses the one running rather than restarting it
-   * from its own files (and its test teardown stopping it under the others).
-   */
-  fromCheckout?: boolean;
-};
+import { httpGet, httpOk, kafkaHealthy, nodeReady, socketAnswers, warmUpKafka } from './probes.ts';
 
 const execFileAsync = promisify(execFile);
 
-type HttpResult = { status: number; body: string };
-
-/** GET with a short timeout; https requests trust the stack's CA or, for self-signed ports, anything. */
-export function httpGet(
-  url: string,
-  options: { ca?: Buffer | string; insecure?: boolean; timeoutMs?: number } = {},
-): Promise<HttpResult | undefined> {
-  return new Promise((resolve) => {
-    const u = new URL(url);
-    const request = u.protocol === 'https:' ? httpsRequest : httpRequest;
-    const req = request(
-      u,
-      {
-        method: 'GET',
-        timeout: options.timeoutMs ?? 2_000,
-        ...(u.protocol === 'https:' ? { ca: options.ca, rejectUnauthorized: options.insecure !== true } : {}),
-      },
-      (res) => {
-        let body = '';
-        res.setEncoding('utf8');
-        res.on('data', (chunk: string) => (body += chunk));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-        res.on('error', () => resolve(undefined));
-      },
-    );
-    req.on('timeout', () => req.destroy());
-    req.on('error', () => resolve(undefined));
-    req.end();
-  });
+/** What the declarations need to know: the ports, the installed programs, the kubeconfigs by client. */
+export interface PartsContext {
+  ports: Ports;
+  installed: Installed;
+  kubeconfigs: Record<string, string>;
 }
 
-async function ok(url: string, options: Parameters<typeof httpGet>[1] = {}): Promise<boolean> {
-  const result = await httpGet(url, options);
-  return result !== undefined && result.status === 200;
+/** The parts in the order they are declared (stack.ts orders them by their needs). */
+export function stackParts(context: PartsContext): StackPart[] {
+  const { ports: p } = context;
+  return [
+    etcd(context),
+    kafka(context),
+    prometheus(context),
+    apiserver(context),
+    controllerManager(context),
+    scheduler(context),
+    strimziFixtures(p),
+    clusterDns(),
+    ...images(),
+    // The real node: containerd (with runc and the CNI plugins), the kubelet, kube-proxy, and
+    // CoreDNS for cluster names. Host networking and teardown are in node.ts.
+    containerd(),
+    kubelet(context),
+    kubeProxy(context),
+    coredns(context),
+    standIn('topic-operator', 'topic-operator.ts', p.topicOperatorHealth, p),
+    standIn('pod-discovery', 'pod-discovery.ts', p.podDiscoveryHealth, p),
+  ];
 }
 
-// kafkajs 2.2.4 schedules a timer with a negative delay when it is not throttled, which Node 24
-// reports as a TimeoutNegativeWarning (harmless: Node uses 1 ms instead). The stack's health
-// checks would print it on every stack:up; drop that one warning, print every other one.
-let warningFilterInstalled = false;
-function dropKafkajsTimerWarning(): void {
-  if (warningFilterInstalled) return;
-  warningFilterInstalled = true;
-  const previous = process.listeners('warning');
-  process.removeAllListeners('warning');
-  process.on('warning', (warning) => {
-    if (warning.name === 'TimeoutNegativeWarning') return;
-    if (previous.length === 0)
-      process.stderr.write(`(node:${process.pid}) ${warning.name}: ${warning.message}\n`);
-    for (const listener of previous) listener(warning);
-  });
+/** The objects Strimzi would have made: its CRDs and the Kafka the broker stands for. */
+function strimziFixtures(p: Ports): StackStep {
+  return {
+    kind: 'step',
+    name: 'strimzi-fixtures',
+    needs: ['kube-apiserver'],
+    ensure: () => ensureStrimziFixtures(p.kafkaPods),
+  };
 }
 
-/** Whether the broker answers metadata requests through kafkajs (the client this project uses). */
-export async function kafkaHealthy(port: number): Promise<boolean> {
-  dropKafkajsTimerWarning();
-  const kafka = new Kafka({
-    clientId: 'stack-health',
-    brokers: [`127.0.0.1:${port}`],
-    logLevel: logLevel.NOTHING,
-    connectionTimeout: 1_000,
-    requestTimeout: 2_000,
-    retry: { retries: 0 },
-  });
-  const admin = kafka.admin();
-  try {
-    await admin.connect();
-    const cluster = await admin.describeCluster();
-    return cluster.brokers.length > 0 && cluster.controller !== null;
-  } catch {
-    return false;
-  } finally {
-    await admin.disconnect().catch(() => undefined);
-  }
+/** The cluster DNS Service, backed by CoreDNS on the gateway. */
+function clusterDns(): StackStep {
+  return {
+    kind: 'step',
+    name: 'cluster-dns',
+    needs: ['kube-apiserver'],
+    ensure: async () => {
+      await ensureClusterDns();
+      return false;
+    },
+  };
 }
 
 /**
- * Makes the broker create its consumer-offsets and transaction-state topics now rather than on
- * the first consumer group or transactional producer (kafkajs logs "coordinator is not
- * available / loading" errors and retries while that happens).
+ * The pause image and the project's image: built as soon as the stack comes up (they need no
+ * running part; one after the other, as they share buildah's store), imported once containerd runs.
  */
-export async function warmUpKafka(port: number, timeoutMs = 60_000): Promise<void> {
-  dropKafkajsTimerWarning();
-  const kafka = new Kafka({
-    clientId: 'stack-warm-up',
-    brokers: [`127.0.0.1:${port}`],
-    logLevel: logLevel.NOTHING,
-    retry: { retries: 5, initialRetryTime: 100 }, // an idempotent producer needs retries
+function images(): StackStep[] {
+  const pauseBuilt = once(buildPauseImage);
+  const projectBuilt = once(buildProjectImage);
+  const step = (name: string, needs: string[], work: () => Promise<unknown>): StackStep => ({
+    kind: 'step',
+    name,
+    needs,
+    ensure: async () => {
+      await work();
+      return false;
+    },
   });
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      try {
-        // DescribeGroups first finds the group's coordinator, which needs __consumer_offsets.
-        await admin.describeGroups(['stack-warm-up']);
-        break;
-      } catch (err) {
-        if (Date.now() > deadline) throw err;
-        await new Promise((resolve) => setTimeout(resolve, 250));
-      }
-    }
-  } finally {
-    await admin.disconnect().catch(() => undefined);
-  }
-  // An empty transaction, begun and aborted, finds (and so creates) the transaction coordinator.
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const producer = kafka.producer({
-      transactionalId: 'stack-warm-up',
-      idempotent: true,
-      maxInFlightRequests: 1,
-    });
-    try {
-      await producer.connect();
-      const transaction = await producer.transaction();
-      await transaction.abort();
-      return;
-    } catch (err) {
-      if (Date.now() > deadline) throw err;
-      await new Promise((resolve) => setTimeout(resolve, 250));
-    } finally {
-      await producer.disconnect().catch(() => undefined);
-    }
-  }
+  return [
+    step('pause-image-build', [], pauseBuilt),
+    step('image-build', ['pause-image-build'], projectBuilt),
+    step('pause-image', ['containerd', 'pause-image-build'], async () => importImages(await pauseBuilt())),
+    step('image', ['containerd', 'image-build'], async () => importImages(await projectBuilt())),
+  ];
 }
+
+function once<T>(fn: () => Promise<T>): () => Promise<T> {
+  let result: Promise<T> | undefined;
+  return () => (result ??= fn());
+}
+
+const bin = (name: string) => join(binDir(), name);
+const nodeBin = (name: string) => join(nodeBinDir(), name);
+const dataDir = (name: string) => {
+  const dir = join(paths.data, name);
+  mkdirSync(dir, { recursive: true });
+  return dir;
+};
 
 function nodeBinary(): string {
   // The project's own Node (the npm devDependency) when present, so stand-ins run on Node 24.
@@ -190,16 +126,9 @@ function nodeBinary(): string {
 
 const SERVICE_ACCOUNT_ISSUER = 'https://kubernetes.default.svc.cluster.local';
 
-export function components(p: Ports, installed: Installed, kubeconfigs: Record<string, string>): Component[] {
-  const bin = (name: string) => join(binDir(), name);
-  const dataDir = (name: string) => {
-    const dir = join(paths.data, name);
-    mkdirSync(dir, { recursive: true });
-    return dir;
-  };
-  const kafkaBootstrap = `127.0.0.1:${p.kafka}`;
-
-  const etcd: Component = {
+function etcd({ ports: p }: PartsContext): StackProcess {
+  return {
+    kind: 'process',
     name: 'etcd',
     identity: `--data-dir=${join(paths.data, 'etcd')}`,
     needs: [],
@@ -208,7 +137,6 @@ export function components(p: Ports, installed: Installed, kubeconfigs: Record<s
     stopGraceMs: 10_000,
     prepare: () => ({
       command: bin('etcd'),
-      identity: `--data-dir=${join(paths.data, 'etcd')}`,
       args: [
         '--name=local',
         `--data-dir=${dataDir('etcd')}`,
@@ -228,8 +156,11 @@ export function components(p: Ports, installed: Installed, kubeconfigs: Record<s
       return result !== undefined && result.status === 200 && result.body.includes('"health":"true"');
     },
   };
+}
 
-  const apiserver: Component = {
+function apiserver({ ports: p }: PartsContext): StackProcess {
+  return {
+    kind: 'process',
     name: 'kube-apiserver',
     identity: bin('kube-apiserver'),
     needs: ['etcd'],
@@ -238,7 +169,6 @@ export function components(p: Ports, installed: Installed, kubeconfigs: Record<s
     stopGraceMs: 15_000,
     prepare: () => ({
       command: bin('kube-apiserver'),
-      identity: bin('kube-apiserver'),
       args: [
         `--etcd-servers=http://127.0.0.1:${p.etcdClient}`,
         // The pod network's gateway: pods reach it (through the `kubernetes` Service, whose
@@ -262,10 +192,13 @@ export function components(p: Ports, installed: Installed, kubeconfigs: Record<s
       ],
     }),
     healthy: () =>
-      ok(`https://${nodeNetwork.gateway}:${p.apiserver}/readyz`, { ca: readFileSync(pkiFiles.caCert) }),
+      httpOk(`https://${nodeNetwork.gateway}:${p.apiserver}/readyz`, { ca: readFileSync(pkiFiles.caCert) }),
   };
+}
 
-  const controllerManager: Component = {
+function controllerManager({ ports: p, kubeconfigs }: PartsContext): StackProcess {
+  return {
+    kind: 'process',
     name: 'kube-controller-manager',
     identity: bin('kube-controller-manager'),
     needs: ['kube-apiserver'],
@@ -276,7 +209,6 @@ export function components(p: Ports, installed: Installed, kubeconfigs: Record<s
       const kubeconfig = kubeconfigs['kube-controller-manager'] ?? '';
       return {
         command: bin('kube-controller-manager'),
-        identity: bin('kube-controller-manager'),
         args: [
           `--kubeconfig=${kubeconfig}`,
           `--authentication-kubeconfig=${kubeconfig}`,
@@ -290,9 +222,9 @@ export function components(p: Ports, installed: Installed, kubeconfigs: Record<s
           `--cluster-signing-cert-file=${pkiFiles.caCert}`,
           `--cluster-signing-key-file=${pkiFiles.caKey}`,
           '--cluster-name=ratings-local',
-          // Above the default client rate (20/s, burst 30): at 6,000 Deployments (bench/controller.ts
-          // at 3,000 experiments) the Deployment controller's own rate limiter held it back for most
-          // of an hour (bench/README.md).
+          // Above the default client rate (20/s, burst 30): with thousands of experiments, the
+          // Deployment controller's own rate limiter held their Deployments back for a long time
+          // (bench/README.md, "bench:controller").
           '--kube-api-qps=100',
           '--kube-api-burst=200',
           '--leader-elect=false',
@@ -300,10 +232,13 @@ export function components(p: Ports, installed: Installed, kubeconfigs: Record<s
         ],
       };
     },
-    healthy: () => ok(`https://127.0.0.1:${p.controllerManager}/healthz`, { insecure: true }),
+    healthy: () => httpOk(`https://127.0.0.1:${p.controllerManager}/healthz`, { insecure: true }),
   };
+}
 
-  const scheduler: Component = {
+function scheduler({ ports: p, kubeconfigs }: PartsContext): StackProcess {
+  return {
+    kind: 'process',
     name: 'kube-scheduler',
     identity: bin('kube-scheduler'),
     needs: ['kube-apiserver'],
@@ -314,7 +249,6 @@ export function components(p: Ports, installed: Installed, kubeconfigs: Record<s
       const kubeconfig = kubeconfigs['kube-scheduler'] ?? '';
       return {
         command: bin('kube-scheduler'),
-        identity: bin('kube-scheduler'),
         args: [
           `--kubeconfig=${kubeconfig}`,
           `--authentication-kubeconfig=${kubeconfig}`,
@@ -327,10 +261,13 @@ export function components(p: Ports, installed: Installed, kubeconfigs: Record<s
         ],
       };
     },
-    healthy: () => ok(`https://127.0.0.1:${p.scheduler}/healthz`, { insecure: true }),
+    healthy: () => httpOk(`https://127.0.0.1:${p.scheduler}/healthz`, { insecure: true }),
   };
+}
 
-  const kafka: Component = {
+function kafka({ ports: p, installed }: PartsContext): StackProcess {
+  return {
+    kind: 'process',
     name: 'kafka',
     identity: join(paths.config, 'kafka.properties'),
     needs: [],
@@ -344,7 +281,7 @@ export function components(p: Ports, installed: Installed, kubeconfigs: Record<s
       writeIfChanged(
         properties,
         [
-          '# Single-node KRaft Kafka of the local stack (written by e2e/stack/components.ts).',
+          '# Single-node KRaft Kafka of the local stack (written by e2e/stack/parts.ts).',
           'process.roles=broker,controller',
           'node.id=1',
           `controller.quorum.bootstrap.servers=127.0.0.1:${p.kafkaController}`,
@@ -424,15 +361,17 @@ export function components(p: Ports, installed: Installed, kubeconfigs: Record<s
       }
       return {
         command: installed.java,
-        identity: properties,
         args: [...jvm, '-cp', classpath, 'kafka.Kafka', properties],
       };
     },
     healthy: () => kafkaHealthy(p.kafka),
     warmUp: () => warmUpKafka(p.kafka),
   };
+}
 
-  const prometheus: Component = {
+function prometheus({ ports: p, installed }: PartsContext): StackProcess {
+  return {
+    kind: 'process',
     name: 'prometheus',
     identity: `--config.file=${join(paths.config, 'prometheus.yml')}`,
     needs: [],
@@ -446,7 +385,7 @@ export function components(p: Ports, installed: Installed, kubeconfigs: Record<s
       writeIfChanged(
         config,
         [
-          '# Prometheus of the local stack (written by e2e/stack/components.ts). Targets come from',
+          '# Prometheus of the local stack (written by e2e/stack/parts.ts). Targets come from',
           '# file_sd JSON files that addScrapeTarget() writes; each file sets its own `job` label.',
           'global:',
           '  scrape_interval: 2s',
@@ -470,7 +409,6 @@ export function components(p: Ports, installed: Installed, kubeconfigs: Record<s
       );
       return {
         command: installed.prometheus,
-        identity: `--config.file=${config}`,
         args: [
           `--config.file=${config}`,
           `--storage.tsdb.path=${dataDir('prometheus')}`,
@@ -482,93 +420,13 @@ export function components(p: Ports, installed: Installed, kubeconfigs: Record<s
         ],
       };
     },
-    healthy: () => ok(`http://127.0.0.1:${p.prometheus}/-/ready`),
+    healthy: () => httpOk(`http://127.0.0.1:${p.prometheus}/-/ready`),
   };
-
-  const standIn = (name: string, file: string, healthPort: number): Component => {
-    const script = join(repoRoot, 'e2e', 'standins', file);
-    // Relative, so that a checkout sharing the stack (STACK_LOCAL_DIR) recognises the stand-in
-    // another checkout started instead of taking its port for a stranger's.
-    const identity = join('e2e', 'standins', file);
-    return {
-      name,
-      identity,
-      fromCheckout: true,
-      needs: ['kube-apiserver', 'kafka', 'prometheus', 'strimzi-fixtures'],
-      ports: [healthPort],
-      startTimeoutMs: 60_000,
-      stopGraceMs: 15_000,
-      present: () => existsSync(script),
-      prepare: () => ({
-        command: nodeBinary(),
-        identity,
-        args: [script],
-        cwd: repoRoot,
-        env: {
-          KUBECONFIG: paths.kubeconfig,
-          KAFKA_BOOTSTRAP_SERVERS: kafkaBootstrap,
-          PROMETHEUS_TARGETS_DIR: paths.prometheusTargets,
-          HEALTH_PORT: String(healthPort),
-          REPO_ROOT: repoRoot,
-        },
-      }),
-      healthy: () => ok(`http://127.0.0.1:${healthPort}/healthz`),
-    };
-  };
-
-  return [
-    etcd,
-    kafka,
-    prometheus,
-    apiserver,
-    controllerManager,
-    scheduler,
-    ...nodeComponents(p, kubeconfigs),
-    standIn('topic-operator', 'topic-operator.ts', p.topicOperatorHealth),
-    standIn('pod-discovery', 'pod-discovery.ts', p.podDiscoveryHealth),
-  ];
 }
 
-/** Whether something accepts connections on a unix socket. */
-function socketAnswers(path: string): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect({ path });
-    const done = (answers: boolean) => {
-      socket.destroy();
-      resolve(answers);
-    };
-    socket.setTimeout(1_000, () => done(false));
-    socket.once('connect', () => done(true));
-    socket.once('error', () => done(false));
-  });
-}
-
-/** Whether the stack's Node reports Ready. */
-async function nodeReady(): Promise<boolean> {
-  try {
-    const { stdout } = await execFileAsync(join(binDir(), 'kubectl'), [
-      '--kubeconfig',
-      paths.kubeconfig,
-      'get',
-      'node',
-      nodeNetwork.nodeName,
-      '-o',
-      'jsonpath={.status.conditions[?(@.type=="Ready")].status}',
-    ]);
-    return stdout.trim() === 'True';
-  } catch {
-    return false;
-  }
-}
-
-/**
- * The real node: containerd (with runc and the CNI plugins), the kubelet, kube-proxy, and
- * CoreDNS for cluster names. Host networking and teardown are in node.ts.
- */
-function nodeComponents(p: Ports, kubeconfigs: Record<string, string>): Component[] {
-  const bin = (name: string) => join(binDir(), name);
-  const nodeBin = (name: string) => join(nodeBinDir(), name);
-  const containerd: Component = {
+function containerd(): StackProcess {
+  return {
+    kind: 'process',
     name: 'containerd',
     identity: nodeDirs.containerdConfig,
     needs: [],
@@ -579,16 +437,23 @@ function nodeComponents(p: Ports, kubeconfigs: Record<string, string>): Componen
       writeContainerdConfig();
       return {
         command: nodeBin('containerd'),
-        identity: nodeDirs.containerdConfig,
         args: ['--config', nodeDirs.containerdConfig, '--log-level', 'warn'],
         // The shims it starts find runc and the CNI plugins through PATH.
         env: { PATH: `${nodeBinDir()}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin` },
       };
     },
     healthy: () => socketAnswers(containerdSocket()),
+    beforeStop: () => {
+      // Its dependents (the kubelet) are stopped by now: stop and remove the pods through the
+      // CRI, so that their network (veths, IP leases) and mounts are released properly.
+      crictl(['rmp', '--all', '--force']);
+    },
   };
+}
 
-  const kubelet: Component = {
+function kubelet({ ports: p, kubeconfigs }: PartsContext): StackProcess {
+  return {
+    kind: 'process',
     name: 'kubelet',
     identity: nodeDirs.kubeletConfig,
     needs: ['kube-apiserver', 'containerd', 'pause-image'],
@@ -599,7 +464,6 @@ function nodeComponents(p: Ports, kubeconfigs: Record<string, string>): Componen
       writeKubeletConfig(p);
       return {
         command: bin('kubelet'),
-        identity: nodeDirs.kubeletConfig,
         args: [
           `--config=${nodeDirs.kubeletConfig}`,
           `--kubeconfig=${kubeconfigs.kubelet ?? ''}`,
@@ -612,10 +476,14 @@ function nodeComponents(p: Ports, kubeconfigs: Record<string, string>): Componen
         env: { PATH: `${nodeBinDir()}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin` },
       };
     },
-    healthy: async () => (await ok(`http://127.0.0.1:${p.kubeletHealthz}/healthz`)) && (await nodeReady()),
+    healthy: async () =>
+      (await httpOk(`http://127.0.0.1:${p.kubeletHealthz}/healthz`)) && (await nodeReady()),
   };
+}
 
-  const kubeProxy: Component = {
+function kubeProxy({ ports: p, kubeconfigs }: PartsContext): StackProcess {
+  return {
+    kind: 'process',
     name: 'kube-proxy',
     identity: nodeDirs.kubeProxyConfig,
     needs: ['kube-apiserver'],
@@ -626,11 +494,10 @@ function nodeComponents(p: Ports, kubeconfigs: Record<string, string>): Componen
       writeKubeProxyConfig(p, kubeconfigs['kube-proxy'] ?? '');
       return {
         command: bin('kube-proxy'),
-        identity: nodeDirs.kubeProxyConfig,
         args: [`--config=${nodeDirs.kubeProxyConfig}`, '--v=1'],
       };
     },
-    healthy: () => ok(`http://127.0.0.1:${p.kubeProxyHealthz}/healthz`),
+    healthy: () => httpOk(`http://127.0.0.1:${p.kubeProxyHealthz}/healthz`),
     afterStop: () => {
       // Removes the KUBE-* rules and chains it made (node.ts's teardown catches any it misses).
       spawnSync(bin('kube-proxy'), [`--config=${nodeDirs.kubeProxyConfig}`, '--cleanup'], {
@@ -638,8 +505,11 @@ function nodeComponents(p: Ports, kubeconfigs: Record<string, string>): Componen
       });
     },
   };
+}
 
-  const coredns: Component = {
+function coredns({ ports: p }: PartsContext): StackProcess {
+  return {
+    kind: 'process',
     name: 'coredns',
     identity: nodeDirs.corefile,
     needs: ['kube-apiserver'],
@@ -650,13 +520,42 @@ function nodeComponents(p: Ports, kubeconfigs: Record<string, string>): Componen
       writeCorefile(p, paths.kubeconfig);
       return {
         command: nodeBin('coredns'),
-        identity: nodeDirs.corefile,
         args: ['-conf', nodeDirs.corefile],
       };
     },
-    healthy: () => ok(`http://127.0.0.1:${p.corednsReady}/ready`),
+    healthy: () => httpOk(`http://127.0.0.1:${p.corednsReady}/ready`),
   };
-  return [containerd, kubelet, kubeProxy, coredns];
+}
+/** A stand-in (e2e/standins) of what a real cluster would run. */
+function standIn(name: string, file: string, healthPort: number, p: Ports): StackProcess {
+  const script = join(repoRoot, 'e2e', 'standins', file);
+  // Relative, so that a checkout sharing the stack (STACK_LOCAL_DIR) recognises the stand-in
+  // another checkout started instead of taking its port for a stranger's.
+  const identity = join('e2e', 'standins', file);
+  return {
+    kind: 'process',
+    name,
+    identity,
+    fromCheckout: true,
+    needs: ['kube-apiserver', 'kafka', 'prometheus', 'strimzi-fixtures'],
+    ports: [healthPort],
+    startTimeoutMs: 60_000,
+    stopGraceMs: 15_000,
+    present: () => existsSync(script),
+    prepare: () => ({
+      command: nodeBinary(),
+      args: [script],
+      cwd: repoRoot,
+      env: {
+        KUBECONFIG: paths.kubeconfig,
+        KAFKA_BOOTSTRAP_SERVERS: `127.0.0.1:${p.kafka}`,
+        PROMETHEUS_TARGETS_DIR: paths.prometheusTargets,
+        HEALTH_PORT: String(healthPort),
+        REPO_ROOT: repoRoot,
+      },
+    }),
+    healthy: () => httpOk(`http://127.0.0.1:${healthPort}/healthz`),
+  };
 }
 
 /**
