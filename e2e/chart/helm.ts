@@ -58,13 +58,13 @@ export function parseManifests(text: string): KubeObject[] {
 }
 
 /**
- * The Kubernetes release the local stack builds its API server from (e2e/stack/components/go.mod).
+ * The Kubernetes release the local stack builds its API server from (e2e/stack/modules/kubernetes/go.mod).
  * Built without version stamping, that server reports v0.0.0 itself, which no kubeVersion
  * constraint accepts.
  */
 export function stackKubernetesVersion(): string {
-  const goMod = readFileSync(join(repoRoot, 'e2e', 'stack', 'components', 'go.mod'), 'utf8');
+  const goMod = readFileSync(join(kubernetesModuleDir, 'go.mod'), 'utf8');
   const pinned = /^\s*k8s\.io\/kubernetes (v\d+\.\d+\.\d+)\s*$/m.exec(goMod);
-  if (pinned === null) throw new Error('e2e/stack/components/go.mod pins no k8s.io/kubernetes version');
+  if (pinned === null) throw new Error('e2e/stack/modules/kubernetes/go.mod pins no k8s.io/kubernetes version');
   return pinned[1]!;
 }

@@ -6,7 +6,7 @@ import { execFile } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { httpGet } from '../stack/components.ts';
+import { httpGet } from '../stack/probes.ts';
 import { kubectlPath, paths } from '../stack/paths.ts';
 import { livePid, portInUse, startDetached, stopProcess, tailFile } from '../stack/processes.ts';
 import type { ProcessSpec } from '../stack/processes.ts';
