@@ -267,7 +267,9 @@ export interface TopicSpec {
    * experiments of the same name in two namespaces never share a topic (experiments created before
    * that default keep the <metadata.name>-ratings their status records). A topic whose KafkaTopic
    * belongs to another experiment is never used: the experiment reports TopicConflict and runs no
-   * producer or consumer. Immutable: it cannot be changed, set or removed after creation.
+   * producer or consumer. Kafka's internal topics (names beginning with '__') and Cruise Control's
+   * (strimzi.cruisecontrol.*) are refused. Immutable: it cannot be changed, set or removed after
+   * creation.
    * @minLength 1
    * @maxLength 249
    * @pattern ^[a-zA-Z0-9._-]{1,249}$

@@ -9,6 +9,7 @@ import {
   LIST_BOUNDS,
   SPEC_BOUNDS,
   SPEC_DEFAULTS,
+  STRING_BOUNDS,
   mustResolveSpec,
   resolveSpec,
   topicNameOf,
@@ -50,6 +51,11 @@ describe('resolveSpec', () => {
     for (const [path, [min, max]] of Object.entries(SPEC_BOUNDS)) {
       expect([path, prop(path).minimum, prop(path).maximum]).toEqual([path, min, max]);
     }
+    expect(prop('kafka.bootstrapServers').maxLength).toBe(STRING_BOUNDS['kafka.bootstrapServers']);
+    expect((prop('topic.config').additionalProperties as JSONSchemaProps).maxLength).toBe(
+      STRING_BOUNDS['topic.config'],
+    );
+    expect(prop('image').maxLength).toBe(STRING_BOUNDS.image);
     for (const [path, bounds] of Object.entries(LIST_BOUNDS)) {
       const p = prop(path);
       expect({ min: p.minItems, max: p.maxItems, maxLength: p.items?.maxLength }).toEqual(bounds);

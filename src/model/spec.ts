@@ -127,12 +127,7 @@ export function resolveSpec(exp: RatingExperiment, options: ResolveOptions = {})
   const kafka = resolveKafka(spec, problems);
   const topicName = checkTopicName(topicNameOf(exp, options), problems);
   const config = spec.topic?.config ?? {};
-  for (const [key, value] of Object.entries(config)) {
-    if (typeof value !== 'string') problems.push(`spec.topic.config.${key}: must be a string`);
-    else if (apiLength(value) > STRING_BOUNDS['topic.config']) {
-      problems.push(`spec.topic.config.${key}: at most ${STRING_BOUNDS['topic.config']} characters`);
-    }
-  }
+  checkTopicConfig(config, problems);
   const { deletionPolicy, authentication } = resolveChoices(spec, problems);
   checkImageAndResources(spec, problems);
   const number = boundedInteger(problems);
@@ -232,6 +227,15 @@ function checkTopicName(topicName: string, problems: string[]): string {
     }
   }
   return topicName;
+}
+
+function checkTopicConfig(config: Record<string, unknown>, problems: string[]): void {
+  for (const [key, value] of Object.entries(config)) {
+    if (typeof value !== 'string') problems.push(`spec.topic.config.${key}: must be a string`);
+    else if (apiLength(value) > STRING_BOUNDS['topic.config']) {
+      problems.push(`spec.topic.config.${key}: at most ${STRING_BOUNDS['topic.config']} characters`);
+    }
+  }
 }
 
 /** The enumerations, defaulted: the CRD admits only these values, an older CRD might not. */
