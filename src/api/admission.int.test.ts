@@ -241,6 +241,62 @@ describe('RatingExperiment admission', () => {
     expectRefused(await create(experiment({ topic: { name: 'x'.repeat(250) } })), /spec\.topic\.name/);
   });
 
+  it.each([
+    '__consumer_offsets',
+    '__transaction_state',
+    '__share_group_state',
+    '__strimzi_store_topic',
+    '_.consumer_offsets',
+  ])("refuses Kafka's internal topic %s", async (name) => {
+    expectRefused(
+      await create(experiment({ topic: { name } })),
+      /spec\.topic\.name: .*spec\.topic\.name must not begin with '__'/,
+      /internal topics/,
+    );
+  });
+
+  it.each(['strimzi.cruisecontrol.metrics', 'strimzi_cruisecontrol.x'])(
+    "refuses Cruise Control's topic %s",
+    async (name) => {
+      expectRefused(
+        await create(experiment({ topic: { name } })),
+        /spec\.topic\.name: .*spec\.topic\.name must not begin with 'strimzi\.cruisecontrol\.'/,
+      );
+    },
+  );
+
+  it("refuses the topic names '.' and '..'", async () => {
+    for (const name of ['.', '..']) {
+      expectRefused(await create(experiment({ topic: { name } })), /spec\.topic\.name/, /'\.' or '\.\.'/);
+    }
+  });
+
+  it('refuses a Kafka cluster name longer than a label value, as it becomes strimzi.io/cluster', async () => {
+    expectRefused(
+      await create(experiment({ kafka: { cluster: 'k'.repeat(64), namespace: 'queuing' } })),
+      /spec\.kafka\.cluster: Too long/,
+    );
+    expect(
+      (await create(experiment({ kafka: { cluster: 'k'.repeat(63), namespace: 'queuing' } }))).status,
+    ).toBe(201);
+  });
+
+  // What the controller's rules (src/model/spec.ts) and their property tests assume of the API
+  // server: lengths in characters, and RE2's \s, which takes neither \v nor NBSP nor U+2028.
+  it('counts lengths in characters, not UTF-16 units', async () => {
+    expect((await create(experiment({ voices: ['😀'.repeat(64), 'B'] }))).status).toBe(201);
+    expectRefused(
+      await create(experiment({ voices: ['😀'.repeat(65), 'B'] })),
+      /spec\.voices\[0\]: Too long/,
+    );
+  });
+
+  it('reads \\s as RE2 does: \\v, NBSP and U+2028 are not spaces', async () => {
+    expect((await create(experiment({ voices: ['\vA', '\u00a0B', 'C\u2028'] }))).status).toBe(201);
+    expect((await create(experiment({ image: 'img\u00a0:1' }))).status).toBe(201);
+    expectRefused(await create(experiment({ voices: ['\tA', 'B'] })), /spec\.voices\[0\]/, /should match/);
+  });
+
   it('refuses an unknown deletionPolicy', async () => {
     expectRefused(
       await create(experiment({ deletionPolicy: 'Keep' as 'Retain' })),

@@ -15,7 +15,7 @@ describe('generated types', () => {
     expect(source).toContain('sums?: Record<string, number>;');
     expect(source).toContain('requests?: Record<string, number | string>;');
     expect(source).toContain('conditions?: Condition[];');
-    expect(source).toMatch(/\* Name of the Strimzi Kafka resource\. Immutable\.\n/);
+    expect(source).toMatch(/\* Name of the Strimzi Kafka resource, at most 63 characters: it becomes/);
     expect(source).not.toMatch(/\*\/\)/);
   });
 });

@@ -222,9 +222,10 @@ export interface RatingExperimentStatus {
  */
 export interface KafkaReference {
   /**
-   * Name of the Strimzi Kafka resource. Immutable.
+   * Name of the Strimzi Kafka resource, at most 63 characters: it becomes the value of the label
+   * strimzi.io/cluster. Immutable.
    * @minLength 1
-   * @maxLength 253
+   * @maxLength 63
    * @pattern ^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$
    * @validation spec.kafka.cluster is immutable; create a new experiment to use another cluster
    */
@@ -266,10 +267,18 @@ export interface TopicSpec {
    * experiments of the same name in two namespaces never share a topic (experiments created before
    * that default keep the <metadata.name>-ratings their status records). A topic whose KafkaTopic
    * belongs to another experiment is never used: the experiment reports TopicConflict and runs no
-   * producer or consumer. Immutable: it cannot be changed, set or removed after creation.
+   * producer or consumer. Kafka's internal topics (names beginning with '__') and Cruise Control's
+   * (strimzi.cruisecontrol.*) are refused. Immutable: it cannot be changed, set or removed after
+   * creation.
    * @minLength 1
    * @maxLength 249
    * @pattern ^[a-zA-Z0-9._-]{1,249}$
+   * @validation spec.topic.name must not be '.' or '..', which Kafka refuses
+   * @validation spec.topic.name must not begin with '__' (or '._', '_.', '..': Kafka counts '.' and
+   * '_' as the same): those are Kafka's internal topics, such as __consumer_offsets,
+   * __transaction_state, __share_group_state and __strimzi_store_topic
+   * @validation spec.topic.name must not begin with 'strimzi.cruisecontrol.': those are Cruise
+   * Control's topics
    */
   name?: string;
   /**

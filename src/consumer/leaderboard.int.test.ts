@@ -26,7 +26,15 @@ import { meanInterval } from '../ratings/statistics.ts';
 const { Kafka, logLevel } = kafkajs;
 
 const CATALOG = {
-  voices: ['Darth Vader', 'Macho Man', 'Stephen Hawking', 'Big Bird', 'Joan of Arc', 'Santa "Co", Ltd'],
+  // A name a spreadsheet would run: the CSV export must neutralise it.
+  voices: [
+    'Darth Vader',
+    'Macho Man',
+    'Stephen Hawking',
+    'Big Bird',
+    '=HYPERLINK("http://x","x")',
+    'Santa "Co", Ltd',
+  ],
   battles: ['Adam vs Eve', 'Mozart vs Skrillex', 'Gandalf vs Dumbledore', 'Nikola Tesla vs Thomas Edison'],
   scale: ['Hated', 'Meh', 'Liked', 'Loved', 'Adored'],
 };
@@ -242,6 +250,10 @@ describe('the leaderboard in a headless browser', () => {
         { timeoutMs: 20_000 },
       );
       expect(secondMarks.map((m) => m.count)).not.toEqual(firstMarks.map((m) => m.count));
+      // The CSV export: the formula name as text (OWASP's rule: a leading '), its figures as numbers.
+      const csv = await (await fetch(`${url}api/totals?format=csv`)).text();
+      expect(csv).toMatch(/\r\n"voice","'=HYPERLINK\(""http:\/\/x"",""x""\)",\d+,\d+,/);
+      expect(csv).not.toMatch(/(^|,)"[=+\-@\t\r]/m);
       // Two checkpoints seen apart: a rate is drawn.
       await eventually(
         'a counted rate in the rates chart',

@@ -19,6 +19,7 @@ const CSV_COLUMNS = [
  * The figures of /api/totals as CSV (RFC 4180): a header row, then one row per voice, per battle,
  * and for the ratings not attributed to a named voice or battle. Text fields are always quoted,
  * quotes doubled, so any name (commas, quotes, line breaks, any Unicode) survives a round trip.
+ * Text that a spreadsheet would run as a formula is neutralised (see FORMULA_START).
  */
 export function totalsCsv(data: TotalsResponse): string {
   const rows: CsvRow[] = [[...CSV_COLUMNS]];
@@ -47,8 +48,17 @@ function unattributed(kind: string, tally: { sum: number; count: number }): CsvR
   return tally.count > 0 ? [[kind, null, tally.count, tally.sum, null, null, null, null, null]] : [];
 }
 
+/**
+ * OWASP's rule against CSV injection: a text cell beginning with `=`, `+`, `-`, `@`, a tab or a
+ * carriage return gets a leading `'`, so that spreadsheets read it as text. A cell beginning with
+ * `'` gets one too, so that dropping one leading `'` gives back every name, whatever it began with.
+ * Numbers are written as numbers: a negative interval bound is not a formula.
+ */
+const FORMULA_START = /^[=+\-@\t\r']/;
+
 function csvField(value: CsvRow[number]): string {
   if (value === null) return '';
   if (typeof value === 'number') return String(value);
-  return `"${value.replace(/"/g, '""')}"`;
+  const text = FORMULA_START.test(value) ? `'${value}` : value;
+  return `"${text.replace(/"/g, '""')}"`;
 }

@@ -1,6 +1,7 @@
 // The spec with every default applied, or the problems that make it unusable. Admission already
 // refuses most invalid specs (crds/); this is the controller's defence for what it could not
 // check, or for objects stored before a rule existed or under a different CRD.
+import { RE2_SPACE, apiLength } from '../api/api-strings.ts';
 import type { RatingExperiment, ResourceRequirements } from '../api/v1alpha1.ts';
 import { codedError } from '../common/errors.ts';
 import { defaultTopicName, legacyDefaultTopicName } from './names.ts';
@@ -56,13 +57,36 @@ export const LIST_BOUNDS = {
 
 export type SpecResult = { ok: true; spec: ResolvedSpec } | { ok: false; problems: string[] };
 
+/** The longest string fields, counted in characters as the API server counts them (the CRD's maxLength). */
+export const STRING_BOUNDS = {
+  'kafka.bootstrapServers': 1024,
+  'topic.config': 1024,
+  image: 512,
+} as const;
+
+// The patterns judge as the CRD's do, which the API server reads as RE2: its \s is [\t\n\f\r ]
+// (JavaScript's also takes \v, NBSP and the Unicode spaces), hence RE2_SPACE; the u flag makes a
+// class match a character, not half of a surrogate pair.
 const NAME = /^[a-z]([-a-z0-9]{0,52}[a-z0-9])?$/;
 const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
-const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/;
+/** A DNS-1123 subdomain short enough to be a label value (63), as the Kafka cluster name becomes one. */
+const LABEL_VALUE_SUBDOMAIN = /^[a-z0-9]([-a-z0-9.]{0,61}[a-z0-9])?$/;
 const TOPIC_NAME = /^[a-zA-Z0-9._-]{1,249}$/;
-const BOOTSTRAP = /^[^\s:,]+:[0-9]{1,5}(,[^\s:,]+:[0-9]{1,5})*$/;
-const LIST_ITEM = /^[^|\s]([^|]*[^|\s])?$/;
+const LISTENER = /^[a-z0-9]{1,25}$/;
+const BOOTSTRAP = new RegExp(`^[^${RE2_SPACE}:,]+:[0-9]{1,5}(,[^${RE2_SPACE}:,]+:[0-9]{1,5})*$`, 'u');
+const LIST_ITEM = new RegExp(`^[^|${RE2_SPACE}]([^|]*[^|${RE2_SPACE}])?$`, 'u');
+const IMAGE = new RegExp(`^[^${RE2_SPACE}]+$`, 'u');
 const QUANTITY = /^[+-]?(\d+(\.\d*)?|\.\d+)(Ki|Mi|Gi|Ti|Pi|Ei|[numkMGTPE]|[eE][+-]?(\d+(\.\d*)?|\.\d+))?$/;
+/**
+ * Topic names that are not a tenant's: Kafka's internal topics (`__consumer_offsets`,
+ * `__transaction_state`, `__share_group_state`, and Strimzi's `__strimzi_store_topic`: every name
+ * beginning with `__`) and Cruise Control's (`strimzi.cruisecontrol.*`). Kafka counts '.' and '_'
+ * as the same character when it compares topic names, so either one matches both.
+ */
+const RESERVED_TOPICS: [RegExp, string][] = [
+  [/^[._]{2}/, "Kafka's internal topics (names beginning with '__', such as __consumer_offsets)"],
+  [/^strimzi[._]cruisecontrol[._]/, "Cruise Control's topics (strimzi.cruisecontrol.*)"],
+];
 
 export interface ResolveOptions {
   /**
@@ -103,9 +127,7 @@ export function resolveSpec(exp: RatingExperiment, options: ResolveOptions = {})
   const kafka = resolveKafka(spec, problems);
   const topicName = checkTopicName(topicNameOf(exp, options), problems);
   const config = spec.topic?.config ?? {};
-  for (const [key, value] of Object.entries(config)) {
-    if (typeof value !== 'string') problems.push(`spec.topic.config.${key}: must be a string`);
-  }
+  checkTopicConfig(config, problems);
   const { deletionPolicy, authentication } = resolveChoices(spec, problems);
   checkImageAndResources(spec, problems);
   const number = boundedInteger(problems);
@@ -158,15 +180,27 @@ function checkName(name: string, problems: string[]): void {
 function resolveKafka(spec: Spec, problems: string[]): ResolvedSpec['kafka'] {
   const kafka = spec.kafka ?? { cluster: '', namespace: '' };
   if (!kafka.cluster) problems.push('spec.kafka.cluster: required, the name of the Strimzi Kafka resource');
-  else if (!DNS1123_SUBDOMAIN.test(kafka.cluster))
-    problems.push(`spec.kafka.cluster: "${kafka.cluster}" is not a valid name`);
+  else if (!LABEL_VALUE_SUBDOMAIN.test(kafka.cluster)) {
+    problems.push(
+      `spec.kafka.cluster: "${kafka.cluster}" must be a DNS-1123 name of at most 63 characters, as it becomes the value of the label strimzi.io/cluster`,
+    );
+  }
   if (!kafka.namespace)
     problems.push('spec.kafka.namespace: required, the namespace of the Strimzi Kafka resource');
   else if (!DNS1123_LABEL.test(kafka.namespace)) {
     problems.push(`spec.kafka.namespace: "${kafka.namespace}" is not a valid namespace`);
   }
-  if (kafka.bootstrapServers !== undefined && !BOOTSTRAP.test(kafka.bootstrapServers)) {
-    problems.push(`spec.kafka.bootstrapServers: "${kafka.bootstrapServers}" must be host:port[,host:port…]`);
+  const bootstrapMax = STRING_BOUNDS['kafka.bootstrapServers'];
+  if (
+    kafka.bootstrapServers !== undefined &&
+    (!BOOTSTRAP.test(kafka.bootstrapServers) || apiLength(kafka.bootstrapServers) > bootstrapMax)
+  ) {
+    problems.push(
+      `spec.kafka.bootstrapServers: "${kafka.bootstrapServers}" must be host:port[,host:port…], at most ${bootstrapMax} characters`,
+    );
+  }
+  if (kafka.listener !== undefined && !LISTENER.test(kafka.listener)) {
+    problems.push(`spec.kafka.listener: "${kafka.listener}" must be 1 to 25 lowercase letters and digits`);
   }
   return {
     cluster: kafka.cluster,
@@ -183,8 +217,25 @@ function checkTopicName(topicName: string, problems: string[]): string {
     );
   } else if (topicName === '.' || topicName === '..') {
     problems.push(`spec.topic.name: "${topicName}" is not a legal Kafka topic name`);
+  } else {
+    for (const [reserved, what] of RESERVED_TOPICS) {
+      if (reserved.test(topicName)) {
+        problems.push(
+          `spec.topic.name: "${topicName}" is reserved for ${what}; Kafka counts '.' and '_' as the same character`,
+        );
+      }
+    }
   }
   return topicName;
+}
+
+function checkTopicConfig(config: Record<string, unknown>, problems: string[]): void {
+  for (const [key, value] of Object.entries(config)) {
+    if (typeof value !== 'string') problems.push(`spec.topic.config.${key}: must be a string`);
+    else if (apiLength(value) > STRING_BOUNDS['topic.config']) {
+      problems.push(`spec.topic.config.${key}: at most ${STRING_BOUNDS['topic.config']} characters`);
+    }
+  }
 }
 
 /** The enumerations, defaulted: the CRD admits only these values, an older CRD might not. */
@@ -209,8 +260,10 @@ function resolveChoices(
 }
 
 function checkImageAndResources(spec: Spec, problems: string[]): void {
-  if (spec.image !== undefined && !/^\S+$/.test(spec.image)) {
-    problems.push(`spec.image: "${spec.image}" must be a non-empty image reference without spaces`);
+  if (spec.image !== undefined && (!IMAGE.test(spec.image) || apiLength(spec.image) > STRING_BOUNDS.image)) {
+    problems.push(
+      `spec.image: "${spec.image}" must be a non-empty image reference without spaces, at most ${STRING_BOUNDS.image} characters`,
+    );
   }
   for (const kind of ['requests', 'limits'] as const) {
     for (const [resource, quantity] of Object.entries(spec.resources?.[kind] ?? {})) {
@@ -248,7 +301,7 @@ function boundedList(problems: string[]) {
     }
     const seen = new Set<string>();
     value.forEach((item, i) => {
-      if (typeof item !== 'string' || !LIST_ITEM.test(item) || item.length > maxLength) {
+      if (typeof item !== 'string' || !LIST_ITEM.test(item) || apiLength(item) > maxLength) {
         problems.push(
           `spec.${field}[${i}]: ${JSON.stringify(item)} must be 1 to ${maxLength} characters, without '|' or surrounding spaces`,
         );

@@ -1,8 +1,16 @@
+import { apiLength } from '../../api/api-strings.ts';
+import { loadCrd, versionSchema } from '../../api/crd.ts';
 import type { Condition, RatingExperimentStatus } from '../../api/v1alpha1.ts';
 import type { ConditionInputs } from './ready.ts';
 import type { DesiredCondition } from './conditions.ts';
 import { computeConditions } from './ready.ts';
-import { desiredStatus, formatTime, mergeConditions, statusNeedsUpdate } from './conditions.ts';
+import {
+  CONDITION_MESSAGE_MAX_LENGTH,
+  desiredStatus,
+  formatTime,
+  mergeConditions,
+  statusNeedsUpdate,
+} from './conditions.ts';
 import { allReady, deployment } from './status.fixtures.ts';
 
 describe('mergeConditions', () => {
@@ -14,6 +22,21 @@ describe('mergeConditions', () => {
     observedGeneration: 1,
     reason,
     message,
+  });
+
+  it("cuts messages to the CRD's maxLength, in characters and never inside a surrogate pair", () => {
+    const crd = versionSchema(loadCrd(), 'v1alpha1');
+    const message = (crd.properties?.status?.properties?.conditions?.items?.properties?.message ?? {}) as {
+      maxLength?: number;
+    };
+    expect(CONDITION_MESSAGE_MAX_LENGTH).toBe(message.maxLength);
+    const long = `x${'😀'.repeat(CONDITION_MESSAGE_MAX_LENGTH)}`;
+    const [cut] = mergeConditions(undefined, [desired('False', 'R', long)], t0);
+    expect(apiLength(cut!.message)).toBe(CONDITION_MESSAGE_MAX_LENGTH);
+    expect(cut!.message.endsWith('😀…')).toBe(true);
+    expect(long.startsWith(cut!.message.slice(0, -1))).toBe(true);
+    const fits = '😀'.repeat(CONDITION_MESSAGE_MAX_LENGTH);
+    expect(mergeConditions(undefined, [desired('False', 'R', fits)], t0)[0]!.message).toBe(fits);
   });
 
   it('stamps new conditions with now, at second precision', () => {

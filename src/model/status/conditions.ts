@@ -1,5 +1,6 @@
 // Conditions as written: metav1 transition-time semantics, the controller's part of the status,
 // and the comparison that keeps the controller from writing a status that has not changed.
+import { cutToLength } from '../../api/api-strings.ts';
 import type { Condition, RatingExperimentStatus } from '../../api/v1alpha1.ts';
 
 export type ConditionStatus = Condition['status'];
@@ -18,10 +19,22 @@ export function formatTime(now: Date): string {
   return now.toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
+/** The CRD's maxLength of status.conditions[].message, in characters (a unit test keeps them equal). */
+export const CONDITION_MESSAGE_MAX_LENGTH = 32768;
+
+/**
+ * A message the API server accepts: longer ones (a spec's problems can quote 500 battle titles)
+ * are cut, at a character, and end in '…'.
+ */
+function conditionMessage(message: string): string {
+  const cut = cutToLength(message, CONDITION_MESSAGE_MAX_LENGTH);
+  return cut === message ? message : `${cutToLength(cut, CONDITION_MESSAGE_MAX_LENGTH - 1)}…`;
+}
+
 /**
  * The conditions to write: `desired` in order with lastTransitionTime kept from `existing` when
  * the status did not change (metav1 semantics) and `now` otherwise, then the existing conditions of
- * other types, untouched (they belong to someone else).
+ * other types, untouched (they belong to someone else). Messages are cut to the CRD's limit.
  */
 export function mergeConditions(
   existing: readonly Condition[] | undefined,
@@ -40,7 +53,7 @@ export function mergeConditions(
           ? previous.lastTransitionTime
           : formatTime(now),
       reason: d.reason,
-      message: d.message,
+      message: conditionMessage(d.message),
     };
   });
   const ours = new Set(desired.map((d) => d.type));
