@@ -3,7 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadAll } from 'js-yaml';
-import { repoRoot } from '../stack/paths.ts';
+import { kubernetesModuleDir } from '../stack/install.ts';
 
 export interface KubeObject {
   apiVersion: string;
