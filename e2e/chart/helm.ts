@@ -65,6 +65,7 @@ export function parseManifests(text: string): KubeObject[] {
 export function stackKubernetesVersion(): string {
   const goMod = readFileSync(join(kubernetesModuleDir, 'go.mod'), 'utf8');
   const pinned = /^\s*k8s\.io\/kubernetes (v\d+\.\d+\.\d+)\s*$/m.exec(goMod);
-  if (pinned === null) throw new Error('e2e/stack/modules/kubernetes/go.mod pins no k8s.io/kubernetes version');
+  if (pinned === null)
+    throw new Error('e2e/stack/modules/kubernetes/go.mod pins no k8s.io/kubernetes version');
   return pinned[1]!;
 }
