@@ -489,12 +489,13 @@ describe('planSync: children it does not own', () => {
     ownerReferences: [{ apiVersion: API_VERSION, kind, name, uid, controller: true }],
   });
 
-  it('never writes a Role of its name that it does not control, and reports ChildConflict, stalled, with a Warning', () => {
+  it('never writes a Role of its name that it does not control, nor binds it, and reports ChildConflict, stalled, with a Warning', () => {
     const cluster = new FakeCluster();
     cluster.store(role({ labels: { team: 'admins' } }));
     const r = reconcile(cluster, experiment());
     expect(names(r)).not.toContain('Role erb-ratings');
-    expect(names(r)).toContain('RoleBinding erb-ratings');
+    expect(names(r)).not.toContain('RoleBinding erb-ratings');
+    expect(names(r)).toContain('ServiceAccount erb-ratings');
     expect((cluster.objects.get('Role/appdev/erb-ratings') as { rules: unknown }).rules).toEqual([
       { apiGroups: [''], resources: ['secrets'], verbs: ['get'] },
     ]);
@@ -544,21 +545,40 @@ describe('planSync: children it does not own', () => {
     expect(r.requeueAfterMs).toBeLessThanOrEqual(5_000);
   });
 
-  it('neither counts nor deletes a Deployment of its name that it does not control', () => {
+  it('neither counts nor deletes a Deployment of its name that it does not control, and runs no pods of its own beside it', () => {
     const cluster = new FakeCluster();
-    const exp = convergeReady(cluster, experiment({ topic: { name: 'shared' } }));
+    const exp = convergeReady(cluster, experiment());
     const producer = cluster.objects.get('Deployment/appdev/erb-producer')!;
     cluster.store({ ...producer, metadata: { ...producer.metadata, ownerReferences: [] } });
     cluster.ready();
     const r = reconcile(cluster, exp);
     expect(names(r)).not.toContain('Deployment erb-producer');
+    expect(r.plan.deletes.map((d) => `${d.type.kind} ${d.name}`)).toEqual(['Deployment erb-consumer']);
+    expect(cluster.objects.has('Deployment/appdev/erb-producer')).toBe(true);
     expect(condition(r, 'ProducerAvailable')).toMatchObject({ status: 'False' });
     expect(condition(r, 'Ready')).toMatchObject({ reason: 'ChildConflict' });
 
-    cluster.store(foreignTopic('shared'));
-    const conflicted = reconcile(cluster, exp);
-    expect(conflicted.plan.deletes.map((d) => d.name)).toEqual(['erb-consumer']);
+    cluster.store(foreignTopic('erb-ratings'));
+    const conflicted = reconcile(cluster, {
+      ...exp,
+      spec: { ...exp.spec, topic: { name: 'erb-ratings' } },
+    } as RatingExperiment);
+    expect(conflicted.plan.deletes).toEqual([]);
     expect(cluster.objects.has('Deployment/appdev/erb-producer')).toBe(true);
+  });
+
+  it('deletes its RoleBinding once the ServiceAccount of its name is not its own', () => {
+    const cluster = new FakeCluster();
+    const exp = convergeReady(cluster, experiment());
+    const account = cluster.objects.get('ServiceAccount/appdev/erb-ratings')!;
+    cluster.store({ ...account, metadata: { ...account.metadata, ownerReferences: [] } });
+    const r = reconcile(cluster, exp);
+    expect(r.plan.deletes.map((d) => `${d.type.kind} ${d.name}`)).toEqual([
+      'RoleBinding erb-ratings',
+      'Deployment erb-producer',
+      'Deployment erb-consumer',
+    ]);
+    expect(r.plan.deletes[0]?.why).toContain('ServiceAccount appdev/erb-ratings already exists');
   });
 
   it('never writes an intake ClusterRoleBinding of its name that is not labelled for it', () => {

@@ -190,7 +190,12 @@ function chooseTopic(
   return recorded.conflict !== undefined && usesRecordedLegacyTopic(exp) ? choice(false) : recorded;
 }
 
-/** The writes and deletes of the namespaced children and the KafkaTopic, in apply order. */
+/**
+ * The writes and deletes of the namespaced children and the KafkaTopic, in apply order. Once a
+ * child is found held by another, what would depend on it is neither written nor kept: the
+ * RoleBinding (it would bind a Role or ServiceAccount that is not ours) and the Deployments (their
+ * pods would run as that ServiceAccount, or without the experiment's own Services and policy).
+ */
 function planChildren(
   plan: SyncPlan,
   observed: Observed,
@@ -200,23 +205,27 @@ function planChildren(
   const deployments = new Set<unknown>([children.producerDeployment, children.consumerDeployment]);
   for (const child of childList(children) as KubeObject[]) {
     if (plan.conflict !== undefined && child === children.kafkaTopic) continue;
-    if (deployments.has(child)) {
-      if (plan.conflict !== undefined) {
-        if (ownerOf(observed, observed.live(child))?.owner === 'ours') {
-          plan.deletes.push({
-            type: typeOf(child)!,
-            namespace: child.metadata?.namespace ?? '',
-            name: child.metadata?.name ?? '',
-            why: `its topic is not the experiment's own: ${plan.conflict}`,
-          });
-        }
-        continue;
-      }
+    const held = plan.childConflicts[0];
+    if (deployments.has(child) && plan.conflict !== undefined) {
+      removeOurs(plan, observed, child, `its topic is not the experiment's own: ${plan.conflict}`);
+    } else if ((deployments.has(child) || child === children.roleBinding) && held !== undefined) {
+      removeOurs(plan, observed, child, `not every child of the experiment is its own: ${held}`);
+    } else if (!deployments.has(child) || topicUsable) {
       // Until the topic is Ready, create no pods and leave running ones as they are.
-      if (!topicUsable) continue;
+      planWrite(plan, observed, child);
     }
-    planWrite(plan, observed, child);
   }
+}
+
+/** Deletes a child that must not stay, when it exists and is ours. */
+function removeOurs(plan: SyncPlan, observed: Observed, child: KubeObject, why: string): void {
+  if (ownerOf(observed, observed.live(child))?.owner !== 'ours') return;
+  plan.deletes.push({
+    type: typeOf(child)!,
+    namespace: child.metadata?.namespace ?? '',
+    name: child.metadata?.name ?? '',
+    why,
+  });
 }
 
 /** Whose a namespaced or cluster-scoped child's live object is; undefined when it is absent. */
