@@ -2,7 +2,8 @@
 // whatever event caused it) and idempotent (in steady state it writes nothing). Each path is a
 // short chain of named steps; docs/design.md lists them in order.
 //
-//   sync      observe → planSync → applyPlan → planStatus → report → (throw the failures)
+//   sync      observe → planSync (→ uncachedChildren → planSync) → applyPlan → planStatus → report
+//             → (throw the failures)
 //   staged    read → planStatus(staged) → report → removeFinalizer
 //   deleting  planStatus(deleting) → report → removeTopics → removeIntakeBinding → removeFinalizer
 import type { RatingExperiment } from '../api/v1alpha1.ts';
