@@ -69,6 +69,8 @@ export const Reason = {
   TopicNotReady: 'TopicNotReady',
   /** The KafkaTopic's name is taken by a KafkaTopic of another experiment. */
   TopicConflict: 'TopicConflict',
+  /** A child's name (a Role, a Service, the intake's ClusterRoleBinding...) is held by an object that is not the experiment's. */
+  ChildConflict: 'ChildConflict',
   /** The KafkaTopic has not been created or observed yet. */
   TopicPending: 'TopicPending',
   /** A Deployment is available at its desired replicas. */

@@ -3,11 +3,16 @@
 // its Role does not exist yet, as the API server checks that the binder holds the Role's
 // permissions, and pods must not start before their ServiceAccount). What failed is collected for
 // the status rather than thrown.
+//
+// A child the caches say is absent is created (POST), never applied: server-side apply creates or
+// takes over whatever has that name, and a create fails on an existing object instead (409, a
+// transient failure: the next reconcile reads the object and judges whose it is). Server-side
+// apply is used only on objects the plan found to be ours.
 import type { RatingExperiment } from '../api/v1alpha1.ts';
 import { isTransient } from '../common/errors.ts';
 import type { KubeClient } from '../common/kube-client.ts';
 import { errorMessage } from '../common/kube-errors.ts';
-import { objectKey, type KubeObject } from '../common/kube-resources.ts';
+import { objectKey, type KubeObject, type ResourceType } from '../common/kube-resources.ts';
 import type { Logger } from '../common/logger.ts';
 import type { ApplyFailure } from '../model/index.ts';
 import type { EventRecorder } from './events.ts';
@@ -41,7 +46,10 @@ export async function applyPlan(
   for (const write of plan.writes) {
     const what = `${write.type.kind} ${write.object.metadata?.namespace}/${write.object.metadata?.name}`;
     try {
-      const live = await ctx.client.apply(write.type, write.object, FIELD_MANAGER);
+      const live =
+        write.change === 'create'
+          ? await createAsApplied(ctx, write.type, write.object)
+          : await ctx.client.apply(write.type, write.object, FIELD_MANAGER);
       ctx.cacheOf(write.object)?.assume(live);
       outcome.written.push(stripManagedFields(live));
       applied.push(write);
@@ -71,6 +79,42 @@ export async function applyPlan(
     }
   }
   return { outcome, applied };
+}
+
+interface ManagedFieldsEntry {
+  manager?: string;
+  operation?: string;
+  subresource?: string;
+}
+
+const isOurCreate = (entry: ManagedFieldsEntry): boolean =>
+  entry.manager === FIELD_MANAGER && entry.operation === 'Update' && !entry.subresource;
+
+/**
+ * A create records the fields it set under an Update entry of our field manager. A later apply
+ * never removes a field that another entry still owns, so a field the desired state drops would
+ * stay for good; turning that entry into our Apply entry makes the object as if it had been
+ * applied. When that second request fails, the object is still ours and in place: say so and go on.
+ */
+async function createAsApplied(
+  ctx: ApplyContext,
+  type: ResourceType,
+  object: KubeObject,
+): Promise<KubeObject> {
+  const created = await ctx.client.create<KubeObject>(type, object, FIELD_MANAGER);
+  const entries = (created.metadata?.managedFields ?? []) as ManagedFieldsEntry[];
+  if (!entries.some(isOurCreate)) return created;
+  const managedFields = entries.map((e) => (isOurCreate(e) ? { ...e, operation: 'Apply' } : e));
+  const { namespace = '', name = '' } = created.metadata ?? {};
+  try {
+    return await ctx.client.mergePatch(type, namespace, name, { metadata: { managedFields } }, FIELD_MANAGER);
+  } catch (err) {
+    ctx.logger.warn(
+      { err, object: `${type.kind} ${namespace}/${name}` },
+      'created, but could not mark its fields as applied',
+    );
+    return created;
+  }
 }
 
 function failure(ctx: ApplyContext, what: string, err: unknown): ApplyFailure {

@@ -21,6 +21,7 @@ import { isTransient } from '../common/errors.ts';
 import { objectKey, resources, type KubeObject, type ResourceType } from '../common/kube-resources.ts';
 import type { Change } from './store.ts';
 import { WorkQueue } from './workqueue.ts';
+import { sweepIntakeBindings } from './binding-sweep.ts';
 
 export interface ControllerOptions {
   client: KubeClient;
@@ -112,15 +113,31 @@ export class Controller {
     await Promise.all(this.informers.map((i) => i.waitForSync()));
     const { config, logger } = this.options;
     for (const exp of this.caches.experiments.list()) this.queue.add(objectKey(exp));
+    this.sweepBindings();
     this.workers = Array.from({ length: config.maxConcurrentReconciles }, () => this.work());
     if (config.resyncSeconds > 0) {
       // A safety net for missed events; in steady state it causes no writes.
       this.resyncTimer = setInterval(() => {
         for (const exp of this.caches.experiments.list()) this.queue.add(objectKey(exp));
+        this.sweepBindings();
       }, config.resyncSeconds * 1000);
       this.resyncTimer.unref();
     }
     logger.info({ workers: config.maxConcurrentReconciles }, 'workers started');
+  }
+
+  /** Removes the intakes' bindings whose experiment is gone (binding-sweep.ts); best effort, retried on resync. */
+  private sweepBindings(): void {
+    const { client, logger, config } = this.options;
+    const bindings = this.caches.children.get(resources.clusterRoleBinding.kind)?.list() ?? [];
+    const experiments = this.caches.experiments.list();
+    sweepIntakeBindings({
+      client,
+      logger,
+      bindings,
+      experiments,
+      watchNamespace: config.watchNamespace,
+    }).catch((err: unknown) => logger.warn({ err }, 'could not sweep the intake ClusterRoleBindings'));
   }
 
   /** Stops handing out keys and waits for the reconciles in flight. */

@@ -125,6 +125,19 @@ const condition = (r: { status?: { conditions?: { type: string; message?: string
   r.status?.conditions?.find((c) => c.type === type);
 const names = (r: Reconciled) => r.plan.writes.map((w) => `${w.type.kind} ${w.object.metadata?.name}`);
 
+/** A KafkaTopic labelled for another experiment. */
+const foreignTopic = (name: string): KubeObject =>
+  ({
+    apiVersion: 'kafka.strimzi.io/v1',
+    kind: 'KafkaTopic',
+    metadata: {
+      name,
+      namespace: 'queuing',
+      labels: topicLabels({ namespace: 'other', name: 'x' }, 'kafka'),
+    },
+    status: { observedGeneration: 1, conditions: [{ type: 'Ready', status: 'True' }] },
+  }) as KubeObject;
+
 describe('planSync and planStatus', () => {
   it('creates the topic and the access objects of a new experiment first, no pods, and reports it not ready yet', () => {
     const cluster = new FakeCluster();
@@ -300,18 +313,6 @@ describe('planSync and planStatus', () => {
     expect(r.events).toEqual([expect.objectContaining({ type: 'Warning', reason: 'InvalidSpec' })]);
   });
 
-  const foreignTopic = (name: string): KubeObject =>
-    ({
-      apiVersion: 'kafka.strimzi.io/v1',
-      kind: 'KafkaTopic',
-      metadata: {
-        name,
-        namespace: 'queuing',
-        labels: topicLabels({ namespace: 'other', name: 'x' }, 'kafka'),
-      },
-      status: { observedGeneration: 1, conditions: [{ type: 'Ready', status: 'True' }] },
-    }) as KubeObject;
-
   it('leaves a KafkaTopic of another experiment alone, runs no pods against it and reports the conflict', () => {
     const cluster = new FakeCluster();
     cluster.store(foreignTopic('erb-ratings'));
@@ -475,6 +476,125 @@ describe('planSync: the intake reviewer binding', () => {
       metadata: { name: 'ratings-intake-reviewer.appdev.erb', labels: { team: 'other' } },
     });
     expect(reconcile(cluster, experiment()).plan.deletes).toEqual([]);
+  });
+});
+
+describe('planSync: children it does not own', () => {
+  const role = (metadata: Record<string, unknown>): KubeObject =>
+    ({
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'Role',
+      metadata: { name: 'erb-ratings', namespace: 'appdev', ...metadata },
+      rules: [{ apiGroups: [''], resources: ['secrets'], verbs: ['get'] }],
+    }) as KubeObject;
+  const controlledBy = (uid: string, name = 'erb', kind = KIND) => ({
+    ownerReferences: [{ apiVersion: API_VERSION, kind, name, uid, controller: true }],
+  });
+
+  it('never writes a Role of its name that it does not control, nor binds it, and reports ChildConflict, stalled, with a Warning', () => {
+    const cluster = new FakeCluster();
+    cluster.store(role({ labels: { team: 'admins' } }));
+    const r = reconcile(cluster, experiment());
+    expect(names(r)).not.toContain('Role erb-ratings');
+    expect(names(r)).not.toContain('RoleBinding erb-ratings');
+    expect(names(r)).toContain('ServiceAccount erb-ratings');
+    expect((cluster.objects.get('Role/appdev/erb-ratings') as { rules: unknown }).rules).toEqual([
+      { apiGroups: [''], resources: ['secrets'], verbs: ['get'] },
+    ]);
+    expect(condition(r, 'Ready')).toMatchObject({ status: 'False', reason: 'ChildConflict' });
+    expect(condition(r, 'Ready')?.message).toContain('Role appdev/erb-ratings already exists');
+    expect(condition(r, 'Stalled')).toMatchObject({ status: 'True', reason: 'ChildConflict' });
+    expect(condition(r, 'Reconciling')).toMatchObject({ status: 'False' });
+    expect(r.events).toEqual([expect.objectContaining({ type: 'Warning', reason: 'ChildConflict' })]);
+    expect(r.requeueAfterMs).toBeGreaterThan(0);
+  });
+
+  it('judges by the controller owner reference, not by labels or name', () => {
+    for (const metadata of [
+      controlledBy('uid-1', 'erb', 'Deployment'),
+      { ownerReferences: [{ apiVersion: API_VERSION, kind: KIND, name: 'erb', uid: 'uid-1' }] },
+      controlledBy('uid-9', 'other'),
+    ]) {
+      const cluster = new FakeCluster();
+      cluster.store(role(metadata));
+      const r = reconcile(cluster, experiment());
+      expect(names(r)).not.toContain('Role erb-ratings');
+      expect(condition(r, 'Ready')).toMatchObject({ reason: 'ChildConflict' });
+    }
+  });
+
+  it('repairs a child it controls, whatever its labels', () => {
+    const cluster = new FakeCluster();
+    cluster.store(role({ labels: { team: 'admins' }, ...controlledBy('uid-1') }));
+    const r = reconcile(cluster, experiment());
+    expect(r.plan.writes.find((w) => w.type.kind === 'Role')?.change).toEqual({
+      field: expect.any(String),
+    });
+    expect(r.plan.childConflicts).toEqual([]);
+  });
+
+  it('waits, without writing, for a child of an earlier experiment of the same name to be garbage-collected', () => {
+    const cluster = new FakeCluster();
+    cluster.store(role(controlledBy('uid-0')));
+    const r = reconcile(cluster, experiment());
+    expect(names(r)).not.toContain('Role erb-ratings');
+    expect(r.plan.childConflicts).toEqual([]);
+    expect(condition(r, 'Ready')).toMatchObject({ status: 'False', reason: 'Waiting' });
+    expect(condition(r, 'Ready')?.message).toContain('earlier RatingExperiment appdev/erb (uid uid-0)');
+    expect(condition(r, 'Stalled')).toMatchObject({ status: 'False' });
+    expect(condition(r, 'Reconciling')).toMatchObject({ status: 'True', reason: 'Waiting' });
+    expect(r.events.filter((e) => e.type === 'Warning')).toEqual([]);
+    expect(r.requeueAfterMs).toBeLessThanOrEqual(5_000);
+  });
+
+  it('neither counts nor deletes a Deployment of its name that it does not control, and runs no pods of its own beside it', () => {
+    const cluster = new FakeCluster();
+    const exp = convergeReady(cluster, experiment());
+    const producer = cluster.objects.get('Deployment/appdev/erb-producer')!;
+    cluster.store({ ...producer, metadata: { ...producer.metadata, ownerReferences: [] } });
+    cluster.ready();
+    const r = reconcile(cluster, exp);
+    expect(names(r)).not.toContain('Deployment erb-producer');
+    expect(r.plan.deletes.map((d) => `${d.type.kind} ${d.name}`)).toEqual(['Deployment erb-consumer']);
+    expect(cluster.objects.has('Deployment/appdev/erb-producer')).toBe(true);
+    expect(condition(r, 'ProducerAvailable')).toMatchObject({ status: 'False' });
+    expect(condition(r, 'Ready')).toMatchObject({ reason: 'ChildConflict' });
+
+    cluster.store(foreignTopic('erb-ratings'));
+    const conflicted = reconcile(cluster, {
+      ...exp,
+      spec: { ...exp.spec, topic: { name: 'erb-ratings' } },
+    } as RatingExperiment);
+    expect(conflicted.plan.deletes).toEqual([]);
+    expect(cluster.objects.has('Deployment/appdev/erb-producer')).toBe(true);
+  });
+
+  it('deletes its RoleBinding once the ServiceAccount of its name is not its own', () => {
+    const cluster = new FakeCluster();
+    const exp = convergeReady(cluster, experiment());
+    const account = cluster.objects.get('ServiceAccount/appdev/erb-ratings')!;
+    cluster.store({ ...account, metadata: { ...account.metadata, ownerReferences: [] } });
+    const r = reconcile(cluster, exp);
+    expect(r.plan.deletes.map((d) => `${d.type.kind} ${d.name}`)).toEqual([
+      'RoleBinding erb-ratings',
+      'Deployment erb-producer',
+      'Deployment erb-consumer',
+    ]);
+    expect(r.plan.deletes[0]?.why).toContain('ServiceAccount appdev/erb-ratings already exists');
+  });
+
+  it('never writes an intake ClusterRoleBinding of its name that is not labelled for it', () => {
+    const cluster = new FakeCluster();
+    cluster.store({
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'ClusterRoleBinding',
+      metadata: { name: 'ratings-intake-reviewer.appdev.erb', labels: { team: 'other' } },
+    });
+    const r = reconcile(cluster, experiment({ producer: { intake: { authentication: 'Kubernetes' } } }));
+    expect(names(r)).not.toContain('ClusterRoleBinding ratings-intake-reviewer.appdev.erb');
+    expect(condition(r, 'Ready')?.message).toContain(
+      'ClusterRoleBinding ratings-intake-reviewer.appdev.erb already exists and is not labelled for this experiment',
+    );
   });
 });
 

@@ -5,6 +5,7 @@ import type { RatingExperiment } from '../api/v1alpha1.ts';
 import { GROUP } from '../api/v1alpha1.ts';
 import {
   childList,
+  childOwnership,
   desiredChildren,
   experimentRef,
   intakeReviewerBindingName,
@@ -16,6 +17,7 @@ import {
   usesRecordedLegacyTopic,
   type ApplyFailure,
   type BootstrapResult,
+  type ChildOwnership,
   type ChildrenOptions,
   type DesiredChildren,
   type Kafka,
@@ -72,6 +74,10 @@ export interface SyncPlan {
   deletes: ChildDelete[];
   /** The KafkaTopic's name is held by something else: we must not take it over. */
   conflict?: string;
+  /** Children whose name something else holds (childOwnership): never written nor deleted. */
+  childConflicts: string[];
+  /** Children an earlier experiment of the same name still holds, until garbage-collected. */
+  childWaits: string[];
   /** The Kafka topic the experiment uses (undefined while the spec is invalid). */
   topicName?: string;
   /** What the status judges besides the outcome of the writes. */
@@ -108,7 +114,13 @@ export function planSync(observed: Observed, image: string, options: PlanOptions
   const resolved = resolveSpec(exp);
   const bootstrap = resolved.ok ? resolveBootstrap(exp, observed.kafka) : undefined;
   const specProblems = resolved.ok ? [] : resolved.problems;
-  const plan: SyncPlan = { writes: [], deletes: [], observed: { specProblems, bootstrap } };
+  const plan: SyncPlan = {
+    writes: [],
+    deletes: [],
+    childConflicts: [],
+    childWaits: [],
+    observed: { specProblems, bootstrap },
+  };
   if (!resolved.ok) return plan;
   if (bootstrap?.ok !== true) return { ...plan, topicName: resolved.spec.topic.name };
 
@@ -117,14 +129,18 @@ export function planSync(observed: Observed, image: string, options: PlanOptions
   plan.conflict = conflict;
   plan.topicName = spec.topic.name;
   planChildren(plan, observed, children, topicReady(topic).ok);
-  plan.writes.push(...intakeReviewerWrite(observed, children.intakeReviewerBinding));
+  if (children.intakeReviewerBinding !== undefined) {
+    planWrite(plan, observed, children.intakeReviewerBinding as KubeObject);
+  }
   plan.deletes.push(...intakeReviewerDelete(observed, children.intakeReviewerBinding));
 
   const deleted = new Set(plan.deletes.map((d) => d.name));
-  const liveDeployment = (d: V1Deployment) =>
-    deleted.has(d.metadata?.name ?? '')
+  const liveDeployment = (d: V1Deployment) => {
+    const live = observed.live(d as KubeObject);
+    return deleted.has(d.metadata?.name ?? '') || ownerOf(observed, live)?.owner !== 'ours'
       ? undefined
-      : (observed.live(d as KubeObject) as V1Deployment | undefined);
+      : (live as V1Deployment | undefined);
+  };
   plan.observed = {
     ...plan.observed,
     topic,
@@ -174,7 +190,12 @@ function chooseTopic(
   return recorded.conflict !== undefined && usesRecordedLegacyTopic(exp) ? choice(false) : recorded;
 }
 
-/** The writes and deletes of the namespaced children and the KafkaTopic, in apply order. */
+/**
+ * The writes and deletes of the namespaced children and the KafkaTopic, in apply order. Once a
+ * child is found held by another, what would depend on it is neither written nor kept: the
+ * RoleBinding (it would bind a Role or ServiceAccount that is not ours) and the Deployments (their
+ * pods would run as that ServiceAccount, or without the experiment's own Services and policy).
+ */
 function planChildren(
   plan: SyncPlan,
   observed: Observed,
@@ -183,32 +204,46 @@ function planChildren(
 ): void {
   const deployments = new Set<unknown>([children.producerDeployment, children.consumerDeployment]);
   for (const child of childList(children) as KubeObject[]) {
-    const live = observed.live(child);
     if (plan.conflict !== undefined && child === children.kafkaTopic) continue;
-    if (deployments.has(child)) {
-      if (plan.conflict !== undefined) {
-        if (live !== undefined) {
-          plan.deletes.push({
-            type: typeOf(child)!,
-            namespace: child.metadata?.namespace ?? '',
-            name: child.metadata?.name ?? '',
-            why: `its topic is not the experiment's own: ${plan.conflict}`,
-          });
-        }
-        continue;
-      }
+    const held = plan.childConflicts[0];
+    if (deployments.has(child) && plan.conflict !== undefined) {
+      removeOurs(plan, observed, child, `its topic is not the experiment's own: ${plan.conflict}`);
+    } else if ((deployments.has(child) || child === children.roleBinding) && held !== undefined) {
+      removeOurs(plan, observed, child, `not every child of the experiment is its own: ${held}`);
+    } else if (!deployments.has(child) || topicUsable) {
       // Until the topic is Ready, create no pods and leave running ones as they are.
-      if (!topicUsable) continue;
+      planWrite(plan, observed, child);
     }
-    const write = childWrite(child, live);
-    if (write !== undefined) plan.writes.push(write);
   }
 }
 
-function intakeReviewerWrite(observed: Observed, desired: KubeObject | undefined): ChildWrite[] {
-  if (desired === undefined) return [];
-  const write = childWrite(desired, observed.live(desired));
-  return write === undefined ? [] : [write];
+/** Deletes a child that must not stay, when it exists and is ours. */
+function removeOurs(plan: SyncPlan, observed: Observed, child: KubeObject, why: string): void {
+  if (ownerOf(observed, observed.live(child))?.owner !== 'ours') return;
+  plan.deletes.push({
+    type: typeOf(child)!,
+    namespace: child.metadata?.namespace ?? '',
+    name: child.metadata?.name ?? '',
+    why,
+  });
+}
+
+/** Whose a namespaced or cluster-scoped child's live object is; undefined when it is absent. */
+function ownerOf(observed: Observed, live: KubeObject | undefined): ChildOwnership | undefined {
+  return live === undefined ? undefined : childOwnership(experimentRef(observed.experiment), live);
+}
+
+/**
+ * The write a child needs when it is absent or ours; a child held by another is left alone and
+ * reported. The KafkaTopic is judged by topicConflict (chooseTopic) instead.
+ */
+function planWrite(plan: SyncPlan, observed: Observed, desired: KubeObject): void {
+  const live = observed.live(desired);
+  const ownership = typeOf(desired) === resources.kafkaTopic ? undefined : ownerOf(observed, live);
+  if (ownership?.owner === 'foreign') return void plan.childConflicts.push(ownership.message);
+  if (ownership?.owner === 'predecessor') return void plan.childWaits.push(ownership.message);
+  const write = childWrite(desired, live);
+  if (write !== undefined) plan.writes.push(write);
 }
 
 /** The binding left from when the intake authenticated, when it is ours and no longer wanted. */

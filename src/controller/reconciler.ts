@@ -2,7 +2,8 @@
 // whatever event caused it) and idempotent (in steady state it writes nothing). Each path is a
 // short chain of named steps; docs/design.md lists them in order.
 //
-//   sync      observe → planSync → applyPlan → planStatus → report → (throw the failures)
+//   sync      observe → planSync (→ uncachedChildren → planSync) → applyPlan → planStatus → report
+//             → (throw the failures)
 //   staged    read → planStatus(staged) → report → removeFinalizer
 //   deleting  planStatus(deleting) → report → removeTopics → removeIntakeBinding → removeFinalizer
 import type { RatingExperiment } from '../api/v1alpha1.ts';
@@ -23,13 +24,15 @@ import type { KubeClient } from '../common/kube-client.ts';
 import { metricLabels, type ControllerMetrics } from './metrics.ts';
 import { afterLeaving, labelledExperimentKey } from './mapping.ts';
 import { applyPlan, type ApplyContext } from './apply.ts';
-import { childEvents, planSync, type Observed } from './plan.ts';
+import { childEvents, planSync, type Observed, type SyncPlan } from './plan.ts';
 import { planStatus, type StatusPlan } from './status.ts';
 import { writeStatus } from './status-writer.ts';
 import { removeIntakeBinding, removeTopics } from './teardown.ts';
 import { objectKey, resources, splitKey, typeOf, type KubeObject } from '../common/kube-resources.ts';
 
 type Experiment = RatingExperiment & KubeObject;
+
+const liveKey = (obj: KubeObject): string => `${obj.kind}/${objectKey(obj)}`;
 
 /** The informers the reconciler reads from. */
 export interface Caches {
@@ -98,7 +101,17 @@ export class Reconciler {
 
   private async sync(exp: Experiment): Promise<ReconcileResult> {
     const { image, networkPolicy, intakeReviewerClusterRole } = this.options;
-    const plan = planSync(await this.observe(exp), image, { networkPolicy, intakeReviewerClusterRole });
+    const options = { networkPolicy, intakeReviewerClusterRole };
+    const observed = await this.observe(exp);
+    let plan = planSync(observed, image, options);
+    const unseen = await this.uncachedChildren(plan);
+    if (unseen.size > 0) {
+      plan = planSync(
+        { ...observed, live: (d) => unseen.get(liveKey(d)) ?? observed.live(d) },
+        image,
+        options,
+      );
+    }
     const { outcome, applied } = await applyPlan(this.applyContext, exp, plan);
     const next = planStatus(exp, { phase: 'sync', plan, outcome }, new Date());
     await this.report(exp, next, { cached: true, childEvents: childEvents(applied) });
@@ -119,6 +132,24 @@ export class Reconciler {
           ? uncachedTopics.get(objectKey(desired))
           : this.cached(desired),
     };
+  }
+
+  /**
+   * The children the plan would create, read from the API server: the caches hold only objects
+   * labelled as managed, so an unlabelled object of a child's name is invisible to them. The
+   * create (a POST) would fail on it with a 409 and take nothing over; reading it lets this
+   * reconcile judge whose it is: someone else's (ChildConflict, naming it), an earlier
+   * experiment's of the same name (a wait), or ours with its label removed (applied again).
+   */
+  private async uncachedChildren(plan: SyncPlan): Promise<Map<string, KubeObject>> {
+    const found = new Map<string, KubeObject>();
+    for (const write of plan.writes) {
+      if (write.change !== 'create' || write.type === resources.kafkaTopic) continue;
+      const { namespace = '', name = '' } = write.object.metadata ?? {};
+      const live = await this.options.client.get<KubeObject>(write.type, namespace, name);
+      if (live !== undefined) found.set(liveKey(write.object), stripManagedFields(live));
+    }
+    return found;
   }
 
   /**

@@ -47,6 +47,7 @@ const WARNING_REASONS = new Set<string>([
   Reason.KafkaNotFound,
   Reason.BootstrapUnresolved,
   Reason.TopicConflict,
+  Reason.ChildConflict,
   Reason.TopicNotReady,
   Reason.ProgressDeadlineExceeded,
   Reason.DeploymentUnavailable,
@@ -98,6 +99,8 @@ function syncStatus(exp: RatingExperiment, plan: SyncPlan, outcome: SyncOutcome,
     bootstrap: plan.observed.bootstrap,
     topic: plan.observed.topic,
     topicConflict: plan.conflict,
+    childConflicts: plan.childConflicts,
+    childWaits: plan.childWaits,
     producerDeployment: deploymentAfter(exp, plan.observed.producer, outcome, 'producer'),
     consumerDeployment: deploymentAfter(exp, plan.observed.consumer, outcome, 'consumer'),
     applyFailures: outcome.failures,
@@ -120,7 +123,7 @@ function syncStatus(exp: RatingExperiment, plan: SyncPlan, outcome: SyncOutcome,
     now,
   );
   const recreated = topicRecreation(exp, plan.topicName, topicId);
-  const requeueAfterMs = msUntilStale(checkpoints, now);
+  const requeueAfterMs = earliest(msUntilStale(checkpoints, now), childRecheckMs(plan));
   return {
     ...(statusNeedsUpdate(exp.status, status) && { status }),
     events: [
@@ -131,6 +134,23 @@ function syncStatus(exp: RatingExperiment, plan: SyncPlan, outcome: SyncOutcome,
     ...(recreated !== undefined && { topicRecreated: recreated.ids }),
     ...(requeueAfterMs !== undefined && { requeueAfterMs }),
   };
+}
+
+/**
+ * When to look again at children that are not ours: the garbage collector's removal of an earlier
+ * experiment's child comes as an event, but a foreign object that the caches cannot see (it lacks
+ * our label) does not, so its removal or rename is noticed by looking again.
+ */
+export const CHILD_WAIT_RECHECK_MS = 5_000;
+export const CHILD_CONFLICT_RECHECK_MS = 60_000;
+
+function childRecheckMs(plan: SyncPlan): number | undefined {
+  if (plan.childWaits.length > 0) return CHILD_WAIT_RECHECK_MS;
+  return plan.childConflicts.length > 0 ? CHILD_CONFLICT_RECHECK_MS : undefined;
+}
+
+function earliest(a: number | undefined, b: number | undefined): number | undefined {
+  return a === undefined ? b : b === undefined ? a : Math.min(a, b);
 }
 
 function checkpointReport(exp: RatingExperiment, plan: SyncPlan): CheckpointReport | undefined {

@@ -9,6 +9,7 @@ import {
   LABEL_EXPERIMENT_NAMESPACE,
   LABEL_MANAGED_BY,
   intakeReviewerBindingName,
+  labelledExperiment,
   resolveSpec,
 } from '../model/index.ts';
 import type { EventRecorder } from './events.ts';
@@ -66,18 +67,37 @@ export async function removeTopics(
   }
 }
 
-/** A cluster-scoped binding cannot be owned by a namespaced experiment: removed here. */
+/**
+ * A cluster-scoped binding cannot be owned by a namespaced experiment: removed here, only when it
+ * carries this experiment's labels (a binding of that name made by someone else stays).
+ */
 export async function removeIntakeBinding(ctx: TeardownContext, exp: Experiment): Promise<void> {
-  const binding = intakeReviewerBindingName({
-    namespace: exp.metadata?.namespace ?? '',
-    name: exp.metadata?.name ?? '',
-  });
-  if (await ctx.client.delete(resources.clusterRoleBinding, '', binding)) {
-    await ctx.recorder.record(exp, {
+  const ref = { namespace: exp.metadata?.namespace ?? '', name: exp.metadata?.name ?? '' };
+  const name = intakeReviewerBindingName(ref);
+  const live = await ctx.client.get<KubeObject>(resources.clusterRoleBinding, '', name);
+  if (live === undefined || !labelledFor(live, ref)) return;
+  await deleteBinding(ctx, exp, name, 'the experiment is being deleted');
+}
+
+/** Whether a cluster-scoped object carries the labels of the experiment `ref`. */
+export function labelledFor(obj: KubeObject, ref: { namespace: string; name: string }): boolean {
+  const labelled = labelledExperiment(obj);
+  return labelled?.namespace === ref.namespace && labelled.name === ref.name;
+}
+
+/** Deletes an intake's ClusterRoleBinding, with a Deleted Event on `regarding` when it was there. */
+export async function deleteBinding(
+  ctx: TeardownContext,
+  regarding: KubeObject,
+  name: string,
+  why: string,
+): Promise<void> {
+  if (await ctx.client.delete(resources.clusterRoleBinding, '', name)) {
+    await ctx.recorder.record(regarding, {
       type: 'Normal',
       reason: 'Deleted',
       action: 'Delete',
-      note: `deleted ClusterRoleBinding ${binding}`,
+      note: `deleted ClusterRoleBinding ${name}: ${why}`,
     });
   }
 }

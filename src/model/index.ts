@@ -6,6 +6,7 @@ export * from './bootstrap.ts';
 export * from './children.ts';
 export * from './access.ts';
 export * from './metadata.ts';
+export * from './ownership.ts';
 export * from './pod.ts';
 export * from './heap.ts';
 export * from './status/conditions.ts';

@@ -202,6 +202,29 @@ describe('computeConditions', () => {
     expect(conflict.Stalled).toMatchObject({ status: 'True', reason: 'TopicConflict' });
   });
 
+  it('is stalled by a child another holds (ChildConflict), and waits, not stalled, for a child of an earlier experiment', () => {
+    const conflict = byType(
+      computeConditions({
+        ...allReady,
+        childConflicts: ['Role appdev/erb-ratings already exists and has no controller owner'],
+        childWaits: ['Service appdev/erb-producer still belongs to an earlier RatingExperiment'],
+      }),
+    );
+    expect(conflict.Ready).toMatchObject({
+      status: 'False',
+      reason: 'ChildConflict',
+      message: 'Role appdev/erb-ratings already exists and has no controller owner',
+    });
+    expect(conflict.Stalled).toMatchObject({ status: 'True', reason: 'ChildConflict' });
+    expect(conflict.Stalled?.message).toContain('remove or rename the objects named');
+    const waiting = byType(
+      computeConditions({ ...allReady, childWaits: ['Service appdev/erb-producer still belongs to x'] }),
+    );
+    expect(waiting.Ready).toMatchObject({ status: 'False', reason: 'Waiting' });
+    expect(waiting.Reconciling).toMatchObject({ status: 'True', reason: 'Waiting' });
+    expect(waiting.Stalled).toMatchObject({ status: 'False' });
+  });
+
   it('is deterministic', () => {
     expect(JSON.stringify(computeConditions(allReady))).toBe(
       JSON.stringify(computeConditions({ ...allReady })),

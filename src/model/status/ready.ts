@@ -22,6 +22,10 @@ export interface ConditionInputs {
   topic?: KafkaTopic;
   /** From topicConflict. */
   topicConflict?: string;
+  /** Children held by objects not the experiment's (childOwnership 'foreign'), one message each. */
+  childConflicts?: readonly string[];
+  /** Children an earlier experiment of the same name still holds (childOwnership 'predecessor'). */
+  childWaits?: readonly string[];
   /** The Deployments as this reconcile left them (the API server's answer to our write, else the cache). */
   producerDeployment?: V1Deployment;
   consumerDeployment?: V1Deployment;
@@ -145,7 +149,15 @@ function blockedVerdict(inputs: ConditionInputs): Verdict | undefined {
       remedy: SPEC_REMEDY,
     };
   }
-  if (failures.length === 0) return undefined;
+  const conflicts = inputs.childConflicts ?? [];
+  if (conflicts.length > 0) {
+    return {
+      ready: { ok: false, reason: Reason.ChildConflict, message: conflicts.join('; ') },
+      stalled: true,
+      remedy: 'remove or rename the objects named, or rename the experiment, to recover',
+    };
+  }
+  if (failures.length === 0) return childWait(inputs);
   const text = failures.map((f) => `${f.what}: ${f.message}`).join('; ');
   const refused = failures.some((f) => f.terminal);
   return {
@@ -154,6 +166,17 @@ function blockedVerdict(inputs: ConditionInputs): Verdict | undefined {
       : { ok: false, reason: Reason.ApplyFailed, message: `could not apply ${text}; retrying` },
     stalled: refused,
     remedy: 'change the spec or what refuses it (an admission policy, RBAC) to recover',
+  };
+}
+
+/** A child that an earlier experiment of the same name still holds: time (the garbage collector) ends it. */
+function childWait(inputs: ConditionInputs): Verdict | undefined {
+  const waits = inputs.childWaits ?? [];
+  if (waits.length === 0) return undefined;
+  return {
+    ready: { ok: false, reason: Reason.Waiting, message: waits.join('; ') },
+    stalled: false,
+    remedy: SPEC_REMEDY,
   };
 }
 
