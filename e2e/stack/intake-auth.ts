@@ -59,18 +59,27 @@ export async function createAuthenticatingExperiment(
   return { namespace, name, topic, experiment };
 }
 
-/** Creates ServiceAccount `serviceAccount` and returns a token of it (one hour, any audience). */
+/**
+ * A token of ServiceAccount `serviceAccount` (created unless it exists), valid one hour: for
+ * `audiences` when given (an authenticating intake takes only its intakeAudience), else for the
+ * API server's own.
+ */
 export async function serviceAccountToken(
   kubeConfig: KubeConfig,
   namespace: string,
   serviceAccount: string,
+  { audiences = [] }: { audiences?: string[] } = {},
 ): Promise<string> {
   const core = kubeConfig.makeApiClient(CoreV1Api);
-  await core.createNamespacedServiceAccount({ namespace, body: { metadata: { name: serviceAccount } } });
+  await core
+    .createNamespacedServiceAccount({ namespace, body: { metadata: { name: serviceAccount } } })
+    .catch((err: { code?: number }) => {
+      if (err.code !== 409) throw err;
+    });
   const { status } = await core.createNamespacedServiceAccountToken({
     namespace,
     name: serviceAccount,
-    body: { spec: { audiences: [], expirationSeconds: 3600 } },
+    body: { spec: { audiences, expirationSeconds: 3600 } },
   });
   return status!.token!;
 }

@@ -1,5 +1,6 @@
 import type { AccessAttributes, Authorization } from './access-review.ts';
-import { AuthUnavailableError, CACHE_LIMITS, checkRequest } from './kube-auth.ts';
+import type { KubeClient } from './kube-client.ts';
+import { AuthUnavailableError, CACHE_LIMITS, checkRequest, KubeAuth } from './kube-auth.ts';
 import type { Authentication } from './token-review.ts';
 
 const rate: AccessAttributes = {
@@ -17,6 +18,50 @@ describe('CACHE_LIMITS', () => {
     expect(CACHE_LIMITS.rejectedTtlMs).toBeLessThanOrEqual(CACHE_LIMITS.authenticatedTtlMs);
     expect(CACHE_LIMITS.authenticatedTtlMs).toBeLessThanOrEqual(60_000);
     expect(CACHE_LIMITS.allowedTtlMs).toBeLessThanOrEqual(60_000);
+  });
+});
+
+describe('KubeAuth.authenticate', () => {
+  const audience = 'ratings.conglombo.io/appdev/erb';
+  // An API server that accepts every token, for the audiences it was requested for.
+  const apiServer = (tokenAudiences: Record<string, string[]>) => {
+    const reviews: unknown[] = [];
+    const client = {
+      create: async (_type: unknown, body: { spec: { token: string; audiences?: string[] } }) => {
+        reviews.push(body.spec);
+        const has = tokenAudiences[body.spec.token] ?? [];
+        const asked = body.spec.audiences ?? ['https://kubernetes.default.svc'];
+        const audiences = asked.filter((a) => has.includes(a));
+        return {
+          status:
+            audiences.length > 0
+              ? { authenticated: true, user: { username: 'rater' }, audiences }
+              : { authenticated: false, error: 'token audiences are invalid for the target audiences' },
+        };
+      },
+    };
+    return { auth: new KubeAuth(client as unknown as KubeClient, { now: () => 0 }), reviews };
+  };
+
+  it('asks for the audience in the TokenReview and keys its cache on it', async () => {
+    const { auth, reviews } = apiServer({
+      apiToken: ['https://kubernetes.default.svc'],
+      intakeToken: [audience],
+    });
+    expect(await auth.authenticate('intakeToken', audience)).toEqual({
+      authenticated: true,
+      user: { username: 'rater' },
+    });
+    expect(await auth.authenticate('apiToken', audience)).toMatchObject({ authenticated: false });
+    // A token accepted without an audience is not taken from the cache for one.
+    expect(await auth.authenticate('apiToken')).toMatchObject({ authenticated: true });
+    expect(await auth.authenticate('apiToken', audience)).toMatchObject({ authenticated: false });
+    expect(await auth.authenticate('intakeToken', audience)).toMatchObject({ authenticated: true });
+    expect(reviews).toEqual([
+      { token: 'intakeToken', audiences: [audience] },
+      { token: 'apiToken', audiences: [audience] },
+      { token: 'apiToken' },
+    ]);
   });
 });
 
@@ -56,6 +101,37 @@ describe('checkRequest', () => {
         status: 401,
         body: { error: 'unauthenticated', reason: 'expired' },
       }),
+    });
+  });
+
+  it('names the audience to ask for in every 401 of an audience-bound check', async () => {
+    const audience = 'ratings.conglombo.io/appdev/erb';
+    const asked: (string | undefined)[] = [];
+    const rejecting = {
+      authenticate: async (_token: string, wanted?: string) => {
+        asked.push(wanted);
+        return { authenticated: false as const, reason: 'the API server did not accept the bearer token' };
+      },
+      authorize: async () => ({ allowed: true, reason: '' }),
+    };
+    const hint = `send a token for audience "${audience}", e.g. kubectl create token <serviceaccount> --audience ${audience}`;
+    expect(await checkRequest(rejecting, 'Bearer t', rate, 'appdev/erb', audience)).toEqual({
+      refusal: {
+        status: 401,
+        headers: { 'WWW-Authenticate': `Bearer realm="appdev/erb", audience="${audience}"` },
+        body: {
+          error: 'unauthenticated',
+          reason: `the API server did not accept the bearer token; ${hint}`,
+          audience,
+        },
+      },
+    });
+    expect(asked).toEqual([audience]);
+    expect(await checkRequest(rejecting, undefined, rate, 'appdev/erb', audience)).toMatchObject({
+      refusal: {
+        status: 401,
+        body: { reason: `no credentials: send Authorization: Bearer <token>; ${hint}` },
+      },
     });
   });
 

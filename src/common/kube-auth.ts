@@ -1,5 +1,7 @@
 // Authentication and authorization delegated to the API server, as Kubernetes' own components and
-// kubebuilder's metrics filter do: a bearer token is checked with a TokenReview, its user's access
+// kubebuilder's metrics filter do: a bearer token is checked with a TokenReview (for an audience of
+// the caller's when it names one, so that a token good for this endpoint is good for nothing
+// else, and a token good for the API server is not accepted here), its user's access
 // with a SubjectAccessReview (LocalSubjectAccessReview for a namespaced resource, so that the asker
 // needs the right only in that namespace). Decisions are cached briefly, positive and negative, so
 // that a busy endpoint costs no API round trip per request:
@@ -86,22 +88,27 @@ export class KubeAuth {
     });
   }
 
-  /** Who the token belongs to; throws AuthUnavailableError when the API server cannot say. */
-  async authenticate(token: string): Promise<Authentication> {
-    // Keyed by a hash: the cache never holds the tokens themselves.
-    const { authentication } = await this.tokens.get(sha256(token), async () => {
+  /**
+   * Who the token belongs to, if it was issued for `audience` when one is named; throws
+   * AuthUnavailableError when the API server cannot say.
+   */
+  async authenticate(token: string, audience?: string): Promise<Authentication> {
+    // Keyed by a hash (the cache never holds the tokens themselves), of the audience too: a token
+    // accepted for one audience, or for none, is not thereby accepted for another.
+    const key = sha256(JSON.stringify([token, audience ?? null]));
+    const { authentication } = await this.tokens.get(key, async () => {
       let status: TokenReviewStatus | undefined;
       try {
         const answer = await this.client.create<KubeObject & { status?: TokenReviewStatus }>(
           tokenReviewType,
-          tokenReview(token),
+          tokenReview(token, audience),
           FIELD_MANAGER,
         );
         status = answer.status;
       } catch (err) {
         throw new AuthUnavailableError('check the bearer token with a TokenReview', err);
       }
-      const result = authenticationOf(status);
+      const result = authenticationOf(status, audience);
       return { authentication: result, ttlMs: this.tokenTtlMs(result, token) };
     });
     return authentication;
@@ -147,26 +154,38 @@ export class KubeAuth {
 export interface Refusal {
   status: 401 | 403 | 503;
   headers: Record<string, string>;
-  body: { error: string; reason: string };
+  body: { error: string; reason: string; audience?: string };
 }
 
 /**
- * Authenticates the Authorization header and authorizes its user for `attributes`: the user, or the
- * refusal to send (401 without a valid token, 403 when not allowed, 503 when the API server cannot
- * say).
+ * Authenticates the Authorization header (for `audience`, when given) and authorizes its user for
+ * `attributes`: the user, or the refusal to send (401 without a valid token, naming the audience to
+ * ask a token for; 403 when not allowed; 503 when the API server cannot say).
  */
 export async function checkRequest(
   auth: Pick<KubeAuth, 'authenticate' | 'authorize'>,
   authorizationHeader: string | undefined,
   attributes: AccessAttributes,
   realm: string,
+  audience?: string,
 ): Promise<{ user: UserInfo } | { refusal: Refusal }> {
   const unauthenticated = (reason: string): { refusal: Refusal } => ({
-    refusal: {
-      status: 401,
-      headers: { 'WWW-Authenticate': `Bearer realm="${realm}"` },
-      body: { error: 'unauthenticated', reason },
-    },
+    refusal:
+      audience === undefined
+        ? {
+            status: 401,
+            headers: { 'WWW-Authenticate': `Bearer realm="${realm}"` },
+            body: { error: 'unauthenticated', reason },
+          }
+        : {
+            status: 401,
+            headers: { 'WWW-Authenticate': `Bearer realm="${realm}", audience="${audience}"` },
+            body: {
+              error: 'unauthenticated',
+              reason: `${reason}; send a token for audience "${audience}", e.g. kubectl create token <serviceaccount> --audience ${audience}`,
+              audience,
+            },
+          },
   });
   const unavailable = (err: AuthUnavailableError): { refusal: Refusal } => ({
     refusal: {
@@ -178,7 +197,7 @@ export async function checkRequest(
   const parsed = bearerToken(authorizationHeader);
   if ('problem' in parsed) return unauthenticated(parsed.problem);
   try {
-    const authentication = await auth.authenticate(parsed.token);
+    const authentication = await auth.authenticate(parsed.token, audience);
     if (!authentication.authenticated) return unauthenticated(authentication.reason);
     const { user } = authentication;
     const decision = await auth.authorize(user, attributes);

@@ -36,6 +36,43 @@ describe('TokenReview mapping', () => {
     });
   });
 
+  it('names the audience the token must carry when one is asked for', () => {
+    expect(tokenReview('t', 'ratings.conglombo.io/appdev/erb')).toEqual({
+      apiVersion: 'authentication.k8s.io/v1',
+      kind: 'TokenReview',
+      spec: { token: 't', audiences: ['ratings.conglombo.io/appdev/erb'] },
+    });
+  });
+
+  it('takes a token for an audience only when the answer confirms that audience', () => {
+    const audience = 'ratings.conglombo.io/appdev/erb';
+    const user = { username: 'system:serviceaccount:appdev:rater' };
+    expect(authenticationOf({ authenticated: true, user, audiences: [audience] }, audience)).toEqual({
+      authenticated: true,
+      user,
+    });
+    // An API server that does not support audiences answers none: the token may be for anything.
+    expect(authenticationOf({ authenticated: true, user }, audience)).toEqual({
+      authenticated: false,
+      reason: `the API server did not confirm that the bearer token is meant for audience "${audience}"`,
+    });
+    expect(
+      authenticationOf(
+        { authenticated: true, user, audiences: ['https://kubernetes.default.svc'] },
+        audience,
+      ),
+    ).toEqual({
+      authenticated: false,
+      reason: `the API server did not confirm that the bearer token is meant for audience "${audience}"`,
+    });
+    expect(
+      authenticationOf({ authenticated: false, error: 'token audiences are invalid' }, audience),
+    ).toEqual({
+      authenticated: false,
+      reason: 'the API server did not accept the bearer token: token audiences are invalid',
+    });
+  });
+
   it('reads a TokenReview status', () => {
     expect(
       authenticationOf({

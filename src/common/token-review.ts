@@ -20,9 +20,19 @@ export const tokenReviewType: ResourceType = {
   namespaced: false,
 };
 
-/** The TokenReview that asks who `token` belongs to. */
-export function tokenReview(token: string): KubeObject & { spec: { token: string } } {
-  return { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenReview', spec: { token } };
+/**
+ * The TokenReview that asks who `token` belongs to; with `audience`, only if the token was issued
+ * for it (the API server then authenticates it for that audience alone).
+ */
+export function tokenReview(
+  token: string,
+  audience?: string,
+): KubeObject & { spec: { token: string; audiences?: string[] } } {
+  return {
+    apiVersion: 'authentication.k8s.io/v1',
+    kind: 'TokenReview',
+    spec: { token, ...(audience !== undefined && { audiences: [audience] }) },
+  };
 }
 
 /** The token of an `Authorization: Bearer <token>` header, or why there is none. */
@@ -50,12 +60,24 @@ export function tokenExpiry(token: string): number | undefined {
 export interface TokenReviewStatus {
   authenticated?: boolean;
   user?: UserInfo;
+  /** The audiences of the request the token is good for (none from an API server that ignores them). */
+  audiences?: string[];
   error?: string;
 }
 
-/** What a TokenReview's status means. */
-export function authenticationOf(status: TokenReviewStatus | undefined): Authentication {
+/**
+ * What a TokenReview's status means. With `audience`, a token counts only when the answer confirms
+ * it: an API server that does not support audiences answers none, and its yes would then hold for
+ * a token meant for anything, the API server itself included.
+ */
+export function authenticationOf(status: TokenReviewStatus | undefined, audience?: string): Authentication {
   if (status?.authenticated === true && typeof status.user?.username === 'string') {
+    if (audience !== undefined && status.audiences?.includes(audience) !== true) {
+      return {
+        authenticated: false,
+        reason: `the API server did not confirm that the bearer token is meant for audience "${audience}"`,
+      };
+    }
     const { username, uid, groups, extra } = status.user;
     return {
       authenticated: true,

@@ -2,11 +2,13 @@
 // or as NDJSON (one rating per line). The batch is validated as a whole and taken all or nothing:
 // if any line is bad, nothing is written and the answer lists every bad line with its reasons, so
 // that the client fixes its file and sends it again without working out which part went in.
-import express, { type Express, type Request, type RequestHandler, type Response } from 'express';
+import type { Express, Request, RequestHandler, Response } from 'express';
 import type { Logger } from '../common/logger.ts';
 import type { Catalog } from '../ratings/catalog.ts';
 import { createRating, type Rating, type Submission, validateSubmission } from '../ratings/rating.ts';
 import { AckTimeout, acknowledgedWithin, refusedWhileUnavailable } from './ack.ts';
+import type { BodyBudget } from './body-budget.ts';
+import { boundedBody } from './body-reader.ts';
 import { type Claim, fingerprint, type IdempotencyWindow, keyProblem } from './idempotency.ts';
 import { recordAsUser } from './intake-auth.ts';
 import type { LoadShedder } from './shedding.ts';
@@ -124,6 +126,8 @@ export interface BulkOptions {
   maxRatings: number;
   maxBytes: number;
   shedder: LoadShedder;
+  /** The bytes of all bulk bodies being read or waiting for Kafka, bounded (body-budget.ts). */
+  bodyBudget: BodyBudget;
   idempotency: IdempotencyWindow;
   /** Called with the number of ratings answered as duplicates of acknowledged ones (a metric). */
   onDuplicates?: (ratings: number) => void;
@@ -133,10 +137,15 @@ export interface BulkOptions {
 
 /**
  * The bulk route. Mounted before the server's JSON parser (64 KiB), since it reads its own,
- * larger bodies: at most `maxBytes` (413 above).
+ * larger bodies: at most `maxBytes` (413 above), and all of them together at most what the body
+ * budget holds (503 above).
  */
 export function bulkRoute(options: BulkOptions): (app: Express) => void {
-  const readBody = express.text({ type: ['application/json', ...NDJSON_TYPES], limit: options.maxBytes });
+  const readBody = boundedBody({
+    types: ['application/json', ...NDJSON_TYPES],
+    maxBytes: options.maxBytes,
+    budget: options.bodyBudget,
+  });
   return (app) => {
     const authenticate: RequestHandler[] =
       options.authenticateRater === undefined ? [] : [options.authenticateRater];

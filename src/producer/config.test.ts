@@ -5,7 +5,8 @@ const env = { EXPERIMENT_NAMESPACE: 'appdev', EXPERIMENT_NAME: 'erb-voices' };
 
 describe('readProducerConfig', () => {
   it('needs only the experiment, defaulting the rest', () => {
-    expect(readProducerConfig({ ...env, HOSTNAME: 'erb-voices-producer-abc' })).toEqual({
+    const heapLimit = 152 * 2 ** 20;
+    expect(readProducerConfig({ ...env, HOSTNAME: 'erb-voices-producer-abc' }, heapLimit)).toEqual({
       namespace: 'appdev',
       name: 'erb-voices',
       brokers: undefined,
@@ -20,6 +21,7 @@ describe('readProducerConfig', () => {
         bulkMaxRatings: 10_000,
         bulkMaxBytes: 8 * 1024 * 1024,
         bulkMaxPending: 50_000,
+        bulkMaxPendingBytes: heapLimit / 4,
         idempotencyWindowMs: 600_000,
         idempotencyMaxKeys: 100_000,
       },
@@ -40,6 +42,7 @@ describe('readProducerConfig', () => {
       INTAKE_BULK_MAX_RATINGS: '500',
       INTAKE_BULK_MAX_BYTES: '65536',
       INTAKE_BULK_MAX_PENDING: '2000',
+      INTAKE_BULK_MAX_PENDING_BYTES: '33554432',
       IDEMPOTENCY_WINDOW_SECONDS: '60',
       IDEMPOTENCY_MAX_KEYS: '1000',
       PRODUCER_WORKERS: '3',
@@ -50,6 +53,7 @@ describe('readProducerConfig', () => {
         bulkMaxRatings: 500,
         bulkMaxBytes: 65536,
         bulkMaxPending: 2000,
+        bulkMaxPendingBytes: 32 * 2 ** 20,
         idempotencyWindowMs: 60_000,
         idempotencyMaxKeys: 1000,
       },

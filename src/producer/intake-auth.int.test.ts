@@ -15,6 +15,7 @@ import {
   type Authentication,
 } from '../../e2e/stack/intake-auth.ts';
 import { FreezableProxy, startProducer, type ModeProcess } from '../../e2e/stack/mode-process.ts';
+import { intakeAudience } from './intake-auth.ts';
 
 const catalog = {
   voices: ['Darth Vader', 'Joan of Arc', 'Beyoncé'],
@@ -31,7 +32,9 @@ let messages: KafkaMessage[];
 const tokens: Record<string, string> = {};
 const name = 'erb';
 
-const token = (serviceAccount: string) => serviceAccountToken(stack.kubeConfig, ns, serviceAccount);
+/** A token for this experiment's intake, or (`audiences: []`) for the API server. */
+const token = (serviceAccount: string, audiences = [intakeAudience({ namespace: ns, name })]) =>
+  serviceAccountToken(stack.kubeConfig, ns, serviceAccount, { audiences });
 
 async function post(body: unknown, authorization?: string) {
   const res = await fetch(`http://127.0.0.1:${await producer.port}/api/ratings`, {
@@ -108,12 +111,38 @@ afterAll(async () => {
 }, 60_000);
 
 describe('an intake with authentication Kubernetes', () => {
-  it('answers 401 without a token, saying why, with WWW-Authenticate', async () => {
+  const audience = () => intakeAudience({ namespace: ns, name });
+  const askFor = () =>
+    `send a token for audience "${audience()}", e.g. kubectl create token <serviceaccount> --audience ${audience()}`;
+
+  it('answers 401 without a token, saying why and which audience to ask for, with WWW-Authenticate', async () => {
     expect(await post(rating)).toEqual({
       status: 401,
-      wwwAuthenticate: `Bearer realm="${ns}/${name}"`,
-      body: { error: 'unauthenticated', reason: 'no credentials: send Authorization: Bearer <token>' },
+      wwwAuthenticate: `Bearer realm="${ns}/${name}", audience="${audience()}"`,
+      body: {
+        error: 'unauthenticated',
+        reason: `no credentials: send Authorization: Bearer <token>; ${askFor()}`,
+        audience: audience(),
+      },
     });
+  });
+
+  it("answers 401 naming the audience to a token meant for the API server, even an allowed rater's", async () => {
+    // What `kubectl create token rater` gives: good for the API server, which the intake must not be able to replay.
+    const apiServerToken = await token('rater', []);
+    const answer = await post(rating, `Bearer ${apiServerToken}`);
+    expect(answer).toEqual({
+      status: 401,
+      wwwAuthenticate: `Bearer realm="${ns}/${name}", audience="${audience()}"`,
+      body: {
+        error: 'unauthenticated',
+        reason: expect.stringMatching(/^the API server did not accept the bearer token/),
+        audience: audience(),
+      },
+    });
+    expect(answer.body.reason).toContain(askFor());
+    // The same ServiceAccount with a token for the intake's audience rates.
+    expect((await post(rating, `Bearer ${tokens.rater}`)).status).toBe(202);
   });
 
   it('answers 401 to a token the API server does not accept', async () => {
@@ -121,7 +150,10 @@ describe('an intake with authentication Kubernetes', () => {
     expect(answer.status).toBe(401);
     expect(answer.body).toEqual({
       error: 'unauthenticated',
-      reason: expect.stringMatching(/^the API server did not accept the bearer token/),
+      reason: expect.stringMatching(
+        /^the API server did not accept the bearer token.*; send a token for audience/,
+      ),
+      audience: audience(),
     });
   });
 

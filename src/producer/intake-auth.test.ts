@@ -5,7 +5,13 @@ import { createLogger } from '../common/logger.ts';
 import type { Authorization } from '../common/access-review.ts';
 import type { Authentication } from '../common/token-review.ts';
 import type { RatingExperiment } from '../api/v1alpha1.ts';
-import { intakeAuthenticationOf, raterAuthentication, rateAccess, recordAsUser } from './intake-auth.ts';
+import {
+  intakeAudience,
+  intakeAuthenticationOf,
+  raterAuthentication,
+  rateAccess,
+  recordAsUser,
+} from './intake-auth.ts';
 
 describe('recordAsUser', () => {
   it('records a rating under the authenticated user when the body omits or repeats it', () => {
@@ -48,12 +54,19 @@ describe('intakeAuthenticationOf', () => {
   });
 });
 
+describe('intakeAudience', () => {
+  it("is the experiment's own, so that a token for it is good for nothing else", () => {
+    expect(intakeAudience({ namespace: 'appdev', name: 'erb' })).toBe('ratings.conglombo.io/appdev/erb');
+  });
+});
+
 describe('raterAuthentication', () => {
   let server: Server;
   let mode: 'None' | 'Kubernetes' = 'Kubernetes';
   let authn: Authentication = { authenticated: true, user: { username: 'alice' } };
   let authz: Authorization = { allowed: true, reason: '' };
   const asked: unknown[] = [];
+  const audiences: (string | undefined)[] = [];
   const registry = new Registry();
 
   beforeAll(async () => {
@@ -63,7 +76,10 @@ describe('raterAuthentication', () => {
       '/api/ratings',
       raterAuthentication({
         auth: {
-          authenticate: async () => authn,
+          authenticate: async (_token, audience) => {
+            audiences.push(audience);
+            return authn;
+          },
           authorize: async (user, attributes) => {
             asked.push({ user, attributes });
             return authz;
@@ -112,10 +128,20 @@ describe('raterAuthentication', () => {
     expect(asked).toEqual([
       { user: { username: 'alice' }, attributes: rateAccess({ namespace: 'appdev', name: 'erb' }) },
     ]);
+    expect(audiences).toEqual(['ratings.conglombo.io/appdev/erb']);
   });
 
   it('answers 401, 403 and 400 with bodies that say why', async () => {
-    expect(await post({})).toMatchObject({ status: 401, auth: 'Bearer realm="appdev/erb"' });
+    expect(await post({})).toMatchObject({
+      status: 401,
+      auth: 'Bearer realm="appdev/erb", audience="ratings.conglombo.io/appdev/erb"',
+      body: {
+        reason: expect.stringContaining(
+          'kubectl create token <serviceaccount> --audience ratings.conglombo.io/appdev/erb',
+        ),
+        audience: 'ratings.conglombo.io/appdev/erb',
+      },
+    });
     authz = { allowed: false, reason: '' };
     expect(await post({}, 'Bearer t')).toMatchObject({
       status: 403,
@@ -128,7 +154,10 @@ describe('raterAuthentication', () => {
     authn = { authenticated: false, reason: 'expired' };
     expect(await post({}, 'Bearer t')).toMatchObject({
       status: 401,
-      body: { error: 'unauthenticated', reason: 'expired' },
+      body: {
+        error: 'unauthenticated',
+        reason: expect.stringMatching(/^expired; send a token for audience/),
+      },
     });
     authn = { authenticated: true, user: { username: 'alice' } };
     expect(await post({ researcher: 'bob' }, 'Bearer t')).toMatchObject({

@@ -1,5 +1,6 @@
 // Who may rate: with spec.producer.intake.authentication Kubernetes, every request to the intake's
-// API carries a bearer token that the API server authenticates (TokenReview) and authorizes for verb
+// API carries a bearer token issued for the experiment's own audience (intakeAudience) that the API
+// server authenticates (TokenReview) and authorizes for verb
 // create on ratingexperiments/ratings of this experiment (LocalSubjectAccessReview), both cached
 // briefly by src/common/kube-auth.ts. The rating is then recorded under the authenticated username:
 // a body that names another researcher is refused (400) rather than silently rewritten, so that a
@@ -29,6 +30,15 @@ export function intakeAuthenticationOf(experiment: RatingExperiment): IntakeAuth
   const mode =
     experiment.spec.producer?.intake?.authentication ?? SPEC_DEFAULTS.producer.intake.authentication;
   return mode === 'None' ? 'None' : 'Kubernetes';
+}
+
+/**
+ * The audience a researcher's token must be issued for: this experiment's alone. The pod that
+ * receives the token runs an image the experiment's author chose, so a token it would accept must
+ * be one that neither the API server nor another experiment's intake accepts.
+ */
+export function intakeAudience(experiment: { namespace: string; name: string }): string {
+  return `${GROUP}/${experiment.namespace}/${experiment.name}`;
 }
 
 /** What a researcher needs to rate in this experiment. */
@@ -80,12 +90,13 @@ export function raterAuthentication(options: RaterAuthenticationOptions): Reques
   });
   const access = rateAccess(options.experiment);
   const realm = `${options.experiment.namespace}/${options.experiment.name}`;
+  const audience = intakeAudience(options.experiment);
   return (req, res, next) => {
     if (options.mode() !== 'Kubernetes') {
       next();
       return;
     }
-    checkRequest(auth, req.headers.authorization, access, realm).then((result) => {
+    checkRequest(auth, req.headers.authorization, access, realm, audience).then((result) => {
       if ('refusal' in result) {
         const { status, headers, body } = result.refusal;
         const label = status === 401 ? 'unauthenticated' : status === 403 ? 'forbidden' : 'unavailable';

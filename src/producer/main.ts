@@ -10,6 +10,7 @@ import { createLogger } from '../common/logger.ts';
 import { onShutdown } from '../common/shutdown.ts';
 import { SPEC_DEFAULTS } from '../model/spec.ts';
 import { resolveKafkaTarget } from '../common/pod-env.ts';
+import { BodyBudget } from './body-budget.ts';
 import { BULK_PATH, bulkRoute } from './bulk.ts';
 import { PRODUCER_TUNING, readProducerConfig } from './config.ts';
 import { RatingGenerator } from './generator.ts';
@@ -123,6 +124,12 @@ export async function main(): Promise<void> {
     retryAfterSeconds,
     onShed: () => metrics.shed.inc({ endpoint: 'bulk' }),
   });
+  const bodyBudget = new BodyBudget({
+    maxBytes: intake.bulkMaxPendingBytes,
+    retryAfterSeconds,
+    onShed: () => metrics.shedForBytes.inc(),
+  });
+  metrics.watchBodyBytes(() => bodyBudget.held);
   metrics.watchIntakePending('single', () => shedder.pending);
   metrics.watchIntakePending('bulk', () => bulkShedder.pending);
   const idempotency = new IdempotencyWindow({
@@ -142,7 +149,7 @@ export async function main(): Promise<void> {
     logger,
     registry,
     notReadyReason,
-    gate: shedEarly({ [RATINGS_PATH]: shedder, [BULK_PATH]: bulkShedder }),
+    gate: shedEarly({ [RATINGS_PATH]: shedder, [BULK_PATH]: [bulkShedder, bodyBudget] }),
     rawBodyRoutes: bulkRoute({
       logger,
       catalog: () => source.current.catalog,
@@ -152,6 +159,7 @@ export async function main(): Promise<void> {
       maxRatings: intake.bulkMaxRatings,
       maxBytes: intake.bulkMaxBytes,
       shedder: bulkShedder,
+      bodyBudget,
       idempotency,
       onDuplicates: (n) => metrics.idempotentDuplicates.inc(n),
       authenticateRater,

@@ -9,6 +9,15 @@
 // refusal, the sooner the loop comes back to the accepted ratings' acknowledgements.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
+/** A bound that refuses requests while it is full (LoadShedder, BodyBudget). */
+export interface Shedding {
+  readonly full: boolean;
+  /** Counts a request refused for the bound. */
+  shed(): void;
+  /** Answers a refused request. */
+  refuse(res: ServerResponse): void;
+}
+
 export interface ShedderOptions {
   /** Ratings admitted and not yet settled (acknowledged or failed), at most. */
   maxPending: number;
@@ -18,7 +27,7 @@ export interface ShedderOptions {
   onShed?: () => void;
 }
 
-export class LoadShedder {
+export class LoadShedder implements Shedding {
   private pendingRatings = 0;
   private readonly options: ShedderOptions;
 
@@ -89,22 +98,24 @@ export class LoadShedder {
 }
 
 /**
- * A request gate (HttpServerOptions.gate) that sheds POSTs to each path whose shedder is full,
- * before they are routed or read; the handlers' own tryAdmit stays the bound. Paths are matched
- * as the router matches them: case-insensitively, without the query, with or without a
- * trailing slash.
+ * A request gate (HttpServerOptions.gate) that sheds POSTs to each path while one of its bounds is
+ * full, before they are routed or read; the handlers' own tryAdmit and tryHold stay the bounds.
+ * Paths are matched as the router matches them: case-insensitively, without the query, with or
+ * without a trailing slash.
  */
 export function shedEarly(
-  endpoints: Readonly<Record<string, LoadShedder>>,
+  endpoints: Readonly<Record<string, Shedding | readonly Shedding[]>>,
 ): (req: IncomingMessage, res: ServerResponse) => boolean {
-  const byPath = new Map(Object.entries(endpoints).map(([path, shedder]) => [path.toLowerCase(), shedder]));
+  const byPath = new Map(
+    Object.entries(endpoints).map(([path, bounds]) => [path.toLowerCase(), [bounds].flat()]),
+  );
   return (req, res) => {
     if (req.method !== 'POST' || req.url === undefined) return false;
     const query = req.url.indexOf('?');
     let path = (query === -1 ? req.url : req.url.slice(0, query)).toLowerCase();
     if (path.length > 1 && path.endsWith('/')) path = path.slice(0, -1);
-    const shedder = byPath.get(path);
-    if (shedder === undefined || !shedder.full) return false;
+    const shedder = byPath.get(path)?.find((bound) => bound.full);
+    if (shedder === undefined) return false;
     shedder.shed();
     shedder.refuse(res);
     return true;
