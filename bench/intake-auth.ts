@@ -18,6 +18,7 @@ import {
 } from '../e2e/stack/intake-auth.ts';
 import { startProducer, type ModeProcess } from '../e2e/stack/mode-process.ts';
 import { eventually } from '../e2e/stack/eventually.ts';
+import { intakeAudience } from '../src/producer/intake-auth.ts';
 import { STAGED_LABELS } from './operator-guard.ts';
 import { loadAverage, median, printResult, result as targetResult } from './results.ts';
 
@@ -38,7 +39,9 @@ async function main(): Promise<void> {
       labels: STAGED_LABELS,
     });
     const ns = intake.namespace;
-    const token = await serviceAccountToken(stack.kubeConfig, ns, 'rater');
+    const token = await serviceAccountToken(stack.kubeConfig, ns, 'rater', {
+      audiences: [intakeAudience({ namespace: ns, name })],
+    });
     await allowToRate(stack.kubeConfig, ns, 'rater', 'rater');
     producer = await startProducer(stack, intake.experiment, `producer-${ns}`, {
       env: { EXPERIMENT_POLL_SECONDS: '1' },
