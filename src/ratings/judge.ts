@@ -13,6 +13,7 @@
 //   (read again first when the copy is older), then rejected if that copy refuses it.
 // A verdict depends only on the record and the catalogs of generations at or after its stamp or
 // timestamp, so every consumer that counts it reaches the same one.
+import { RE2_SPACE, apiLength } from '../api/api-strings.ts';
 import type { Catalog } from './catalog.ts';
 import { parseRecord, type ParsedRating } from './rating.ts';
 
@@ -44,9 +45,12 @@ export type Verdict =
   /** The verdict needs a newer copy of the catalog: read the experiment again, then judge again. */
   | { kind: 'refresh'; reason: string };
 
-/** Names as the CRD admits them for voices (and, longer, battles): what any catalog could hold. */
-const NAME = /^[^|\s]([^|]*[^|\s])?$/;
-const admitted = (max: number) => ({ has: (name: string) => name.length <= max && NAME.test(name) });
+/**
+ * Names as the CRD admits them for voices (and, longer, battles): what any catalog could hold.
+ * Judged as the API server judges them (src/api/api-strings.ts): RE2's spaces, lengths in characters.
+ */
+const NAME = new RegExp(`^[^|${RE2_SPACE}]([^|]*[^|${RE2_SPACE}])?$`, 'u');
+const admitted = (max: number) => ({ has: (name: string) => apiLength(name) <= max && NAME.test(name) });
 
 /** Every catalog the CRD admits at once: the judge of well-formed stamped records. */
 const ANY_CATALOG: Catalog = Object.freeze({
