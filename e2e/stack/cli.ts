@@ -10,6 +10,7 @@
 //                                       import them when the stack's containerd runs
 import { existsSync, realpathSync, rmSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
+import { describeFailure } from '../../src/common/errors.ts';
 import { stopFlux } from '../flux/controllers.ts';
 import { ensureFluxPrograms } from '../flux/install.ts';
 import { runLocalFlux } from '../flux/local.ts';
@@ -101,7 +102,7 @@ if (invokedPath !== undefined && import.meta.url === pathToFileURL(realpathSync(
   main(process.argv.slice(2)).then(
     (code) => process.exit(code),
     (err: unknown) => {
-      process.stderr.write(`\n${err instanceof Error ? err.message : String(err)}\n`);
+      process.stderr.write(`\n${describeFailure(err)}\n`);
       process.exit(1);
     },
   );

@@ -1,4 +1,6 @@
-import { kubernetesVersionFlags } from './install.ts';
+import { classifyError, describeFailure, isUserFacing } from '../../src/common/errors.ts';
+import { InstallError, kubernetesVersionFlags } from './install.ts';
+import { StackError } from './stack.ts';
 
 describe('kubernetesVersionFlags', () => {
   it('stamps the pinned release into the server and client version packages', () => {
@@ -10,5 +12,17 @@ describe('kubernetesVersionFlags', () => {
 
   it('fails when go.mod pins no Kubernetes', () => {
     expect(() => kubernetesVersionFlags('module x\n')).toThrow(/does not pin k8s.io\/kubernetes/);
+  });
+});
+
+describe('the stack’s errors', () => {
+  it('are coded, terminal and user-facing: the CLI prints their message alone', () => {
+    for (const err of [new InstallError('go build failed'), new StackError('etcd did not start')]) {
+      expect(classifyError(err)).toBe('terminal');
+      expect(isUserFacing(err)).toBe(true);
+      expect(describeFailure(err)).toBe(err.message);
+    }
+    expect(new InstallError('x').code).toBe('RATINGS_STACK_INSTALL_FAILED');
+    expect(new StackError('x').code).toBe('RATINGS_STACK_FAILED');
   });
 });

@@ -31,6 +31,7 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { codedError } from '../../src/common/errors.ts';
 import { binDir, cacheDir, kafkaLibDir, logFile, nodeBinDir, paths, repoRoot } from './paths.ts';
 
 const modulesDir = join(repoRoot, 'e2e', 'stack', 'modules');
@@ -50,12 +51,11 @@ export const goPrograms: Record<string, string> = {
   etcd: 'go.etcd.io/etcd/server/v3',
 };
 
-export class InstallError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'InstallError';
-  }
-}
+/** The message says what failed and ends with the tail of its log. */
+export class InstallError extends codedError('RATINGS_STACK_INSTALL_FAILED', {
+  errorClass: 'terminal',
+  userFacing: true,
+}) {}
 
 export function which(program: string): string | undefined {
   const result = spawnSync('sh', ['-c', `command -v ${program}`], { encoding: 'utf8' });

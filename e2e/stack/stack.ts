@@ -7,6 +7,7 @@
 //   addScrapeTarget(job, targets, labels?) / removeScrapeTarget(job)   file_sd JSON for Prometheus
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { codedError } from '../../src/common/errors.ts';
 import { removeBuildContainers } from './image.ts';
 import { installAll } from './install.ts';
 import { cacheDir, kubectlPath, localDir, logFile, paths, ports, repoRoot } from './paths.ts';
@@ -35,12 +36,11 @@ export type StackEnv = {
   PROMETHEUS_URL: string;
 };
 
-export class StackError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'StackError';
-  }
-}
+/** The message says which part of the stack failed and where its log is. */
+export class StackError extends codedError('RATINGS_STACK_FAILED', {
+  errorClass: 'terminal',
+  userFacing: true,
+}) {}
 
 export type PartReport = {
   name: string;
