@@ -18,6 +18,7 @@ import {
   summaryTable,
   type SummaryRow,
 } from './results.ts';
+import { describeFailure } from '../src/common/errors.ts';
 
 /** The benchmarks, in the order they run. */
 export const BENCHES = ['controller.ts', 'dataplane.ts', 'intake.ts', 'intake-pod.ts', 'intake-auth.ts'];
@@ -128,7 +129,7 @@ async function main(): Promise<void> {
 
 if (import.meta.main) {
   main().catch((err: unknown) => {
-    process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.stderr.write(`${describeFailure(err)}\n`);
     process.exit(1);
   });
 }

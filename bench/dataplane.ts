@@ -9,6 +9,7 @@ import { benchProducer } from './producer.ts';
 import { onCleanup, type Cleanup } from './cleanup.ts';
 import { formatResult, loadAverage, median, result, type BenchResult } from './results.ts';
 import { applyHeapOptions } from '../src/common/heap-options.ts';
+import { describeFailure } from '../src/common/errors.ts';
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 10);
 const partitions = Number(process.env.BENCH_PARTITIONS ?? 3);
@@ -60,9 +61,7 @@ async function main(): Promise<void> {
         results.push(...(await run(bootstrap, cleanup)));
       } catch (err) {
         failed = true;
-        process.stderr.write(
-          `${part} benchmark failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
-        );
+        process.stderr.write(`${part} benchmark failed: ${describeFailure(err)}\n`);
       }
       process.stdout.write('\n');
     }
@@ -182,6 +181,6 @@ async function runConsumer(bootstrap: string, cleanup: Cleanup): Promise<BenchRe
 }
 
 main().catch((err: unknown) => {
-  process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.stderr.write(`${describeFailure(err)}\n`);
   process.exit(1);
 });

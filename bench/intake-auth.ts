@@ -21,6 +21,7 @@ import { eventually } from '../e2e/stack/eventually.ts';
 import { intakeAudience } from '../src/producer/intake-auth.ts';
 import { STAGED_LABELS } from './operator-guard.ts';
 import { loadAverage, median, printResult, result as targetResult } from './results.ts';
+import { describeFailure } from '../src/common/errors.ts';
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 10);
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 64);
@@ -112,6 +113,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.stderr.write(`${describeFailure(err)}\n`);
   process.exit(1);
 });

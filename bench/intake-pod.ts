@@ -23,6 +23,7 @@ import { onCleanup } from './cleanup.ts';
 import { ControllerProcess, controllerSuite, deleteExperiments, parseMetrics } from './controller-harness.ts';
 import { bulkNdjson, defaultCatalog } from './producer.ts';
 import { loadAverage, median, printResult, round } from './results.ts';
+import { describeFailure } from '../src/common/errors.ts';
 
 const seconds = Number(process.env.BENCH_INTAKE_SECONDS ?? 30);
 const runs = Number(process.env.BENCH_RUNS ?? 3);
@@ -202,6 +203,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.stderr.write(`${describeFailure(err)}\n`);
   process.exit(1);
 });

@@ -27,6 +27,7 @@ import { onCleanup } from './cleanup.ts';
 import { STAGED_LABELS } from './operator-guard.ts';
 import { loadAverage, median, printResult, round } from './results.ts';
 import { bulkNdjson, defaultCatalog, withAdmin } from './producer.ts';
+import { describeFailure } from '../src/common/errors.ts';
 
 /** Figures of the intake before this work, on a quiet machine of this kind (issue 11). */
 const BEFORE: Record<number, number> = { 1: 1_053, 64: 15_109, 256: 19_155, 1024: 18_189 };
@@ -362,6 +363,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.stderr.write(`${describeFailure(err)}\n`);
   process.exit(1);
 });

@@ -8,6 +8,7 @@ import { kafkaLibDir } from '../e2e/stack/paths.ts';
 import { loadAverage, median, printResult, round } from './results.ts';
 import { benchProducer } from './producer.ts';
 import type { RatingCompression } from '../src/producer/kafka.ts';
+import { describeFailure } from '../src/common/errors.ts';
 
 const TARGET_RATIO = 0.9;
 
@@ -65,6 +66,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.stderr.write(`${describeFailure(err)}\n`);
   process.exit(1);
 });

@@ -18,6 +18,7 @@ import { createKafkaAdmin } from './kafka-admin.ts';
 import type { KafkaTopic } from './kafka-topic.ts';
 import { KeyedQueue } from './keyed-queue.ts';
 import { TopicReconciler } from './topic-reconciler.ts';
+import { describeFailure } from '../../src/common/errors.ts';
 
 /** Reconcile everything this often too, so that Kafka-side drift and refusals get retried. */
 const RESYNC_MS = 30_000;
@@ -98,8 +99,6 @@ async function connectWithRetry(
 }
 
 main().catch((err: unknown) => {
-  process.stderr.write(
-    `topic-operator stand-in failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
-  );
+  process.stderr.write(`topic-operator stand-in failed: ${describeFailure(err)}\n`);
   process.exit(1);
 });

@@ -6,6 +6,7 @@ import { dirname, join, relative } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { CustomResourceDefinition, JSONSchemaProps } from './crd.ts';
 import { crdPath, loadCrd, versionSchema } from './crd.ts';
+import { describeFailure } from '../common/errors.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
@@ -219,7 +220,7 @@ async function main(): Promise<void> {
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
   main().catch((err: unknown) => {
-    process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.stderr.write(`${describeFailure(err)}\n`);
     process.exit(1);
   });
 }
