@@ -119,4 +119,58 @@ if [[ ${CLUSTER_ONLY:-0} == 1 ]]; then
   exit 0
 fi
 
+log "building the project's, Kafka's and the stand-ins' images"
+# shellcheck source=/dev/null # written by product.sh: PRODUCT_*, KAFKA_*, STANDINS_*
+source "$("$here/images/product.sh")"
+helm="$(node --input-type=module -e "
+  const { ensureGoTool, HELM } = await import('$repo_root/e2e/chart/go-tools.ts');
+  console.log(ensureGoTool(HELM));")"
+kind load image-archive "$PRODUCT_ARCHIVE" --name "$cluster"
+kind load image-archive "$KAFKA_ARCHIVE" --name "$cluster"
+kind load image-archive "$STANDINS_ARCHIVE" --name "$cluster"
+
+log "Strimzi's CRDs, the Kafka of ops/infrastructure, its broker and the topic operator stand-in"
+kubectl apply --server-side -f "$repo_root/e2e/fixtures/strimzi-crds.yaml" >/dev/null
+kubectl wait crd --all --for=condition=Established --timeout=60s >/dev/null
+sed -e "s|image: kafka$|image: $KAFKA_IMAGE|" -e "s|image: standins$|image: $STANDINS_IMAGE|" \
+  "$here/strimzi/kafka.yaml" | kubectl apply -f -
+kubectl apply -f "$repo_root/ops/infrastructure/configs/kafka/kafka.yaml"
+# What Strimzi's cluster operator would report once the broker runs: the plain listener's address.
+kubectl -n queuing patch kafka kafka --subresource=status --type=merge -p '{"status": {
+  "observedGeneration": 1,
+  "listeners": [{"name": "plain", "type": "internal",
+    "bootstrapServers": "kafka-kafka-bootstrap.queuing.svc:9092",
+    "addresses": [{"host": "kafka-kafka-bootstrap.queuing.svc", "port": 9092}]}],
+  "conditions": [{"type": "Ready", "status": "True", "reason": "KindStandIn",
+    "message": "broker pod of e2e/kind/strimzi/kafka.yaml"}]}}'
+kubectl -n queuing rollout status deployment/kafka-broker --timeout="$wait_timeout"
+kubectl -n queuing rollout status deployment/topic-operator-standin --timeout="$wait_timeout"
+
+log "installing the ratings-operator chart (namespace enforcing the restricted Pod Security Standard)"
+kubectl apply -f "$repo_root/ops/apps/ratings-operator/namespace.yaml"
+"$helm" install ratings-operator "$repo_root/charts/ratings-operator" \
+  --namespace ratings-operator-system \
+  --set image.repository="${PRODUCT_IMAGE%:*}" --set image.tag="${PRODUCT_IMAGE##*:}" --set image.pullPolicy=Never \
+  --wait --timeout "$wait_timeout"
+
+log "applying the sample experiment (ops/experiments)"
+kubectl apply -k "$repo_root/ops/experiments"
+kubectl wait ratingexperiment/erb-voices -n appdev --for=condition=Ready --timeout="$wait_timeout"
+kubectl get ratingexperiments -n appdev -o wide
+kubectl get pods -A -o wide
+
+log "checking that the totals rise and add up"
+experiment_jsonpath() { kubectl get ratingexperiment erb-voices -n appdev -o "jsonpath=$1"; }
+first="$(experiment_jsonpath '{.status.counted}')"
+sleep 30
+second="$(experiment_jsonpath '{.status.counted}')"
+echo "counted: ${first:-unset} -> ${second:-unset}"
+[[ -n $second && $second -gt ${first:-0} ]] || fail "status.counted did not rise in 30 s"
+# Every rating adds one to the count of both voices of its battle; one read, one checkpoint.
+read -r counted counts <<<"$(experiment_jsonpath '{.status.counted}{" "}{.status.totals[*].count}')"
+voice_counts=0
+for n in $counts; do voice_counts=$((voice_counts + n)); done
+[[ $voice_counts -eq $((2 * counted)) ]] ||
+  fail "the voices' counts add up to ${voice_counts}, expected 2 x counted = $((2 * counted))"
+
 log "PASS"

@@ -22,17 +22,11 @@ set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 repo_root="$(cd "$here/../../.." && pwd)"
 cache="${RATINGS_CACHE:-$HOME/.cache/ratings-operator}/kind"
-debian_suite=bookworm
-export CONTAINERS_CONF="${CONTAINERS_CONF:-$repo_root/e2e/kind/podman/containers.conf}"
-# Package traffic may pass a TLS proxy that only the host trusts: Go's module downloads use the
-# host's bundle. It is never copied into an image.
-[[ -f /etc/ssl/certs/ca-certificates.crt ]] && export SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt
 
-say() { printf '[kind-images] %s\n' "$*" >&2; }
-logs="$cache/logs"
-mkdir -p "$cache" "$logs"
+# shellcheck source=e2e/kind/images/steps.sh
+source "$here/steps.sh"
 
-# The stack's Kubernetes pin (the module is moving from components/ to modules/kubernetes).
+# The stack's Kubernetes pin (its module is moving from components/ to modules/kubernetes).
 kubernetes_module=""
 for dir in "$repo_root/e2e/stack/modules/kubernetes" "$repo_root/e2e/stack/components"; do
   if [[ -f $dir/go.mod ]]; then
@@ -49,36 +43,6 @@ kubernetes_version="$(pin k8s.io/kubernetes "$kubernetes_module/go.mod")"
 etcd_version="$(pin go.etcd.io/etcd/server/v3 "$kubernetes_module/go.mod")"
 coredns_version="$(pin github.com/coredns/coredns "$here/coredns/go.mod")"
 go_version="$(go version)"
-
-hash_of() { # hash of strings and files: "file:PATH" or "dir:PATH" (every file below) or text
-  local part
-  for part in "$@"; do
-    case "$part" in
-      file:*) sha256sum "${part#file:}" ;;
-      dir:*) (cd "${part#dir:}" && find . -type f -print0 | sort -z | xargs -0 sha256sum) ;;
-      *) printf '%s\n' "$part" ;;
-    esac
-  done | sha256sum | cut -c1-16
-}
-
-# Runs a step's command once per hash: $1 names the step, $2 its hash, the rest the command.
-# The output directory ($cache/<step>/<hash>) is passed as $out to the command.
-step() {
-  local name=$1 hash=$2
-  shift 2
-  out="$cache/$name/$hash"
-  if [[ -f $out/.done ]]; then return 0; fi
-  say "building $name ($hash; log $logs/$name.log)"
-  rm -rf "$out" && mkdir -p "$out"
-  local started=$SECONDS
-  if ! "$@" >"$logs/$name.log" 2>&1; then
-    tail -30 "$logs/$name.log" >&2
-    say "$name failed (log $logs/$name.log)"
-    exit 1
-  fi
-  touch "$out/.done"
-  say "built $name in $((SECONDS - started))s"
-}
 
 version_flags() {
   local major minor pkg
@@ -132,10 +96,6 @@ build_own_module() { # our modules under images/: one binary named after the dir
   (cd "$here/$1" && CGO_ENABLED=0 go build -trimpath -ldflags="-s -w" -o "$out/bin/$1" .)
 }
 
-# A Debian rootfs as a directory tree in a tarball: $1 = comma-separated packages.
-debian_rootfs() {
-  mmdebstrap --variant=minbase --format=tar --include="$1" "$debian_suite" "$out/rootfs.tar"
-}
 
 stack_modules="$repo_root/e2e/stack/modules"
 kind_version=v0.33.0
@@ -169,48 +129,23 @@ net_packages=iptables,conntrack,ipset,iproute2
 step net-rootfs "$(hash_of "$debian_suite" "$net_packages")" debian_rootfs "$net_packages"
 net_rootfs="$out/rootfs.tar"
 
-# An image archive (docker-archive, as containerd imports it) named $1, from a base rootfs tarball
-# ($2, or "scratch") plus the files in $3/bin installed as /usr/local/bin/*, with ENTRYPOINT $4.
-image_archive() {
-  local name=$1 base=$2 bin=$3 entrypoint=$4 staging
-  staging="$(mktemp -d)"
-  if [[ $base != scratch ]]; then tar -C "$staging" -xf "$base"; fi
-  mkdir -p "$staging/usr/local/bin" "$staging/tmp" "$staging/etc"
-  chmod 1777 "$staging/tmp"
-  cp "$bin"/* "$staging/usr/local/bin/"
-  [[ -f $staging/etc/passwd ]] || printf 'root:x:0:0:root:/root:/sbin/nologin\nnonroot:x:65532:65532::/home/nonroot:/sbin/nologin\n' >"$staging/etc/passwd"
-  local id
-  id="$(tar -C "$staging" -c . | podman import \
-    --change "ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" \
-    --change "ENTRYPOINT $entrypoint" - "$name")"
-  rm -rf "$staging"
-  podman save --format docker-archive -o "$out/image.tar" "$name"
-  podman rmi "$id" >/dev/null
-}
-
 declare -A archives=()
-image() { # $1 short name, $2 full name, $3 base, $4 bin dir, $5 entrypoint (JSON)
-  step "image-$1" "$(hash_of "$2" "$3" dir:"$4" "$5")" \
-    image_archive "$2" "$3" "$4" "$5"
+image() { # $1 short name, $2 full name, $3 base rootfs or scratch, $4 program, $5 entrypoint (JSON)
+  step "image-$1" "$(hash_of "$2" "$3" file:"$4" "$5")" \
+    rootfs_image "$3" "$2" "$5" "$4:/usr/local/bin/$(basename "$4")"
   archives[$1]="$out/image.tar"
-}
-one_binary() { # a directory holding only $1/$2 (for images of a single program)
-  local dir="$cache/single/$2"
-  mkdir -p "$dir"
-  cmp -s "$1/$2" "$dir/$2" 2>/dev/null || cp "$1/$2" "$dir/$2"
-  echo "$dir"
 }
 
 registry=registry.k8s.io
 for program in kube-apiserver kube-controller-manager kube-scheduler; do
-  image "$program" "$registry/$program:$kubernetes_version" scratch "$(one_binary "$kube_bin" "$program")" "[\"/usr/local/bin/$program\"]"
+  image "$program" "$registry/$program:$kubernetes_version" scratch "$kube_bin/$program" "[\"/usr/local/bin/$program\"]"
 done
-image kube-proxy "$registry/kube-proxy:$kubernetes_version" "$net_rootfs" "$(one_binary "$kube_bin" kube-proxy)" '["/usr/local/bin/kube-proxy"]'
-image etcd "$registry/etcd:${etcd_version#v}-0" scratch "$(one_binary "$kube_bin" etcd)" '["/usr/local/bin/etcd"]'
-image coredns "$registry/coredns/coredns:$coredns_version" scratch "$coredns_bin" '["/usr/local/bin/coredns"]'
-image pause "$registry/pause:3.10.2" scratch "$pause_bin" '["/usr/local/bin/pause"]'
+image kube-proxy "$registry/kube-proxy:$kubernetes_version" "$net_rootfs" "$kube_bin/kube-proxy" '["/usr/local/bin/kube-proxy"]'
+image etcd "$registry/etcd:${etcd_version#v}-0" scratch "$kube_bin/etcd" '["/usr/local/bin/etcd"]'
+image coredns "$registry/coredns/coredns:$coredns_version" scratch "$coredns_bin/coredns" '["/usr/local/bin/coredns"]'
+image pause "$registry/pause:3.10.2" scratch "$pause_bin/pause" '["/usr/local/bin/pause"]'
 podnet_image="localhost/ratings-kind/podnet:$(hash_of dir:"$podnet_bin")"
-image podnet "$podnet_image" "$net_rootfs" "$podnet_bin" '["/usr/local/bin/podnet"]'
+image podnet "$podnet_image" "$net_rootfs" "$podnet_bin/podnet" '["/usr/local/bin/podnet"]'
 
 # The node image: the rootfs, the node's programs and files, then the images preloaded into its
 # containerd (as kind's own node-image build does), committed with kind's entrypoint.
