@@ -173,4 +173,9 @@ for n in $counts; do voice_counts=$((voice_counts + n)); done
 [[ $voice_counts -eq $((2 * counted)) ]] ||
   fail "the voices' counts add up to ${voice_counts}, expected 2 x counted = $((2 * counted))"
 
+if [[ ${CROSS_NODE:-1} == 1 ]]; then
+  # shellcheck source=e2e/kind/cross-node.sh
+  source "$here/cross-node.sh"
+fi
+
 log "PASS"
