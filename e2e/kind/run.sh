@@ -107,8 +107,11 @@ if [[ $provider != podman ]]; then
   for archive in $ARCHIVES; do kind load image-archive "$archive" --name "$cluster"; done
 fi
 
-log "installing the pod network (podnet) and waiting for every node to be Ready"
+log "installing the pod network (podnet), the NetworkPolicy enforcer (kube-router), waiting for every node to be Ready"
 sed "s|image: podnet$|image: $PODNET_IMAGE|" "$here/network/podnet.yaml" | kubectl apply -f -
+if [[ -n ${KUBE_ROUTER_IMAGE:-} ]]; then
+  sed "s|image: kube-router$|image: $KUBE_ROUTER_IMAGE|" "$here/network/kube-router.yaml" | kubectl apply -f -
+fi
 kubectl wait nodes --all --for=condition=Ready --timeout="$wait_timeout"
 kubectl -n kube-system rollout status deployment/coredns --timeout="$wait_timeout"
 kubectl get nodes -o wide
