@@ -99,9 +99,11 @@ trap on_exit EXIT
 
 log "creating kind cluster $cluster ($provider, $(grep -c 'role:' "$here/cluster.yaml") nodes)"
 started=$SECONDS
-image_args=()
-[[ $provider == podman ]] && image_args=(--image "$NODE_IMAGE")
-kind create cluster --name "$cluster" --config "$here/cluster.yaml" --kubeconfig "$KUBECONFIG" "${image_args[@]}"
+create_args=()
+[[ $provider == podman ]] && create_args+=(--image "$NODE_IMAGE")
+# A kept cluster is kept when its creation fails too, to look inside its nodes.
+[[ $keep_cluster == 1 ]] && create_args+=(--retain)
+kind create cluster --name "$cluster" --config "$here/cluster.yaml" --kubeconfig "$KUBECONFIG" "${create_args[@]}"
 if [[ $provider != podman ]]; then
   # kind's own node image: our images are loaded into it, as a user loads their own.
   for archive in $ARCHIVES; do kind load image-archive "$archive" --name "$cluster"; done

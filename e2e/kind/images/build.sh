@@ -5,6 +5,7 @@
 #   the control-plane images   kube-apiserver, kube-controller-manager, kube-scheduler, kube-proxy,
 #                              etcd, CoreDNS, pause, under the registry.k8s.io names kubeadm asks for
 #   the pod network            podnet (images/podnet), in place of kindnetd
+#   the NetworkPolicy enforcer kube-router's network policy controller (images/kube-router)
 #   the node image             a Debian rootfs (mmdebstrap) with systemd, containerd, runc, crictl,
 #                              the CNI plugins, kubeadm, kubelet and kubectl, kind's layout
 #                              (/kind/version, the entrypoint), and every image above preloaded
@@ -16,7 +17,7 @@
 # ~/.cache/ratings-operator/kind) by a hash of its inputs: a warm run only checks hashes.
 #
 #   e2e/kind/images/build.sh   # prints the path of an env file naming what it built:
-#                              # KIND, KUBECTL, NODE_IMAGE, PODNET_IMAGE, ARCHIVES
+#                              # KIND, KUBECTL, NODE_IMAGE, PODNET_IMAGE, KUBE_ROUTER_IMAGE, ARCHIVES
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -38,7 +39,7 @@ done
   say 'no Go module pins k8s.io/kubernetes under e2e/stack'
   exit 1
 }
-pin() { awk -v m="$1" '$1 == m {print $2; exit}' "$2"; }
+pin() { awk -v m="$1" '$1 == m {print $2; exit} $1 == "require" && $2 == m {print $3; exit}' "$2"; }
 kubernetes_version="$(pin k8s.io/kubernetes "$kubernetes_module/go.mod")"
 etcd_version="$(pin go.etcd.io/etcd/server/v3 "$kubernetes_module/go.mod")"
 coredns_version="$(pin github.com/coredns/coredns "$here/coredns/go.mod")"
@@ -121,6 +122,9 @@ step coredns "$(hash_of "$go_version" dir:"$here/coredns")" build_own_module cor
 coredns_bin="$out/bin"
 step podnet "$(hash_of "$go_version" dir:"$here/podnet")" build_own_module podnet
 podnet_bin="$out/bin"
+step kube-router "$(hash_of "$go_version" dir:"$here/kube-router")" \
+  build_module "$here/kube-router" 0 "" github.com/cloudnativelabs/kube-router/v2/cmd/kube-router
+kube_router_bin="$out/bin"
 
 node_packages=systemd,systemd-sysv,dbus,runc,iptables,conntrack,iproute2,ethtool,util-linux,mount,kmod,libseccomp2,ca-certificates,procps,socat,ipset,bash
 step node-rootfs "$(hash_of "$debian_suite" "$node_packages")" debian_rootfs "$node_packages"
@@ -146,6 +150,8 @@ image coredns "$registry/coredns/coredns:$coredns_version" scratch "$coredns_bin
 image pause "$registry/pause:3.10.2" scratch "$pause_bin/pause" '["/usr/local/bin/pause"]'
 podnet_image="localhost/ratings-kind/podnet:$(hash_of dir:"$podnet_bin")"
 image podnet "$podnet_image" "$net_rootfs" "$podnet_bin/podnet" '["/usr/local/bin/podnet"]'
+kube_router_image="localhost/ratings-kind/kube-router:$(hash_of dir:"$kube_router_bin")"
+image kube-router "$kube_router_image" "$net_rootfs" "$kube_router_bin/kube-router" '["/usr/local/bin/kube-router"]'
 
 # The node image: the rootfs, the node's programs and files, then the images preloaded into its
 # containerd (as kind's own node-image build does), committed with kind's entrypoint.
@@ -187,7 +193,7 @@ preload() {
     podman exec -i "$container" ctr -n k8s.io images import --no-unpack --digests - <"$archive"
   done
   podman exec "$container" ctr -n k8s.io images list -q
-  podman exec "$container" sh -c 'pkill containerd; while pgrep -x containerd >/dev/null; do sleep 0.2; done; rm -rf /run/containerd /tmp/*'
+  podman exec "$container" sh -c 'pkill containerd; while pgrep -x containerd >/dev/null; do sleep 0.2; done; rm -rf /run/containerd /run/nri /tmp/*'
   podman commit \
     --change 'ENTRYPOINT ["/usr/local/bin/entrypoint", "/sbin/init"]' \
     --change 'ENV container=podman' \
@@ -207,6 +213,7 @@ env_file="$cache/env"
   echo "KUBECTL=$kube_bin/kubectl"
   echo "NODE_IMAGE=$node_image"
   echo "PODNET_IMAGE=$podnet_image"
+  echo "KUBE_ROUTER_IMAGE=$kube_router_image"
   echo "ARCHIVES='${archives[*]}'"
 } >"$env_file.tmp"
 mv "$env_file.tmp" "$env_file"

@@ -12,13 +12,14 @@ export CONTAINERS_CONF="${CONTAINERS_CONF:-$(cd "$(dirname "${BASH_SOURCE[0]}")/
 
 say() { printf '[kind-images] %s\n' "$*" >&2; }
 
-# A short hash of its arguments: "file:PATH" hashes a file, "dir:PATH" every file below PATH
-# (following links), anything else is hashed as text.
+# A short hash of its arguments: "file:PATH" hashes a file's content, "dir:PATH" every file below
+# PATH with its relative name (following links), anything else is hashed as text. Content, not
+# paths, so that every checkout of the repository finds the same cache entries.
 hash_of() {
   local part
   for part in "$@"; do
     case "$part" in
-      file:*) sha256sum "${part#file:}" ;;
+      file:*) sha256sum <"${part#file:}" ;;
       dir:*) (cd "${part#dir:}" && find -L . -type f -print0 | sort -z | xargs -0 sha256sum) ;;
       *) printf '%s\n' "$part" ;;
     esac
