@@ -43,6 +43,13 @@ fi
 export KIND_EXPERIMENTAL_PROVIDER
 provider=$KIND_EXPERIMENTAL_PROVIDER
 if [[ $provider == podman ]]; then
+  # podman from Debian, with the dnsname CNI plugin: kind's nodes find the control plane by its
+  # container name, which podman's CNI network resolves only with it.
+  if ! command -v podman >/dev/null || [[ ! -x /usr/lib/cni/dnsname ]] || ! command -v mmdebstrap >/dev/null; then
+    log "installing podman, its dnsname plugin and mmdebstrap (Debian packages)"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
+      podman golang-github-containernetworking-plugin-dnsname dnsmasq-base mmdebstrap buildah >/dev/null
+  fi
   # Our settings for this VM (no CAP_SYS_RESOURCE); a network of this run's own, so that
   # deleting it leaves nothing behind.
   export CONTAINERS_CONF="${CONTAINERS_CONF:-$here/podman/containers.conf}"
@@ -127,7 +134,8 @@ fi
 log "building the project's, Kafka's and the stand-ins' images"
 # shellcheck source=/dev/null # written by product.sh: PRODUCT_*, KAFKA_*, STANDINS_*
 source "$("$here/images/product.sh")"
-helm="$(node --input-type=module -e "
+node="$repo_root/node_modules/.bin/node"
+helm="$("$node" --input-type=module -e "
   const { ensureGoTool, HELM } = await import('$repo_root/e2e/chart/go-tools.ts');
   console.log(ensureGoTool(HELM));")"
 kind load image-archive "$PRODUCT_ARCHIVE" --name "$cluster"

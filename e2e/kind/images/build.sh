@@ -135,7 +135,7 @@ net_rootfs="$out/rootfs.tar"
 
 declare -A archives=()
 image() { # $1 short name, $2 full name, $3 base rootfs or scratch, $4 program, $5 entrypoint (JSON)
-  step "image-$1" "$(hash_of "$2" "$3" file:"$4" "$5")" \
+  step "image-$1" "$(hash_of "$2" "$3" file:"$4" "$5" file:"$here/steps.sh")" \
     rootfs_image "$3" "$2" "$5" "$4:/usr/local/bin/$(basename "$4")"
   archives[$1]="$out/image.tar"
 }

@@ -21,13 +21,16 @@ stack_cache="${RATINGS_CACHE:-$HOME/.cache/ratings-operator}"
 cache="$stack_cache/kind"
 # shellcheck source=e2e/kind/images/steps.sh
 source "$here/steps.sh"
+# The repository's own Node (the npm package `node`), which runs .ts files.
+node="$repo_root/node_modules/.bin/node"
 
 # --- the project's image: the stack builds it; its buildah store is the stack's own ---------
-product_names="$(node --input-type=module -e "
+product_names="$("$node" --input-type=module -e "
   const { projectImageNames } = await import('$repo_root/e2e/stack/image.ts');
   console.log(projectImageNames()[0]);")"
 say "building the project's image with the local stack's image build (log $logs/product.log)"
-node --input-type=module -e "
+mkdir -p "$repo_root/.local/logs" # where the stack's image build writes its own log
+"$node" --input-type=module -e "
   const { buildProjectImage } = await import('$repo_root/e2e/stack/image.ts');
   const ids = await buildProjectImage();
   console.log([...ids.values()][0]);" >"$logs/product.log" 2>&1 || {

@@ -62,6 +62,12 @@ rootfs_image() {
   for pair in "$@"; do
     mkdir -p "$(dirname "$staging/${pair#*:}")"
     cp -aL "${pair%%:*}" "$staging/${pair#*:}"
+    # A program linked against the C library (the stack builds Kubernetes with cgo on) brings
+    # the host's libraries it names, as a distroless base would hold them.
+    [[ -f ${pair%%:*} ]] && ldd "${pair%%:*}" 2>/dev/null | grep -o '/[^ ]*' | while read -r library; do
+      mkdir -p "$staging$(dirname "$library")"
+      cp -L "$library" "$staging$library"
+    done
   done
   [[ -f $staging/etc/passwd ]] ||
     printf 'root:x:0:0:root:/root:/sbin/nologin\nnonroot:x:65532:65532::/home/nonroot:/sbin/nologin\n' >"$staging/etc/passwd"
