@@ -111,6 +111,13 @@ create_args=()
 # A kept cluster is kept when its creation fails too, to look inside its nodes.
 [[ $keep_cluster == 1 ]] && create_args+=(--retain)
 kind create cluster --name "$cluster" --config "$here/cluster.yaml" --kubeconfig "$KUBECONFIG" "${create_args[@]}"
+if [[ $provider == podman ]]; then
+  # Straight to the control plane's address on the run's network, not through podman's port
+  # mapping on 127.0.0.1: that lives in host iptables chains (CNI-HOSTPORT-*) that the local
+  # stack's node teardown removes with its own CNI-* chains. The serving certificate names it.
+  address="$(podman inspect -f "{{(index .NetworkSettings.Networks \"$cluster\").IPAddress}}" "$cluster-control-plane")"
+  kubectl config set-cluster "kind-$cluster" --server="https://$address:6443" >/dev/null
+fi
 if [[ $provider != podman ]]; then
   # kind's own node image: our images are loaded into it, as a user loads their own.
   for archive in $ARCHIVES; do kind load image-archive "$archive" --name "$cluster"; done
@@ -139,8 +146,9 @@ helm="$("$node" --input-type=module -e "
   const { ensureGoTool, HELM } = await import('$repo_root/e2e/chart/go-tools.ts');
   console.log(ensureGoTool(HELM));")"
 kind load image-archive "$PRODUCT_ARCHIVE" --name "$cluster"
-kind load image-archive "$KAFKA_ARCHIVE" --name "$cluster"
-kind load image-archive "$STANDINS_ARCHIVE" --name "$cluster"
+# Kafka and the stand-ins run on the control plane only (strimzi/kafka.yaml).
+kind load image-archive "$KAFKA_ARCHIVE" --name "$cluster" --nodes "$cluster-control-plane"
+kind load image-archive "$STANDINS_ARCHIVE" --name "$cluster" --nodes "$cluster-control-plane"
 
 log "Strimzi's CRDs, the Kafka of ops/infrastructure, its broker and the topic operator stand-in"
 kubectl apply --server-side -f "$repo_root/e2e/fixtures/strimzi-crds.yaml" >/dev/null

@@ -85,7 +85,9 @@ build_standins() {
     "$node_binary:/usr/local/bin/node" "$app:/app"
   rm -rf "$app"
 }
-standins_hash="$(hash_of "$base_rootfs" file:"$node_binary" "$(cd "$repo_root" && standins_tree | xargs sha256sum)")"
+# The sources by content; the dependencies by the lockfile that decides them.
+standins_hash="$(hash_of "$base_rootfs" file:"$node_binary" file:"$repo_root/package-lock.json" \
+  "$(cd "$repo_root" && standins_tree | grep -v '^node_modules/' | xargs sha256sum)")"
 standins_image="localhost/ratings-kind/standins:$standins_hash"
 step standins "$standins_hash" build_standins "$standins_hash"
 standins_archive="$out/image.tar"
