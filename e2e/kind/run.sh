@@ -153,8 +153,7 @@ kind load image-archive "$STANDINS_ARCHIVE" --name "$cluster" --nodes "$cluster-
 log "Strimzi's CRDs, the Kafka of ops/infrastructure, its broker and the topic operator stand-in"
 kubectl apply --server-side -f "$repo_root/e2e/fixtures/strimzi-crds.yaml" >/dev/null
 kubectl wait crd --all --for=condition=Established --timeout=60s >/dev/null
-sed -e "s|image: kafka$|image: $KAFKA_IMAGE|" -e "s|image: standins$|image: $STANDINS_IMAGE|" \
-  "$here/strimzi/kafka.yaml" | kubectl apply -f -
+sed "s|image: kafka$|image: $KAFKA_IMAGE|" "$here/strimzi/kafka.yaml" | kubectl apply -f -
 kubectl apply -f "$repo_root/ops/infrastructure/configs/kafka/kafka.yaml"
 # What Strimzi's cluster operator would report once the broker runs: the plain listener's address.
 kubectl -n queuing patch kafka kafka --subresource=status --type=merge -p '{"status": {
@@ -165,6 +164,7 @@ kubectl -n queuing patch kafka kafka --subresource=status --type=merge -p '{"sta
   "conditions": [{"type": "Ready", "status": "True", "reason": "KindStandIn",
     "message": "broker pod of e2e/kind/strimzi/kafka.yaml"}]}}'
 kubectl -n queuing rollout status deployment/kafka-broker --timeout="$wait_timeout"
+sed "s|image: standins$|image: $STANDINS_IMAGE|" "$here/strimzi/topic-operator.yaml" | kubectl apply -f -
 kubectl -n queuing rollout status deployment/topic-operator-standin --timeout="$wait_timeout"
 
 log "installing the ratings-operator chart (namespace enforcing the restricted Pod Security Standard)"
