@@ -166,6 +166,8 @@ kubectl -n queuing patch kafka kafka --subresource=status --type=merge -p '{"sta
 kubectl -n queuing rollout status deployment/kafka-broker --timeout="$wait_timeout"
 sed "s|image: standins$|image: $STANDINS_IMAGE|" "$here/strimzi/topic-operator.yaml" | kubectl apply -f -
 kubectl -n queuing rollout status deployment/topic-operator-standin --timeout="$wait_timeout"
+# shellcheck source=e2e/kind/enforcer.sh
+source "$here/enforcer.sh"
 
 log "installing the ratings-operator chart (namespace enforcing the restricted Pod Security Standard)"
 kubectl apply -f "$repo_root/ops/apps/ratings-operator/namespace.yaml"
