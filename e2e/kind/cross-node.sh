@@ -71,6 +71,11 @@ check_exact_totals "after draining $consumer_node"
 kubectl uncordon "$consumer_node"
 
 log "cross-node: the controller leader's node lost (its node container killed)"
+# After the drain, the replica evicted there must again be on a node of its own: with both on
+# one node, losing it loses both (the chart's spread is ScheduleAnyway, seen to fail here).
+controller_pods
+[[ $(controller_pods | awk '{print $2}' | sort -u | wc -l) -eq 2 ]] ||
+  fail "after the drain both controller replicas run on one node: losing it would lose both"
 old_leader="$(leader)"
 leader_node="$(node_of ratings-operator-system "$old_leader")"
 echo "leader $old_leader on $leader_node"
