@@ -232,3 +232,47 @@ describe('the chart metadata', () => {
     });
   });
 });
+
+describe('the kind cluster of e2e/kind/cluster.yaml', () => {
+  const cluster = kindConfig[0]!.manifest as unknown as {
+    networking: { disableDefaultCNI?: boolean };
+    nodes: { role: string }[];
+    kubeadmConfigPatches: string[];
+  };
+  const patch = (kind: string): Record<string, unknown> =>
+    cluster.kubeadmConfigPatches
+      .map((text) => loadAll(text)[0] as { kind: string })
+      .find((p) => p.kind === kind) as unknown as Record<string, unknown>;
+  const pin = (goMod: string, module: string): string => {
+    const match = new RegExp(`^\\s*(?:require\\s+)?${module.replace(/\./g, '\\.')} (v\\S+)`, 'm').exec(
+      readFileSync(join(repoRoot, goMod), 'utf8'),
+    );
+    if (match === null) throw new Error(`${goMod} does not pin ${module}`);
+    return match[1]!;
+  };
+  // The Kubernetes pin moves from e2e/stack/components to e2e/stack/modules/kubernetes.
+  const kubernetesGoMod = ['e2e/stack/modules/kubernetes/go.mod', 'e2e/stack/components/go.mod'].find((f) =>
+    existsSync(join(repoRoot, f)),
+  )!;
+
+  it('is a control plane and three workers, with our pod network instead of kindnetd', () => {
+    expect(cluster.nodes.map((n) => n.role)).toEqual(['control-plane', 'worker', 'worker', 'worker']);
+    expect(cluster.networking.disableDefaultCNI).toBe(true);
+  });
+
+  it('asks kubeadm for the etcd and CoreDNS tags that images/build.sh builds from the pins', () => {
+    const clusterConfiguration = patch('ClusterConfiguration') as {
+      etcd: { local: { imageTag: string } };
+      dns: { imageTag: string };
+    };
+    const etcd = pin(kubernetesGoMod, 'go.etcd.io/etcd/server/v3');
+    expect(clusterConfiguration.etcd.local.imageTag).toBe(`${etcd.slice(1)}-0`);
+    expect(clusterConfiguration.dns.imageTag).toBe(
+      pin('e2e/kind/images/coredns/go.mod', 'github.com/coredns/coredns'),
+    );
+  });
+
+  it('lets the kubelet run on this cgroup v1 host', () => {
+    expect(patch('KubeletConfiguration')).toMatchObject({ failCgroupV1: false });
+  });
+});
