@@ -129,7 +129,11 @@ describe('the NetworkPolicy option', () => {
       };
     };
     expect(podTemplate(objects).metadata.labels).toMatchObject(policy.spec.podSelector.matchLabels);
-    expect(policy.spec.ingress).toEqual([{ ports: [{ protocol: 'TCP', port: 8080 }] }]);
+    // Probes on 8080, /metrics (HTTPS, token-guarded) on 8443.
+    expect(policy.spec.ingress).toEqual([
+      { ports: [{ protocol: 'TCP', port: 8080 }] },
+      { ports: [{ protocol: 'TCP', port: 8443 }] },
+    ]);
     expect(policy.spec.egress).toEqual([
       {
         to: [{ ipBlock: { cidr: '10.0.0.1/32' } }, { ipBlock: { cidr: '172.18.0.2/32' } }],
